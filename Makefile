@@ -1,0 +1,63 @@
+# strata — see README.md. `make test` is what CI runs (.ci/run).
+SHELL := /bin/bash
+GO ?= go
+GOBIN := $(shell $(GO) env GOPATH)/bin
+STATICCHECK_VERSION := v0.8.2
+SHARED ?= ../shared
+Y4M_DIR ?= /tmp/strata-media
+PYTHON := /usr/bin/python3
+
+# Debian packages, each installed only when missing (apt-get runs at most once).
+define apt_ensure
+	@missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+endef
+
+.PHONY: all build setup test vet staticcheck gotest bench fuzz setup-train y4m train export clean
+
+all: build
+
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+setup:
+	@test -x $(GOBIN)/staticcheck && $(GOBIN)/staticcheck -version | grep -q "$(STATICCHECK_VERSION:v%=%)" || \
+	  $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+test: setup vet staticcheck gotest
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GOBIN)/staticcheck ./...
+
+gotest:
+	$(GO) test -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
+
+# Short fuzzing runs of every parser (the corpora under testdata/fuzz run in `make test`).
+fuzz:
+	for f in FuzzParseCooked FuzzParseMahimahi FuzzParseSabre; do \
+	  $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 30s ./abr/ || exit 1; done
+
+# --- codec training (Python + PyTorch from Debian; the only non-Go code) ---
+setup-train:
+	$(call apt_ensure,ffmpeg python3-torch python3-numpy)
+
+y4m: setup-train
+	$(SHARED)/media/to-y4m.sh $(Y4M_DIR)
+
+train: y4m
+	$(PYTHON) encoder/train/train.py --y4m-dir $(Y4M_DIR)/train --work build/train
+
+export: setup-train
+	$(PYTHON) encoder/train/export.py --work build/train --out assets/model --golden decoder/testdata
+
+clean:
+	rm -rf bin

@@ -1,0 +1,9 @@
+// Package abr holds the adaptive-bitrate side of strata: the Policy interface that the
+// trace-driven simulator, the player and the ABR daemon all drive; bandwidth-trace parsers
+// (Pensieve cooked, Mahimahi, Sabre JSON); an exact re-implementation of Pensieve's
+// test/fixed_env.py network model; QoE models; and the baseline policies (BBA,
+// rate-based, BOLA, robustMPC).
+//
+// Nothing here logs or touches the file system except the explicit loaders (LoadTrace,
+// LoadTraceDir, LoadVideo); parsers work on []byte.
+package abr

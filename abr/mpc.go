@@ -1,0 +1,156 @@
+package abr
+
+import "math"
+
+// MPC is robustMPC exactly as Pensieve's test/mpc.py decides (Yin et al., SIGCOMM'15):
+// throughput samples c = bytes/delay (round trip included); ĉ = harmonic mean of the last
+// ≤ 5; error = |ĉ_prev − c|/c; prediction C = ĉ/(1 + max of the last ≤ 5 errors); an
+// exhaustive search over every plan of Horizon chunks (fewer near the end) maximising
+// ΣR/1000 − 4.3·Σrebuffer − Σ|ΔR|/1000, where each planned chunk downloads in size/C,
+// rebuffers if the buffer is shorter and then adds one chunk (no cap, no RTT). Ties go to
+// the plan enumerated last.
+//
+// SizeOffset reproduces mpc.py's look-up of chunk sizes one chunk ahead of the chunk
+// actually planned (index = chunks downloaded + position + 1); 0 plans the true chunks.
+// KeepHistory keeps the error history across Reset, as mpc.py does when one process runs
+// every trace.
+type MPC struct {
+	Horizon      int // It defaults to 5.
+	SizeOffset   int
+	KeepHistory  bool
+	RebufPenalty float64 // It defaults to 4.3 (QoE lin).
+
+	hasEst  bool
+	lastEst float64
+	errs    []float64 // the last ≤ 5 errors, oldest first
+
+	// search scratch, reused across decisions
+	dl      [][]float64 // dl[position][q]: planned download time
+	br      []float64
+	best    float64
+	bestQ   int
+	nQ      int
+	horizon int
+	chunkS  float64
+}
+
+func init() {
+	Register(Spec{Name: "mpc", Help: "robustMPC as Pensieve mpc.py decides, history reset per trace",
+		New: func() Policy { return NewMPC(false) }})
+	Register(Spec{Name: "mpc-batch", Help: "robustMPC with mpc.py's error history carried across traces in file order",
+		New: func() Policy { return NewMPC(true) }, Sequential: true})
+}
+
+// NewMPC returns robustMPC with mpc.py's settings (horizon 5, one-ahead size look-up).
+func NewMPC(keepHistory bool) *MPC {
+	return &MPC{Horizon: 5, SizeOffset: 1, KeepHistory: keepHistory, RebufPenalty: 4.3}
+}
+
+// Name implements Policy.
+func (p *MPC) Name() string {
+	if p.KeepHistory {
+		return "mpc-batch"
+	}
+	return "mpc"
+}
+
+// Reset implements Policy.
+func (p *MPC) Reset() {
+	if !p.KeepHistory {
+		p.hasEst = false
+		p.errs = p.errs[:0]
+	}
+}
+
+// PredictMbps updates the error history with the newest sample and returns the robust
+// throughput prediction C in MB/s (as mpc.py keeps it: kilobytes per millisecond).
+func (p *MPC) predict(samples []Sample) float64 {
+	last := samples[len(samples)-1]
+	c := float64(last.Bytes) / last.DelayMs / 1000
+	curErr := 0.0
+	if p.hasEst {
+		curErr = math.Abs(p.lastEst-c) / c
+	}
+	if len(p.errs) == 5 {
+		copy(p.errs, p.errs[1:])
+		p.errs = p.errs[:4]
+	}
+	p.errs = append(p.errs, curErr)
+	w := samples
+	if len(w) > 5 {
+		w = w[len(w)-5:]
+	}
+	sum := 0.0
+	for _, s := range w {
+		sum += 1 / (float64(s.Bytes) / s.DelayMs / 1000)
+	}
+	harmonic := 1.0 / (sum / float64(len(w)))
+	maxErr := 0.0
+	for _, e := range p.errs {
+		maxErr = math.Max(maxErr, e)
+	}
+	p.hasEst, p.lastEst = true, harmonic
+	return harmonic / (1 + maxErr)
+}
+
+// Decide implements Policy.
+func (p *MPC) Decide(s *State) Action {
+	if len(s.Samples) == 0 {
+		return Action{Kind: Fetch, Segment: s.Next, Quality: DefaultQuality}
+	}
+	future := p.predict(s.Samples)
+	v := s.Video
+	horizon := p.Horizon
+	if rem := v.Chunks - s.Next; rem < horizon {
+		horizon = rem
+	}
+	if horizon <= 0 {
+		return Action{Kind: Fetch, Segment: s.Next, Quality: 0}
+	}
+	p.nQ, p.horizon, p.br, p.chunkS = len(v.BitratesKbps), horizon, v.BitratesKbps, v.ChunkS
+	for len(p.dl) < horizon {
+		p.dl = append(p.dl, nil)
+	}
+	for pos := 0; pos < horizon; pos++ {
+		if cap(p.dl[pos]) < p.nQ {
+			p.dl[pos] = make([]float64, p.nQ)
+		}
+		p.dl[pos] = p.dl[pos][:p.nQ]
+		for q := 0; q < p.nQ; q++ {
+			size := v.Size(q, s.Next+pos+p.SizeOffset)
+			p.dl[pos][q] = (float64(size) / 1e6) / future
+		}
+	}
+	p.best, p.bestQ = -1e8, 0
+	p.plan(0, s.BufferS, 0, 0, 0, s.LastQuality, -1)
+	return Action{Kind: Fetch, Segment: s.Next, Quality: p.bestQ}
+}
+
+// plan enumerates plans depth-first in lexicographic order, which is mpc.py's
+// itertools.product order; prefix sums are formed in the same order, so every plan's
+// reward is bit-identical to mpc.py's.
+func (p *MPC) plan(pos int, buf, rebuf, brSum, smooth float64, last, first int) {
+	if pos == p.horizon {
+		reward := brSum/1000 - float64(p.RebufPenalty*rebuf) - smooth/1000
+		if reward >= p.best {
+			p.best, p.bestQ = reward, first
+		}
+		return
+	}
+	dl := p.dl[pos]
+	for q := 0; q < p.nQ; q++ {
+		b, r := buf, rebuf
+		if b < dl[q] {
+			r += dl[q] - b
+			b = 0
+		} else {
+			b -= dl[q]
+		}
+		b += p.chunkS
+		f := first
+		if pos == 0 {
+			f = q
+		}
+		p.plan(pos+1, b, r, brSum+p.br[q], smooth+math.Abs(p.br[q]-p.br[last]), q, f)
+	}
+}

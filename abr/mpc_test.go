@@ -1,0 +1,100 @@
+package abr
+
+import (
+	"testing"
+
+	"github.com/strata-player/strata/internal/shared"
+)
+
+// syntheticVideo is a constant-bitrate ladder like envivio's, for tests that need no files.
+func syntheticVideo(chunks int) *Video {
+	v := &Video{Name: "synthetic", BitratesKbps: EnvivioBitratesKbps, ChunkS: 4, Chunks: chunks}
+	for _, r := range v.BitratesKbps {
+		s := make([]int64, chunks+1)
+		for i := range s {
+			s[i] = int64(r * 1000 / 8 * 4 * (1 + 0.1*float64(i%3)))
+		}
+		v.Sizes = append(v.Sizes, s)
+	}
+	return v
+}
+
+func TestMPCFollowsBandwidth(t *testing.T) {
+	v := syntheticVideo(48)
+	for _, c := range []struct {
+		mbps float64
+		want int
+	}{{0.2, 0}, {1.0, 1}, {2.5, 3}, {50, 5}} {
+		tr := &Trace{Name: "flat", TimeS: []float64{0, 1000}, BandwidthMbps: []float64{c.mbps, c.mbps}}
+		r, err := SimulateTrace(NewMPC(false), tr, SimConfig{Video: v, QoE: QoELin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q := r.Chunks[30].Quality; q != c.want {
+			t.Errorf("%.1f Mbit/s: steady quality %d, want %d", c.mbps, q, c.want)
+		}
+	}
+}
+
+func TestMPCBatchKeepsHistory(t *testing.T) {
+	p := NewMPC(true)
+	st := &State{Video: syntheticVideo(48), Next: 1, BufferS: 4, Samples: []Sample{{Bytes: 1e6, DelayMs: 1000}}}
+	p.Decide(st)
+	st.Samples = []Sample{{Bytes: 1e6, DelayMs: 4000}}
+	p.Decide(st)
+	p.Reset()
+	if len(p.errs) != 2 || !p.hasEst {
+		t.Fatalf("mpc-batch lost its history on Reset: %v", p.errs)
+	}
+	q := NewMPC(false)
+	q.Decide(st)
+	q.Reset()
+	if len(q.errs) != 0 || q.hasEst {
+		t.Fatal("mpc kept history across Reset")
+	}
+}
+
+func TestSimulateRejectsForeignActions(t *testing.T) {
+	tr := &Trace{Name: "flat", TimeS: []float64{0, 1000}, BandwidthMbps: []float64{1, 1}}
+	_, err := SimulateTrace(waitPolicy{}, tr, SimConfig{Video: syntheticVideo(4), QoE: QoELin})
+	if err == nil {
+		t.Fatal("a Wait action was accepted by the single-layer simulator")
+	}
+}
+
+type waitPolicy struct{}
+
+func (waitPolicy) Name() string         { return "wait" }
+func (waitPolicy) Reset()               {}
+func (waitPolicy) Decide(*State) Action { return Action{Kind: Wait} }
+
+// BenchmarkMPCDecide measures robustMPC decisions (6^5 plans each) per second.
+func BenchmarkMPCDecide(b *testing.B) {
+	v := syntheticVideo(48)
+	p := NewMPC(false)
+	st := &State{Video: v, Next: 10, LastQuality: 3, BufferS: 12,
+		Samples: []Sample{{Bytes: 900e3, DelayMs: 2100}, {Bytes: 1.1e6, DelayMs: 2500}, {Bytes: 700e3, DelayMs: 1300}}}
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		p.Decide(st)
+		n++
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "decisions/s")
+}
+
+// BenchmarkSimulateOboeMPC runs robustMPC over every oboe trace (the `strata sim` workload).
+func BenchmarkSimulateOboeMPC(b *testing.B) {
+	traces, err := LoadTraceDir(shared.Require(b, "abr/traces/oboe"), FormatCooked)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := SimConfig{Video: loadEnvivio(b), QoE: QoELin}
+	spec, _ := Lookup("mpc")
+	for b.Loop() {
+		if _, err := Simulate(spec, traces, cfg, 0, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(traces)*EnvivioChunks)*float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
+}

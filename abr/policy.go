@@ -1,0 +1,104 @@
+package abr
+
+import "fmt"
+
+// Sample is one finished download, with the DASH Annex D timing the fetcher measures.
+type Sample struct {
+	Bytes int64
+	// DelayMs is request to last byte, including the round trip (Pensieve's "delay").
+	DelayMs float64
+	// DownloadMs is first to last byte (DelayMs without the request's round trip).
+	DownloadMs float64
+}
+
+// ThroughputMbps is Bytes over DelayMs, in Mbit/s.
+func (s Sample) ThroughputMbps() float64 { return float64(s.Bytes) * 8 / s.DelayMs / 1000 }
+
+// State is what a policy sees after every finished download. The simulator, the player
+// and the ABR daemon fill it the same way.
+type State struct {
+	Video *Video
+	// Next is the index of the next chunk to fetch; it equals the chunks downloaded so far.
+	Next int
+	// LastQuality is the quality of the chunk just downloaded.
+	LastQuality int
+	BufferS     float64
+	// RebufferS is the stall time the last download caused.
+	RebufferS float64
+	// Samples holds this session's downloads, oldest first; the last is the one just finished.
+	Samples []Sample
+}
+
+// Remaining is the number of chunks not yet downloaded.
+func (s *State) Remaining() int { return s.Video.Chunks - s.Next }
+
+// ActionKind says what an Action asks for.
+type ActionKind uint8
+
+// The actions a policy can take. Classic single-layer policies only ever Fetch; layered
+// policies (Swift) also Upgrade buffered segments; Wait leaves the link idle.
+const (
+	Fetch ActionKind = iota
+	Upgrade
+	Wait
+)
+
+// Action is one decision: Fetch chunk Segment at Quality (for layered streams, layers
+// 0..Quality), Upgrade buffered Segment to Quality, or Wait.
+type Action struct {
+	Kind    ActionKind
+	Segment int
+	Quality int
+}
+
+// Policy decides what to download next. Decide is called after every finished download
+// and returns one action; it is pure with respect to its inputs plus the policy's own
+// state, so the simulator, the player and the daemon drive the same implementations.
+type Policy interface {
+	Name() string
+	// Reset starts a new session (a new trace or stream). Policies forget their session
+	// state here; mpc-batch deliberately keeps its throughput-error history, as Pensieve's
+	// mpc.py does when it runs every trace in one process.
+	Reset()
+	// Decide returns the next action for state s.
+	Decide(s *State) Action
+}
+
+// DefaultQuality is the quality of every session's first chunk, before any policy has seen
+// a download (Pensieve's DEFAULT_QUALITY).
+const DefaultQuality = 1
+
+// Spec describes a registered policy.
+type Spec struct {
+	Name string
+	Help string
+	New  func() Policy
+	// Sequential marks a policy whose state crosses sessions (traces must then run in
+	// order through one instance); others run traces in parallel.
+	Sequential bool
+}
+
+var registry []Spec
+
+// Register adds a policy to the registry that Lookup and Policies read.
+func Register(s Spec) { registry = append(registry, s) }
+
+// Policies lists the registered policies in registration order.
+func Policies() []Spec { return append([]Spec(nil), registry...) }
+
+// Lookup finds a registered policy by name.
+func Lookup(name string) (Spec, error) {
+	for _, s := range registry {
+		if s.Name == name {
+			return s, nil
+		}
+	}
+	names := ""
+	for i, s := range registry {
+		if i > 0 {
+			names += ", "
+		}
+		names += s.Name
+	}
+	return Spec{}, fmt.Errorf("unknown ABR policy %q (have %s)", name, names)
+}

@@ -1,0 +1,104 @@
+package abr
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Format names a trace file format.
+type Format string
+
+// The trace formats LoadTrace understands.
+const (
+	FormatAuto     Format = ""
+	FormatCooked   Format = "cooked"
+	FormatMahimahi Format = "mahimahi"
+	FormatSabre    Format = "sabre"
+)
+
+// DetectFormat guesses a trace's format from its content: a JSON array is Sabre, a file
+// whose first non-blank line is a single integer is Mahimahi, anything else is cooked.
+func DetectFormat(data []byte) Format {
+	t := bytes.TrimSpace(data)
+	if len(t) > 0 && t[0] == '[' {
+		return FormatSabre
+	}
+	for len(t) > 0 {
+		l := t
+		if i := bytes.IndexByte(t, '\n'); i >= 0 {
+			l, t = t[:i], t[i+1:]
+		} else {
+			t = nil
+		}
+		f := bytes.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) == 1 && bytes.IndexFunc(f[0], func(r rune) bool { return r < '0' || r > '9' }) < 0 {
+			return FormatMahimahi
+		}
+		break
+	}
+	return FormatCooked
+}
+
+// ParseTrace parses data in the given format (FormatAuto detects it).
+func ParseTrace(name string, data []byte, f Format) (*Trace, error) {
+	if f == FormatAuto {
+		f = DetectFormat(data)
+	}
+	switch f {
+	case FormatCooked:
+		return ParseCooked(name, data)
+	case FormatMahimahi:
+		return ParseMahimahi(name, data)
+	case FormatSabre:
+		return ParseSabre(name, data)
+	}
+	return nil, fmt.Errorf("%s: unknown trace format %q (want cooked, mahimahi or sabre)", name, f)
+}
+
+// LoadTrace reads and parses one trace file.
+func LoadTrace(path string, f Format) (*Trace, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTrace(path, data, f)
+}
+
+// LoadTraceDir loads every trace file in dir, sorted by name. Sub-directories, hidden
+// files and documentation (README*, *.md) are skipped; any other file that does not parse
+// is an error.
+func LoadTraceDir(dir string, f Format) ([]*Trace, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range ents {
+		n := e.Name()
+		if e.IsDir() || strings.HasPrefix(n, ".") || strings.HasPrefix(n, "README") || strings.HasSuffix(n, ".md") {
+			continue
+		}
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%s: no trace files", dir)
+	}
+	out := make([]*Trace, 0, len(names))
+	for _, n := range names {
+		tr, err := LoadTrace(filepath.Join(dir, n), f)
+		if err != nil {
+			return nil, err
+		}
+		tr.Name = n
+		out = append(out, tr)
+	}
+	return out, nil
+}

@@ -1,0 +1,171 @@
+package abr
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestParseCooked(t *testing.T) {
+	tr, err := ParseCooked("a.txt", []byte("0.0\t1.5\r\n1.0 2.5 extra\n\n2.0\t0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.TimeS) != 3 || tr.BandwidthMbps[1] != 2.5 || tr.TimeS[2] != 2 {
+		t.Fatalf("got %+v", tr)
+	}
+	if m := tr.MeanMbps(); math.Abs(m-1.25) > 1e-12 {
+		t.Fatalf("mean %v", m)
+	}
+}
+
+func TestParseErrorsNameFileAndLine(t *testing.T) {
+	cases := []struct {
+		name, data, want string
+		parse            func(string, []byte) (*Trace, error)
+	}{
+		{"cooked-nan", "0 1\n1 x\n", "c.txt:2: bandwidth", ParseCooked},
+		{"cooked-one-field", "0 1\n1\n", "c.txt:2: want", ParseCooked},
+		{"cooked-backwards", "0 1\n2 1\n1 1\n", "c.txt:3: time 1 goes backwards", ParseCooked},
+		{"cooked-negative", "0 1\n1 -1\n", "c.txt:2: negative", ParseCooked},
+		{"cooked-short", "0 1\n", "c.txt: need at least 2", ParseCooked},
+		{"cooked-dead", "0 5\n1 0\n2 0\n", "no interval with positive bandwidth", ParseCooked},
+		{"mahimahi-text", "1\n2\nabc\n", "c.txt:3: want a millisecond", ParseMahimahi},
+		{"mahimahi-backwards", "5\n3\n", "c.txt:2: timestamp 3 goes backwards", ParseMahimahi},
+		{"mahimahi-empty", "\n", "no timestamps", ParseMahimahi},
+		{"sabre-not-array", "{}", "c.txt:1: not a JSON array", ParseSabre},
+		{"sabre-missing", "[\n {\"duration_ms\": 1000, \"bandwidth_kbps\": 5},\n {\"duration_ms\": 1000}\n]", "c.txt:3: sample 1: needs", ParseSabre},
+		{"sabre-range", "[\n{\"duration_ms\": -1, \"bandwidth_kbps\": 5}]", "c.txt:2: sample 0: duration", ParseSabre},
+		{"sabre-trailing", "[{\"duration_ms\": 1, \"bandwidth_kbps\": 5}] x", "trailing data", ParseSabre},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := c.parse("c.txt", []byte(c.data))
+			var pe *ParseError
+			if !errors.As(err, &pe) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want a ParseError containing %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestParseMahimahi(t *testing.T) {
+	// 10 packets in the first 100 ms, 5 in the next, period 200 ms.
+	var b strings.Builder
+	for i := 0; i < 10; i++ {
+		b.WriteString("10\n")
+	}
+	for i := 0; i < 5; i++ {
+		b.WriteString("200\n")
+	}
+	tr, err := ParseMahimahi("m", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{1.2, 1.2, 0.6} // 10·1500·8 bits / 0.1 s = 1.2 Mbit/s
+	for i, w := range want {
+		if math.Abs(tr.BandwidthMbps[i]-w) > 1e-9 {
+			t.Fatalf("bw %v, want %v", tr.BandwidthMbps, want)
+		}
+	}
+	if tr.TimeS[2] != 0.2 {
+		t.Fatalf("times %v", tr.TimeS)
+	}
+}
+
+func TestParseSabre(t *testing.T) {
+	tr, err := ParseSabre("s", []byte(`[{"duration_ms": 500, "bandwidth_kbps": 2000, "latency_ms": 20},
+		{"duration_ms": 1500, "bandwidth_kbps": 1000, "latency_ms": 40}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.TimeS[2] != 2 || tr.BandwidthMbps[1] != 2 || tr.BandwidthMbps[2] != 1 || tr.LatencyMs != 30 {
+		t.Fatalf("got %+v", tr)
+	}
+}
+
+func TestDetectFormat(t *testing.T) {
+	for in, want := range map[string]Format{
+		"\n [{}]":    FormatSabre,
+		"\n12\n13\n": FormatMahimahi,
+		"0.0 1.2\n":  FormatCooked,
+		"0\t1\n":     FormatCooked,
+		"garbage":    FormatCooked,
+	} {
+		if got := DetectFormat([]byte(in)); got != want {
+			t.Errorf("DetectFormat(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// checkTrace is what every successfully parsed trace must satisfy: the network model can
+// download through it without looping forever.
+func checkTrace(t *testing.T, tr *Trace) {
+	if len(tr.TimeS) != len(tr.BandwidthMbps) || len(tr.TimeS) < 2 {
+		t.Fatalf("bad lengths %d %d", len(tr.TimeS), len(tr.BandwidthMbps))
+	}
+	for i := 1; i < len(tr.TimeS); i++ {
+		if tr.TimeS[i] < tr.TimeS[i-1] || tr.BandwidthMbps[i] < 0 || math.IsNaN(tr.BandwidthMbps[i]) {
+			t.Fatalf("sample %d invalid: %v %v", i, tr.TimeS[i], tr.BandwidthMbps[i])
+		}
+	}
+	env := NewEnv(tr)
+	for i := 0; i < 3; i++ {
+		st := env.Download(1000, 4)
+		if !(st.DelayMs >= LinkRTTMs) || math.IsNaN(st.BufferS) {
+			t.Fatalf("download %d: %+v", i, st)
+		}
+	}
+}
+
+func FuzzParseCooked(f *testing.F) {
+	f.Add([]byte("0.0\t1.5\n1.0\t2.0\n"))
+	f.Add([]byte("0 1\r\n0.5 0\r\n1 3\r\n"))
+	f.Add([]byte("1e3 1\n2e3 x\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tr, err := ParseCooked("fuzz", data)
+		if err != nil {
+			return
+		}
+		if tr.TimeS[len(tr.TimeS)-1] > 1e6 { // keep the download walk short
+			return
+		}
+		checkTrace(t, tr)
+	})
+}
+
+func FuzzParseMahimahi(f *testing.F) {
+	f.Add([]byte("0\n0\n5\n12\n12\n100\n"))
+	f.Add([]byte("1\n2\n3\n"))
+	f.Add([]byte("7\n-1\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 1<<16 {
+			return
+		}
+		tr, err := ParseMahimahi("fuzz", data)
+		if err != nil {
+			return
+		}
+		if tr.TimeS[len(tr.TimeS)-1] > 1e4 {
+			return
+		}
+		checkTrace(t, tr)
+	})
+}
+
+func FuzzParseSabre(f *testing.F) {
+	f.Add([]byte(`[{"duration_ms": 840, "bandwidth_kbps": 16823, "latency_ms": 20}]`))
+	f.Add([]byte(`[{"duration_ms": 1000, "bandwidth_kbps": 0}, {"duration_ms": 5, "bandwidth_kbps": 10}]`))
+	f.Add([]byte(`[{"duration_ms": "x"}]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tr, err := ParseSabre("fuzz", data)
+		if err != nil {
+			return
+		}
+		if tr.TimeS[len(tr.TimeS)-1] > 1e6 {
+			return
+		}
+		checkTrace(t, tr)
+	})
+}

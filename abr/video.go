@@ -1,0 +1,99 @@
+package abr
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// Video is what the network model and the policies know of a stream: the bitrate ladder,
+// the chunk length and every chunk's size at every quality.
+type Video struct {
+	Name         string
+	BitratesKbps []float64 // ascending; index = quality
+	ChunkS       float64
+	// Sizes[q][i] is chunk i's size in bytes at quality q. It may hold more entries than
+	// Chunks (Pensieve's envivio files have 49 for 48 simulated chunks; robustMPC's
+	// one-ahead look-up reads the extra one).
+	Sizes  [][]int64
+	Chunks int
+}
+
+// EnvivioBitratesKbps is the ladder of Pensieve's envivio benchmark video.
+var EnvivioBitratesKbps = []float64{300, 750, 1200, 1850, 2850, 4300}
+
+// EnvivioChunks is how many chunks of the envivio video Pensieve simulates.
+const EnvivioChunks = 48
+
+// LoadEnvivio reads Pensieve's envivio chunk sizes from dir/video_size_{0..5} (one size
+// per line; the first field counts).
+func LoadEnvivio(dir string) (*Video, error) {
+	v := &Video{Name: "envivio", BitratesKbps: EnvivioBitratesKbps, ChunkS: 4, Chunks: EnvivioChunks}
+	for q := range v.BitratesKbps {
+		path := filepath.Join(dir, fmt.Sprintf("video_size_%d", q))
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		sizes, err := ParseSizes(path, data)
+		if err != nil {
+			return nil, err
+		}
+		v.Sizes = append(v.Sizes, sizes)
+	}
+	return v, v.Validate()
+}
+
+// ParseSizes parses one chunk size in bytes per line (further fields are ignored).
+func ParseSizes(name string, data []byte) ([]int64, error) {
+	var out []int64
+	for line := 1; len(data) > 0; line++ {
+		var l []byte
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			l, data = data[:i], data[i+1:]
+		} else {
+			l, data = data, nil
+		}
+		f := bytes.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		n, err := strconv.ParseInt(string(f[0]), 10, 64)
+		if err != nil || n <= 0 {
+			return nil, &ParseError{name, line, fmt.Sprintf("want a positive chunk size in bytes, got %q", clip(f[0]))}
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// Validate checks the ladder and the size table.
+func (v *Video) Validate() error {
+	if len(v.BitratesKbps) == 0 || len(v.Sizes) != len(v.BitratesKbps) {
+		return fmt.Errorf("video %s: %d bitrates but %d size lists", v.Name, len(v.BitratesKbps), len(v.Sizes))
+	}
+	for q := 1; q < len(v.BitratesKbps); q++ {
+		if !(v.BitratesKbps[q] > v.BitratesKbps[q-1]) {
+			return fmt.Errorf("video %s: bitrates must ascend", v.Name)
+		}
+	}
+	if v.BitratesKbps[0] <= 0 || !(v.ChunkS > 0) || v.Chunks <= 0 {
+		return fmt.Errorf("video %s: bitrates, chunk length and chunk count must be positive", v.Name)
+	}
+	for q, s := range v.Sizes {
+		if len(s) < v.Chunks {
+			return fmt.Errorf("video %s: quality %d has %d sizes, need %d", v.Name, q, len(s), v.Chunks)
+		}
+	}
+	return nil
+}
+
+// Size is chunk i's size at quality q, or 0 outside the table (as mpc.py's get_chunk_size).
+func (v *Video) Size(q, i int) int64 {
+	if i < 0 || i >= len(v.Sizes[q]) {
+		return 0
+	}
+	return v.Sizes[q][i]
+}

@@ -1,0 +1,63 @@
+// Command strata is the headless multitool of the strata project. Subcommands:
+//
+//	strata sim    trace-driven ABR simulator (Pensieve's network model, exact)
+//
+// Each subcommand has its own flags: strata <command> -h.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/rs/zerolog"
+)
+
+func main() {
+	log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, NoColor: true}).With().Timestamp().Logger()
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		log.Error().Err(err).Msg("strata")
+		os.Exit(1)
+	}
+}
+
+type command struct {
+	name, help string
+	run        func(args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"sim", "run ABR policies over network traces in Pensieve's simulator", runSim},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: strata <command> [flags]\n\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.help)
+	}
+	fmt.Fprintln(w, "\nrun 'strata <command> -h' for a command's flags")
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return errors.New("no command given")
+		}
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	usage(stderr)
+	return fmt.Errorf("unknown command %q", args[0])
+}

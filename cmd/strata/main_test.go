@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/strata-player/strata/internal/shared"
+)
+
+func TestRunErrors(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "no command"},
+		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"sim"}, "--traces is required"},
+		{[]string{"sim", "--traces", "x", "--policy", "nope"}, "unknown ABR policy"},
+		{[]string{"sim", "--traces", "x", "--workers", "-3"}, "out of range"},
+		{[]string{"sim", "--traces", "x", "--qoe", "cubic", "--video-dir", "/nonexistent"}, "no such file"},
+		{[]string{"sim", "--traces", "x", "--trace-format", "csv"}, "unknown --trace-format"},
+		{[]string{"sim", "--traces", "x", "--video", "bbb"}, "unknown --video"},
+		{[]string{"sim", "--traces", "x", "stray"}, "unexpected arguments"},
+	} {
+		var out, errb bytes.Buffer
+		err := run(c.args, &out, &errb)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("run(%q) = %v, want error containing %q", c.args, err, c.want)
+		}
+	}
+}
+
+func TestSimOboeJSON(t *testing.T) {
+	traces := shared.Require(t, "abr/traces/oboe")
+	video := shared.Require(t, "abr/video")
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	err := run([]string{"sim", "--policy", "mpc,bba", "--traces", traces, "--video-dir", video, "--json",
+		"--log-dir", dir, "--plot", filepath.Join(dir, "cdf.png")}, &out, &errb)
+	if err != nil {
+		t.Fatal(err, errb.String())
+	}
+	want := map[string]float64{"mpc": 2.1586, "bba": 1.8417}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 JSON lines, got %q", out.String())
+	}
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"policy", "traces", "qoe_mean", "qoe_mean47", "qoe_sum47", "qoe_sum48", "avg_bitrate_kbps", "rebuffer_s", "startup_s"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("key %s missing in %s", k, l)
+			}
+		}
+		p := m["policy"].(string)
+		got := m["qoe_mean47"].(float64)
+		if math.Abs(got-want[p])/want[p] > 0.001 {
+			t.Errorf("%s qoe_mean47 %v, want within 0.1%% of %v", p, got, want[p])
+		}
+		if m["traces"].(float64) != 428 {
+			t.Errorf("%s: %v traces", p, m["traces"])
+		}
+	}
+	// The logs are Pensieve's own format, byte for byte (isolated mpc runs start at time 0).
+	for _, name := range []string{"trace_0.txt", "trace_99.txt"} {
+		got, err := os.ReadFile(filepath.Join(dir, "log_sim_mpc_"+name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, err := os.ReadFile(shared.Require(t, "abr/reference/oboe/isolated/log_sim_mpc_"+name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, ref) {
+			t.Errorf("log for %s differs from Pensieve's", name)
+		}
+	}
+	png, err := os.ReadFile(filepath.Join(dir, "cdf.png"))
+	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Errorf("plot is not a PNG: %v", err)
+	}
+}
+
+func TestSimTable(t *testing.T) {
+	traces := shared.Require(t, "abr/traces/pensieve_train")
+	video := shared.Require(t, "abr/video")
+	var out, errb bytes.Buffer
+	if err := run([]string{"sim", "--policy", "all", "--traces", traces, "--video-dir", video}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"bba", "bola", "mpc", "mpc-batch", "rate", "rate-dashjs", "mean47", "127 traces"} {
+		if !strings.Contains(out.String(), p) {
+			t.Errorf("table lacks %q:\n%s", p, out.String())
+		}
+	}
+	if errb.Len() != 0 {
+		t.Errorf("progress written to a non-terminal: %q", errb.String())
+	}
+}

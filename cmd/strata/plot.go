@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+	"image/color"
+	"sort"
+
+	"github.com/strata-player/strata/abr"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+)
+
+var palette = []color.RGBA{
+	{31, 119, 180, 255}, {255, 127, 14, 255}, {44, 160, 44, 255}, {214, 39, 40, 255},
+	{148, 103, 189, 255}, {140, 86, 75, 255}, {227, 119, 194, 255}, {127, 127, 127, 255},
+}
+
+// plotCDF writes a PNG with one empirical CDF of per-trace mean QoE per policy.
+func plotCDF(path string, sums []abr.Summary, qoe, set string) error {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("Per-trace QoE (%s, mean over chunks 1..), %s", qoe, set)
+	p.X.Label.Text = "QoE per chunk"
+	p.Y.Label.Text = "CDF over traces"
+	p.Y.Min, p.Y.Max = 0, 1
+	p.Add(plotter.NewGrid())
+	p.Legend.Top = true
+	p.Legend.Left = true
+	for i, s := range sums {
+		v := append([]float64(nil), s.PerTraceQoE...)
+		sort.Float64s(v)
+		pts := make(plotter.XYs, 0, 2*len(v))
+		for j, x := range v {
+			pts = append(pts, plotter.XY{X: x, Y: float64(j) / float64(len(v))})
+			pts = append(pts, plotter.XY{X: x, Y: float64(j+1) / float64(len(v))})
+		}
+		l, err := plotter.NewLine(pts)
+		if err != nil {
+			return err
+		}
+		l.Color = palette[i%len(palette)]
+		l.Width = vg.Points(1.5)
+		p.Add(l)
+		p.Legend.Add(fmt.Sprintf("%s (%.3f)", s.Policy, s.QoEMean), l)
+	}
+	return p.Save(8*vg.Inch, 5*vg.Inch, path)
+}

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/strata-player/strata/abr"
+	"golang.org/x/term"
+)
+
+func runSim(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("strata sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	policy := fs.String("policy", "all", "ABR policy, comma-separated list, or all: "+policyNames())
+	traces := fs.String("traces", "", "directory of trace files (cooked, mahimahi or sabre JSON; all files, sorted by name)")
+	format := fs.String("trace-format", "auto", "trace format: auto, cooked, mahimahi or sabre")
+	video := fs.String("video", "envivio", "video: envivio (Pensieve's benchmark video, 48 chunks of 4 s)")
+	videoDir := fs.String("video-dir", "../shared/abr/video", "directory holding video_size_0..5 for --video envivio")
+	qoe := fs.String("qoe", "lin", "QoE model: lin, log or hd")
+	logDir := fs.String("log-dir", "", "write per-chunk logs in Pensieve's column format to this directory")
+	plot := fs.String("plot", "", "write a PNG of each policy's per-trace QoE CDF to this file")
+	asJSON := fs.Bool("json", false, "print one JSON object per policy, one per line")
+	workers := fs.Int("workers", 0, "parallel traces for policies without cross-trace state (0: one per CPU)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: strata sim --traces DIR [--policy P] [--qoe lin|log|hd] [--json] [--log-dir D] [--plot out.png]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if *traces == "" {
+		fs.Usage()
+		return errors.New("--traces is required")
+	}
+	if *workers < 0 || *workers > 1024 {
+		return fmt.Errorf("--workers %d out of range 0..1024", *workers)
+	}
+	if *video != "envivio" {
+		return fmt.Errorf("unknown --video %q (have envivio)", *video)
+	}
+	specs, err := selectPolicies(*policy)
+	if err != nil {
+		return err
+	}
+	var tf abr.Format
+	switch *format {
+	case "auto":
+		tf = abr.FormatAuto
+	case "cooked", "mahimahi", "sabre":
+		tf = abr.Format(*format)
+	default:
+		return fmt.Errorf("unknown --trace-format %q (want auto, cooked, mahimahi or sabre)", *format)
+	}
+	v, err := abr.LoadEnvivio(*videoDir)
+	if err != nil {
+		return fmt.Errorf("loading video: %w", err)
+	}
+	model, err := abr.QoEByName(*qoe, v)
+	if err != nil {
+		return err
+	}
+	trs, err := abr.LoadTraceDir(*traces, tf)
+	if err != nil {
+		return err
+	}
+	if *logDir != "" {
+		if err := os.MkdirAll(*logDir, 0o755); err != nil {
+			return err
+		}
+	}
+	progress := newProgress(stderr)
+	var sums []abr.Summary
+	for _, spec := range specs {
+		start := time.Now()
+		res, err := abr.Simulate(spec, trs, abr.SimConfig{Video: v, QoE: model}, *workers, func(done int) {
+			progress.update(fmt.Sprintf("sim %s: %d/%d traces", spec.Name, done, len(trs)))
+		})
+		progress.clear()
+		if err != nil {
+			return err
+		}
+		if *logDir != "" {
+			if err := writeLogs(*logDir, spec.Name, res); err != nil {
+				return err
+			}
+		}
+		s := abr.Summarize(spec.Name, model.Name, res)
+		sums = append(sums, s)
+		if *asJSON {
+			b, err := json.Marshal(struct {
+				abr.Summary
+				Seconds float64 `json:"seconds"`
+			}{s, time.Since(start).Seconds()})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, string(b))
+		}
+	}
+	if !*asJSON {
+		printTable(stdout, sums, len(trs), *traces)
+	}
+	if *plot != "" {
+		if err := plotCDF(*plot, sums, model.Name, filepath.Base(filepath.Clean(*traces))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func policyNames() string {
+	var n []string
+	for _, s := range abr.Policies() {
+		n = append(n, s.Name)
+	}
+	return strings.Join(n, ", ")
+}
+
+func selectPolicies(arg string) ([]abr.Spec, error) {
+	if arg == "all" {
+		return abr.Policies(), nil
+	}
+	var out []abr.Spec
+	for _, name := range strings.Split(arg, ",") {
+		s, err := abr.Lookup(strings.TrimSpace(name))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func writeLogs(dir, policy string, res []abr.TraceResult) error {
+	for _, r := range res {
+		f, err := os.Create(filepath.Join(dir, "log_sim_"+policy+"_"+r.Trace))
+		if err != nil {
+			return err
+		}
+		err = abr.WritePensieveLog(f, r)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func printTable(w io.Writer, sums []abr.Summary, traces int, dir string) {
+	fmt.Fprintf(w, "%d traces from %s, QoE %s (per-trace values averaged over traces)\n", traces, dir, sums[0].QoE)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "policy\tmean47\tsum47\tsum48\tbitrate kbps\trebuffer s\tstartup s\tswitches\t")
+	for _, s := range sums {
+		fmt.Fprintf(tw, "%s\t%.4f\t%.3f\t%.3f\t%.1f\t%.3f\t%.3f\t%.2f\t\n", s.Policy, s.QoEMean47, s.QoESum47, s.QoESum48,
+			s.AvgBitrateKbps, s.RebufferS, s.StartupS, s.Switches)
+	}
+	tw.Flush()
+}
+
+// progress writes a single self-overwriting line to a terminal, and nothing otherwise.
+type progress struct {
+	w    io.Writer
+	on   bool
+	last time.Time
+}
+
+func newProgress(w io.Writer) *progress {
+	f, ok := w.(*os.File)
+	return &progress{w: w, on: ok && term.IsTerminal(int(f.Fd()))}
+}
+
+func (p *progress) update(msg string) {
+	if !p.on || time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	fmt.Fprintf(p.w, "\r\033[K%s", msg)
+}
+
+func (p *progress) clear() {
+	if p.on {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}

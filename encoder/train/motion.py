@@ -1,0 +1,133 @@
+"""Block motion search and compensation, exactly as specified in docs/MOTION.md.
+
+The Go encoder implements the same algorithm; this module is its reference for training
+(P-frames are trained on the predictions this search produces on original frames).
+All arithmetic is integer, so both implementations agree bit for bit.
+"""
+import numpy as np
+
+BLOCK = 16
+RANGE = 32  # full-pel search range in luma pixels
+
+
+def pad16(y, u, v):
+    """Edge-replicate a frame so luma is a multiple of 16 in both directions."""
+    h, w = y.shape
+    ph, pw = (-h) % 16, (-w) % 16
+    if ph or pw:
+        y = np.pad(y, ((0, ph), (0, pw)), mode="edge")
+        u = np.pad(u, ((0, ph // 2), (0, pw // 2)), mode="edge")
+        v = np.pad(v, ((0, ph // 2), (0, pw // 2)), mode="edge")
+    return y, u, v
+
+
+def down2(a):
+    a = a.astype(np.int32)
+    return (a[0::2, 0::2] + a[0::2, 1::2] + a[1::2, 0::2] + a[1::2, 1::2] + 2) >> 2
+
+
+def _region(p, y0, x0, h, w):
+    """p[y0:y0+h, x0:x0+w] with coordinates clamped to the plane (edge replication)."""
+    H, W = p.shape
+    ys = np.clip(np.arange(y0, y0 + h), 0, H - 1)
+    xs = np.clip(np.arange(x0, x0 + w), 0, W - 1)
+    return p[np.ix_(ys, xs)]
+
+
+def interp(p, y0, x0, h, w, mvy, mvx, n):
+    """Block of h x w at integer (y0, x0) displaced by (mvy, mvx) in 1/n pel, bilinear, integer.
+
+    value = ((n-fx)(n-fy)A + fx(n-fy)B + (n-fx)fy C + fx fy D + n*n/2) // (n*n)
+    """
+    iy, fy = divmod(mvy, n)
+    ix, fx = divmod(mvx, n)
+    a = _region(p, y0 + iy, x0 + ix, h + 1, w + 1).astype(np.int32)
+    A, B, C, D = a[:-1, :-1], a[:-1, 1:], a[1:, :-1], a[1:, 1:]
+    s = (n - fx) * (n - fy) * A + fx * (n - fy) * B + (n - fx) * fy * C + fx * fy * D
+    return (s + n * n // 2) // (n * n)
+
+
+def _gather(p, ys, xs):
+    """p[ys[..., :, None], xs[..., None, :]] with coordinates clamped to the plane."""
+    H, W = p.shape
+    ys = np.clip(ys, 0, H - 1)
+    xs = np.clip(xs, 0, W - 1)
+    return p[ys[..., :, None], xs[..., None, :]]
+
+
+def _pick(sad, dy, dx, valid):
+    """Per block, the candidate with the lowest SAD, then the smallest |dy|+|dx|, then the
+    first in scan order (dy outer, dx inner, ascending)."""
+    nc = sad.shape[1]
+    key = sad.astype(np.int64) * (1 << 24) + (np.abs(dy) + np.abs(dx)) * (1 << 12) + np.arange(nc)[None, :]
+    key = np.where(valid, key, np.int64(1) << 62)
+    j = np.argmin(key, axis=1)
+    rows = np.arange(sad.shape[0])
+    return dy[rows, j], dx[rows, j]
+
+
+def _int_sads(c, r, y0, x0, size, dy, dx):
+    ar = np.arange(size)
+    cur = c[(y0[:, None] + ar)[:, :, None], (x0[:, None] + ar)[:, None, :]][:, None]
+    ref = _gather(r, y0[:, None, None] + dy[:, :, None] + ar, x0[:, None, None] + dx[:, :, None] + ar)
+    return np.abs(ref - cur).sum(axis=(2, 3))
+
+
+def _half_sads(c, r, y0, x0, hy, hx):
+    ar = np.arange(16)
+    cur = c[(y0[:, None] + ar)[:, :, None], (x0[:, None] + ar)[:, None, :]][:, None]
+    iy, fy = np.divmod(hy, 2)
+    ix, fx = np.divmod(hx, 2)
+    ys = y0[:, None, None] + iy[:, :, None] + np.arange(17)
+    xs = x0[:, None, None] + ix[:, :, None] + np.arange(17)
+    a = _gather(r, ys, xs)
+    fy, fx = fy[:, :, None, None], fx[:, :, None, None]
+    s = ((2 - fx) * (2 - fy) * a[..., :-1, :-1] + fx * (2 - fy) * a[..., :-1, 1:]
+         + (2 - fx) * fy * a[..., 1:, :-1] + fx * fy * a[..., 1:, 1:])
+    pred = (s + 2) // 4
+    return np.abs(pred - cur).sum(axis=(2, 3))
+
+
+def _grid(cy, cx, rad):
+    """Candidates center +- rad per block, in scan order: arrays (nb, (2rad+1)^2)."""
+    off = np.arange(-rad, rad + 1)
+    oy, ox = np.meshgrid(off, off, indexing="ij")
+    return cy[:, None] + oy.ravel()[None, :], cx[:, None] + ox.ravel()[None, :]
+
+
+def search(cur, ref, bys, bxs):
+    """Half-pel motion vectors (in half-pel units) for the 16x16 luma blocks at (bys[i], bxs[i]).
+
+    cur, ref: padded luma planes (uint8). Returns int array (n, 2) of (mvy, mvx) half-pel.
+    """
+    bys = np.asarray(bys, dtype=np.int64)
+    bxs = np.asarray(bxs, dtype=np.int64)
+    c0, r0 = cur.astype(np.int32), ref.astype(np.int32)
+    c1, r1 = down2(c0), down2(r0)
+    c2, r2 = down2(c1), down2(r1)
+    zero = np.zeros_like(bys)
+    # Level 2 (1/4 resolution, 4x4 blocks): full search +-8.
+    dy, dx = _grid(zero, zero, 8)
+    sad = _int_sads(c2, r2, bys >> 2, bxs >> 2, 4, dy, dx)
+    vy, vx = _pick(sad, dy, dx, np.ones_like(sad, dtype=bool))
+    # Levels 1 and 0: refine +-2 around the doubled vector, clamped to the range.
+    for lvl, c, r, size, lim in ((1, c1, r1, 8, RANGE // 2), (0, c0, r0, 16, RANGE)):
+        dy, dx = _grid(2 * vy, 2 * vx, 2)
+        valid = (np.abs(dy) <= lim) & (np.abs(dx) <= lim)
+        sad = _int_sads(c, r, bys >> lvl, bxs >> lvl, size, dy, dx)
+        vy, vx = _pick(sad, dy, dx, valid)
+    # Half-pel: the 3x3 neighbourhood of 2v in half-pel units.
+    hy, hx = _grid(2 * vy, 2 * vx, 1)
+    valid = (np.abs(hy) <= 2 * RANGE) & (np.abs(hx) <= 2 * RANGE)
+    sad = _half_sads(c0, r0, bys, bxs, hy, hx)
+    my, mx = _pick(sad, hy, hx, valid)
+    return np.stack([my, mx], axis=1)
+
+
+def compensate(ref, by, bx, mv):
+    """Predicted (Y 16x16, U 8x8, V 8x8) for the block at luma (by, bx) with half-pel mv."""
+    ry, ru, rv = ref
+    py = interp(ry, by, bx, 16, 16, int(mv[0]), int(mv[1]), 2)
+    pu = interp(ru, by // 2, bx // 2, 8, 8, int(mv[0]), int(mv[1]), 4)
+    pv = interp(rv, by // 2, bx // 2, 8, 8, int(mv[0]), int(mv[1]), 4)
+    return py, pu, pv
