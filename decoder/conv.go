@@ -1,0 +1,204 @@
+package decoder
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+)
+
+// Conv is a 2-D convolution with zero padding K/2, as torch.nn.Conv2d with
+// padding=K//2: Weight is [Cout][Cin][K][K], Bias is [Cout].
+type Conv struct {
+	Cin, Cout, K, Stride int
+	Weight, Bias         []float32
+}
+
+// MACs is the multiply-accumulates of one output pixel.
+func (c *Conv) MACs() int { return c.Cin * c.Cout * c.K * c.K }
+
+func (c *Conv) check() error {
+	if c.Cin <= 0 || c.Cout <= 0 || (c.K != 1 && c.K != 3) || (c.Stride != 1 && c.Stride != 2) {
+		return fmt.Errorf("conv %dx%d k%d s%d: unsupported", c.Cin, c.Cout, c.K, c.Stride)
+	}
+	if len(c.Weight) != c.Cout*c.Cin*c.K*c.K || len(c.Bias) != c.Cout {
+		return fmt.Errorf("conv %d->%d k%d: %d weights, %d biases", c.Cin, c.Cout, c.K, len(c.Weight), len(c.Bias))
+	}
+	return nil
+}
+
+// parallel runs fn over [0, n) split into contiguous ranges, one per CPU.
+func parallel(n int, fn func(lo, hi int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if workers > n {
+		workers = n
+	}
+	if workers <= 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	step := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += step {
+		hi := min(lo+step, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// axpy4 accumulates four weighted copies of src into a0..a3.
+func axpy4(a0, a1, a2, a3 []float32, w0, w1, w2, w3 float32, src []float32) {
+	n := len(src)
+	a0, a1, a2, a3 = a0[:n], a1[:n], a2[:n], a3[:n]
+	for x, v := range src {
+		a0[x] += w0 * v
+		a1[x] += w1 * v
+		a2[x] += w2 * v
+		a3[x] += w3 * v
+	}
+}
+
+func axpy1(a []float32, w float32, src []float32) {
+	a = a[:len(src)]
+	for x, v := range src {
+		a[x] += w * v
+	}
+}
+
+// Apply computes out = conv(in). scratch holds the zero-padded input of 3×3 convolutions
+// and is grown as needed; in and out must not overlap.
+func (c *Conv) Apply(in Tensor, out *Tensor, scratch *Tensor) Tensor {
+	if in.C != c.Cin {
+		panic(fmt.Sprintf("conv: input has %d channels, want %d", in.C, c.Cin))
+	}
+	oh, ow := in.H, in.W
+	if c.Stride == 2 {
+		oh, ow = (in.H+1)/2, (in.W+1)/2
+	}
+	o := ensure(out, c.Cout, oh, ow)
+	if c.K == 1 {
+		c.apply1x1(in, o)
+		return o
+	}
+	// Zero-padded copy: (H+2)×(W+2) per channel.
+	ph, pw := in.H+2, in.W+2
+	pad := ensure(scratch, in.C, ph, pw)
+	clear(pad.Data)
+	for ci := 0; ci < in.C; ci++ {
+		src, dst := in.Plane(ci), pad.Plane(ci)
+		for y := 0; y < in.H; y++ {
+			copy(dst[(y+1)*pw+1:], src[y*in.W:(y+1)*in.W])
+		}
+	}
+	if c.Stride == 1 {
+		parallel(oh, func(lo, hi int) { c.rows3x3(pad, o, lo, hi) })
+	} else {
+		parallel(oh, func(lo, hi int) { c.rows3x3s2(pad, o, lo, hi) })
+	}
+	return o
+}
+
+func (c *Conv) apply1x1(in, o Tensor) {
+	hw := in.H * in.W
+	const chunk = 512
+	nchunks := (hw + chunk - 1) / chunk
+	parallel(nchunks, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			p0, p1 := k*chunk, min((k+1)*chunk, hw)
+			co := 0
+			for ; co+4 <= c.Cout; co += 4 {
+				a0 := o.Data[co*hw+p0 : co*hw+p1]
+				a1 := o.Data[(co+1)*hw+p0 : (co+1)*hw+p1]
+				a2 := o.Data[(co+2)*hw+p0 : (co+2)*hw+p1]
+				a3 := o.Data[(co+3)*hw+p0 : (co+3)*hw+p1]
+				fill(a0, c.Bias[co])
+				fill(a1, c.Bias[co+1])
+				fill(a2, c.Bias[co+2])
+				fill(a3, c.Bias[co+3])
+				for ci := 0; ci < c.Cin; ci++ {
+					axpy4(a0, a1, a2, a3, c.Weight[co*c.Cin+ci], c.Weight[(co+1)*c.Cin+ci],
+						c.Weight[(co+2)*c.Cin+ci], c.Weight[(co+3)*c.Cin+ci], in.Data[ci*hw+p0:ci*hw+p1])
+				}
+			}
+			for ; co < c.Cout; co++ {
+				a := o.Data[co*hw+p0 : co*hw+p1]
+				fill(a, c.Bias[co])
+				for ci := 0; ci < c.Cin; ci++ {
+					axpy1(a, c.Weight[co*c.Cin+ci], in.Data[ci*hw+p0:ci*hw+p1])
+				}
+			}
+		}
+	})
+}
+
+func (c *Conv) rows3x3(pad, o Tensor, lo, hi int) {
+	pw := pad.W
+	hw := o.H * o.W
+	w := c.Weight
+	for y := lo; y < hi; y++ {
+		co := 0
+		for ; co+4 <= c.Cout; co += 4 {
+			a0 := o.Data[co*hw+y*o.W : co*hw+(y+1)*o.W]
+			a1 := o.Data[(co+1)*hw+y*o.W : (co+1)*hw+(y+1)*o.W]
+			a2 := o.Data[(co+2)*hw+y*o.W : (co+2)*hw+(y+1)*o.W]
+			a3 := o.Data[(co+3)*hw+y*o.W : (co+3)*hw+(y+1)*o.W]
+			fill(a0, c.Bias[co])
+			fill(a1, c.Bias[co+1])
+			fill(a2, c.Bias[co+2])
+			fill(a3, c.Bias[co+3])
+			for ci := 0; ci < c.Cin; ci++ {
+				p := pad.Plane(ci)
+				for t := 0; t < 9; t++ {
+					ky, kx := t/3, t%3
+					src := p[(y+ky)*pw+kx : (y+ky)*pw+kx+o.W]
+					i := ci*9 + t
+					axpy4(a0, a1, a2, a3, w[co*c.Cin*9+i], w[(co+1)*c.Cin*9+i], w[(co+2)*c.Cin*9+i], w[(co+3)*c.Cin*9+i], src)
+				}
+			}
+		}
+		for ; co < c.Cout; co++ {
+			a := o.Data[co*hw+y*o.W : co*hw+(y+1)*o.W]
+			fill(a, c.Bias[co])
+			for ci := 0; ci < c.Cin; ci++ {
+				p := pad.Plane(ci)
+				for t := 0; t < 9; t++ {
+					ky, kx := t/3, t%3
+					axpy1(a, w[co*c.Cin*9+ci*9+t], p[(y+ky)*pw+kx:(y+ky)*pw+kx+o.W])
+				}
+			}
+		}
+	}
+}
+
+// rows3x3s2 is the stride-2 form: out[y][x] = Σ w·pad[2y+ky][2x+kx] (encoder only).
+func (c *Conv) rows3x3s2(pad, o Tensor, lo, hi int) {
+	pw := pad.W
+	hw := o.H * o.W
+	w := c.Weight
+	for y := lo; y < hi; y++ {
+		for co := 0; co < c.Cout; co++ {
+			a := o.Data[co*hw+y*o.W : co*hw+(y+1)*o.W]
+			fill(a, c.Bias[co])
+			for ci := 0; ci < c.Cin; ci++ {
+				p := pad.Plane(ci)
+				for t := 0; t < 9; t++ {
+					ky, kx := t/3, t%3
+					wt := w[co*c.Cin*9+ci*9+t]
+					row := p[(2*y+ky)*pw+kx:]
+					for x := range a {
+						a[x] += wt * row[2*x]
+					}
+				}
+			}
+		}
+	}
+}
+
+func fill(a []float32, v float32) {
+	for i := range a {
+		a[i] = v
+	}
+}

@@ -1,0 +1,160 @@
+package decoder
+
+import (
+	"bytes"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func randTensor(r *rand.Rand, c, h, w int) Tensor {
+	t := NewTensor(c, h, w)
+	for i := range t.Data {
+		t.Data[i] = float32(r.NormFloat64())
+	}
+	return t
+}
+
+func randConv(r *rand.Rand, cin, cout, k, stride int) Conv {
+	c := Conv{Cin: cin, Cout: cout, K: k, Stride: stride,
+		Weight: make([]float32, cout*cin*k*k), Bias: make([]float32, cout)}
+	for i := range c.Weight {
+		c.Weight[i] = float32(r.NormFloat64() * 0.1)
+	}
+	for i := range c.Bias {
+		c.Bias[i] = float32(r.NormFloat64())
+	}
+	return c
+}
+
+// naiveConv is the textbook definition (zero padding K/2), in float64.
+func naiveConv(c *Conv, in Tensor) Tensor {
+	oh, ow := in.H, in.W
+	if c.Stride == 2 {
+		oh, ow = (in.H+1)/2, (in.W+1)/2
+	}
+	out := NewTensor(c.Cout, oh, ow)
+	p := c.K / 2
+	for co := 0; co < c.Cout; co++ {
+		for y := 0; y < oh; y++ {
+			for x := 0; x < ow; x++ {
+				s := float64(c.Bias[co])
+				for ci := 0; ci < c.Cin; ci++ {
+					for ky := 0; ky < c.K; ky++ {
+						for kx := 0; kx < c.K; kx++ {
+							iy, ix := y*c.Stride+ky-p, x*c.Stride+kx-p
+							if iy < 0 || ix < 0 || iy >= in.H || ix >= in.W {
+								continue
+							}
+							s += float64(c.Weight[((co*c.Cin+ci)*c.K+ky)*c.K+kx]) * float64(in.Data[(ci*in.H+iy)*in.W+ix])
+						}
+					}
+				}
+				out.Data[(co*oh+y)*ow+x] = float32(s)
+			}
+		}
+	}
+	return out
+}
+
+func maxDiff(a, b []float32) float64 {
+	m := 0.0
+	for i := range a {
+		m = math.Max(m, math.Abs(float64(a[i]-b[i])))
+	}
+	return m
+}
+
+func TestConvMatchesDefinition(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, c := range []struct{ cin, cout, k, s, h, w int }{
+		{5, 8, 1, 1, 7, 9}, {3, 6, 1, 1, 40, 40}, {6, 4, 3, 1, 5, 11}, {4, 7, 3, 1, 9, 4},
+		{12, 8, 3, 2, 10, 14}, {3, 5, 3, 2, 9, 7},
+	} {
+		conv := randConv(r, c.cin, c.cout, c.k, c.s)
+		in := randTensor(r, c.cin, c.h, c.w)
+		var out, scratch Tensor
+		got := conv.Apply(in, &out, &scratch)
+		want := naiveConv(&conv, in)
+		if !got.sameShape(want) || maxDiff(got.Data, want.Data) > 1e-4 {
+			t.Errorf("conv %+v: shape %v want %v, max diff %g", c, got, want, maxDiff(got.Data, want.Data))
+		}
+	}
+}
+
+func TestPixelShuffleRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	in := randTensor(r, 3, 8, 12)
+	for _, s := range []int{2, 4} {
+		un := NewTensor(3*s*s, 8/s, 12/s)
+		pixelUnshuffle(in, s, un, 0)
+		// torch: unshuffle channel c·s²+i·s+j at (y, x) is in[c][y·s+i][x·s+j]
+		if un.Data[((1*s*s+1*s+0)*un.H+1)*un.W+2] != in.Data[(1*8+1*s+1)*12+2*s+0] {
+			t.Fatal("pixel unshuffle layout differs from PyTorch's")
+		}
+		var back Tensor
+		pixelShuffle(un, s, &back)
+		if !back.sameShape(in) || maxDiff(back.Data, in.Data) != 0 {
+			t.Fatalf("shuffle(unshuffle(x)) != x for r=%d", s)
+		}
+	}
+}
+
+func TestPackUnpackExact(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	f := NewFrame(48, 32)
+	for _, p := range [][]byte{f.Y, f.U, f.V} {
+		for i := range p {
+			p[i] = byte(r.IntN(256))
+		}
+	}
+	var s Tensor
+	if _, err := Pack(f, &s); err != nil {
+		t.Fatal(err)
+	}
+	g := NewFrame(48, 32)
+	if err := Unpack(s, g); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(f.Y, g.Y) || !bytes.Equal(f.U, g.U) || !bytes.Equal(f.V, g.V) {
+		t.Fatal("Unpack(Pack(f)) != f")
+	}
+	if _, err := Pack(NewFrame(40, 32), &s); err == nil {
+		t.Fatal("40-pixel-wide frame packed without padding")
+	}
+	p, err := PadTo16(&Frame{W: 18, H: 10, Y: make([]byte, 180), U: make([]byte, 45), V: make([]byte, 45)})
+	if err != nil || p.W != 32 || p.H != 16 {
+		t.Fatalf("PadTo16: %v %v", p, err)
+	}
+}
+
+func TestCodesRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const bits, layers, bw, bh = 8, 3, 5, 3
+	logits := randTensor(r, bits, bh, bw)
+	codes := NewTensor(layers*bits, bh, bw)
+	payload := PackCodes(nil, logits, 1, &codes)
+	if len(payload) != PayloadBytes(bits, bw, bh) {
+		t.Fatalf("payload %d bytes", len(payload))
+	}
+	var un Tensor
+	got, err := UnpackCodes([][]byte{payload, payload}, bits, layers, bw, bh, &un)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb := bw * bh
+	for j := 0; j < bits; j++ {
+		for b := 0; b < nb; b++ {
+			want := codes.Data[(bits+j)*nb+b]
+			if got.Data[j*nb+b] != want || got.Data[(bits+j)*nb+b] != want || got.Data[(2*bits+j)*nb+b] != 0 {
+				t.Fatalf("bit %d of block %d", j, b)
+			}
+		}
+	}
+	if _, err := UnpackCodes([][]byte{payload[:1]}, bits, layers, bw, bh, &un); err == nil {
+		t.Fatal("short payload accepted")
+	}
+	if _, err := UnpackCodes(make([][]byte, 4), bits, layers, bw, bh, &un); err == nil {
+		t.Fatal("too many layers accepted")
+	}
+}
