@@ -158,3 +158,24 @@ func TestCodesRoundTrip(t *testing.T) {
 		t.Fatal("too many layers accepted")
 	}
 }
+
+func FuzzParseSafetensors(f *testing.F) {
+	f.Add([]byte("\x10\x00\x00\x00\x00\x00\x00\x00{}              "))
+	f.Add(append([]byte("\x40\x00\x00\x00\x00\x00\x00\x00"+`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}        `), make([]byte, 8)...))
+	f.Add([]byte("\x08\x00\x00\x00\x00\x00\x00\x00{\"a\":1}"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		arrays, _, err := ParseSafetensors(b)
+		if err != nil {
+			return
+		}
+		for name, a := range arrays {
+			n := 1
+			for _, d := range a.Shape {
+				n *= d
+			}
+			if n != len(a.Data) {
+				t.Fatalf("%s: shape %v but %d values", name, a.Shape, len(a.Data))
+			}
+		}
+	})
+}

@@ -1,0 +1,173 @@
+package decoder
+
+import "fmt"
+
+// mvContexts are the adaptive probabilities of the vector code (docs/BITSTREAM.md): per
+// component, a zero flag, a sign and eight unary contexts.
+type mvContexts struct {
+	zero, sign [2]prob
+	unary      [2][8]prob
+}
+
+func newMVContexts() *mvContexts {
+	c := &mvContexts{}
+	for j := 0; j < 2; j++ {
+		c.zero[j], c.sign[j] = probInit, probInit
+		for i := range c.unary[j] {
+			c.unary[j][i] = probInit
+		}
+	}
+	return c
+}
+
+// mvPredict is the median predictor of block (x, y) on a bw-wide grid of decoded vectors.
+func mvPredict(v []MV, bw, x, y int) MV {
+	var a, b, c MV
+	if x > 0 {
+		a = v[y*bw+x-1]
+	}
+	b = a
+	if y > 0 {
+		b = v[(y-1)*bw+x]
+	}
+	c = b
+	if y > 0 && x+1 < bw {
+		c = v[(y-1)*bw+x+1]
+	} else if y > 0 && x > 0 {
+		c = v[(y-1)*bw+x-1]
+	}
+	return MV{Y: median3(a.Y, b.Y, c.Y), X: median3(a.X, b.X, c.X)}
+}
+
+func median3(a, b, c int) int {
+	if a > b {
+		a, b = b, a
+	}
+	if b > c {
+		b = c
+	}
+	if a > b {
+		return a
+	}
+	return b
+}
+
+const unaryMax = 16
+
+func encodeDiff(e *rangeEncoder, c *mvContexts, j, d int) {
+	if d == 0 {
+		e.bit(&c.zero[j], 0)
+		return
+	}
+	e.bit(&c.zero[j], 1)
+	m := d
+	if d < 0 {
+		e.bit(&c.sign[j], 1)
+		m = -d
+	} else {
+		e.bit(&c.sign[j], 0)
+	}
+	for i := 1; i < unaryMax; i++ {
+		if m > i {
+			e.bit(&c.unary[j][min(i, 8)-1], 1)
+			continue
+		}
+		e.bit(&c.unary[j][min(i, 8)-1], 0)
+		return
+	}
+	// Exp-Golomb order 0 of m − 16 at probability ½.
+	v := m - unaryMax + 1
+	n := 0
+	for t := v; t > 1; t >>= 1 {
+		n++
+	}
+	for i := 0; i < n; i++ {
+		e.direct(0)
+	}
+	for i := n; i >= 0; i-- {
+		e.direct((v >> i) & 1)
+	}
+}
+
+func decodeDiff(d *rangeDecoder, c *mvContexts, j int) (int, error) {
+	if d.bit(&c.zero[j]) == 0 {
+		return 0, nil
+	}
+	neg := d.bit(&c.sign[j]) == 1
+	m := 1
+	for ; m < unaryMax; m++ {
+		if d.bit(&c.unary[j][min(m, 8)-1]) == 0 {
+			break
+		}
+	}
+	if m == unaryMax {
+		n := 0
+		for d.direct() == 0 {
+			n++
+			if n > 8 || d.err != nil {
+				return 0, fmt.Errorf("%w: motion vector difference too long", ErrRangeCoder)
+			}
+		}
+		v := 1
+		for i := 0; i < n; i++ {
+			v = v<<1 | d.direct()
+		}
+		m = v + unaryMax - 1
+	}
+	if neg {
+		m = -m
+	}
+	return m, nil
+}
+
+// EncodeMVs codes the vectors of several frames (each bw×bh, raster order) into one payload.
+func EncodeMVs(frames [][]MV, bw int) []byte {
+	e := newRangeEncoder(nil)
+	c := newMVContexts()
+	for _, v := range frames {
+		for i, mv := range v {
+			p := mvPredict(v, bw, i%bw, i/bw)
+			encodeDiff(e, c, 0, mv.Y-p.Y)
+			encodeDiff(e, c, 1, mv.X-p.X)
+		}
+	}
+	return e.finish()
+}
+
+// DecodeMVs decodes nframes frames of bw×bh vectors from payload. Every vector must lie
+// within ±MVLimit and the payload must be consumed exactly.
+func DecodeMVs(payload []byte, nframes, bw, bh int) ([][]MV, error) {
+	d := newRangeDecoder(payload)
+	c := newMVContexts()
+	out := make([][]MV, nframes)
+	for f := range out {
+		v := make([]MV, bw*bh)
+		for i := range v {
+			p := mvPredict(v, bw, i%bw, i/bw)
+			dy, err := decodeDiff(d, c, 0)
+			if err != nil {
+				return nil, err
+			}
+			dx, err := decodeDiff(d, c, 1)
+			if err != nil {
+				return nil, err
+			}
+			mv := MV{Y: p.Y + dy, X: p.X + dx}
+			if d.err != nil {
+				return nil, fmt.Errorf("%w: motion vectors truncated (frame %d block %d)", ErrRangeCoder, f, i)
+			}
+			if mv.Y < -MVLimit || mv.Y > MVLimit || mv.X < -MVLimit || mv.X > MVLimit {
+				return nil, fmt.Errorf("%w: vector (%d, %d) of frame %d block %d beyond ±%d", ErrRangeCoder, mv.Y, mv.X, f, i, MVLimit)
+			}
+			v[i] = mv
+		}
+		out[f] = v
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("%w: motion vectors truncated", ErrRangeCoder)
+	}
+	if d.pos != len(payload) {
+		return nil, fmt.Errorf("%w: %d bytes after the motion vectors", ErrRangeCoder, len(payload)-d.pos)
+	}
+	return out, nil
+}
