@@ -23,7 +23,11 @@ all: build
 build:
 	$(GO) build -o bin/ ./cmd/...
 
+# ffmpeg: tests decode the shared clips with it (internal/testclip).
+APT_PACKAGES := ffmpeg
+
 setup:
+	$(call apt_ensure,$(APT_PACKAGES))
 	@test -x $(GOBIN)/staticcheck && $(GOBIN)/staticcheck -version | grep -q "$(STATICCHECK_VERSION:v%=%)" || \
 	  $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 

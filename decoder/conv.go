@@ -27,8 +27,10 @@ func (c *Conv) check() error {
 }
 
 // parallel runs fn over [0, n) split into contiguous ranges, one per CPU.
-func parallel(n int, fn func(lo, hi int)) {
-	workers := runtime.GOMAXPROCS(0)
+func parallel(n int, fn func(lo, hi int)) { parallelN(runtime.GOMAXPROCS(0), n, fn) }
+
+// parallelN runs fn over [0, n) split into at most workers contiguous ranges.
+func parallelN(workers, n int, fn func(lo, hi int)) {
 	if workers > n {
 		workers = n
 	}
@@ -68,9 +70,14 @@ func axpy1(a []float32, w float32, src []float32) {
 	}
 }
 
-// Apply computes out = conv(in). scratch holds the zero-padded input of 3×3 convolutions
-// and is grown as needed; in and out must not overlap.
-func (c *Conv) Apply(in Tensor, out *Tensor, scratch *Tensor) Tensor {
+// Apply computes out = conv(in) on up to threads goroutines (0: one per CPU). scratch
+// holds the zero-padded input of 3×3 convolutions and is grown as needed; in and out must
+// not overlap. Every output value is computed by the same operations in the same order
+// whatever the thread count, so results are bit-identical.
+func (c *Conv) Apply(in Tensor, out *Tensor, scratch *Tensor, threads int) Tensor {
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
 	if in.C != c.Cin {
 		panic(fmt.Sprintf("conv: input has %d channels, want %d", in.C, c.Cin))
 	}
@@ -80,7 +87,7 @@ func (c *Conv) Apply(in Tensor, out *Tensor, scratch *Tensor) Tensor {
 	}
 	o := ensure(out, c.Cout, oh, ow)
 	if c.K == 1 {
-		c.apply1x1(in, o)
+		c.apply1x1(in, o, threads)
 		return o
 	}
 	// Zero-padded copy: (H+2)×(W+2) per channel.
@@ -94,18 +101,18 @@ func (c *Conv) Apply(in Tensor, out *Tensor, scratch *Tensor) Tensor {
 		}
 	}
 	if c.Stride == 1 {
-		parallel(oh, func(lo, hi int) { c.rows3x3(pad, o, lo, hi) })
+		parallelN(threads, oh, func(lo, hi int) { c.rows3x3(pad, o, lo, hi) })
 	} else {
-		parallel(oh, func(lo, hi int) { c.rows3x3s2(pad, o, lo, hi) })
+		parallelN(threads, oh, func(lo, hi int) { c.rows3x3s2(pad, o, lo, hi) })
 	}
 	return o
 }
 
-func (c *Conv) apply1x1(in, o Tensor) {
+func (c *Conv) apply1x1(in, o Tensor, threads int) {
 	hw := in.H * in.W
 	const chunk = 512
 	nchunks := (hw + chunk - 1) / chunk
-	parallel(nchunks, func(lo, hi int) {
+	parallelN(threads, nchunks, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			p0, p1 := k*chunk, min((k+1)*chunk, hw)
 			co := 0

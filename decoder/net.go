@@ -67,13 +67,19 @@ func embed(t Tensor, scale, bias []float32) {
 // Decoder runs a DecoderNet, owning every intermediate buffer so that decoding frame after
 // frame of one size allocates nothing. A Decoder is not safe for concurrent use.
 type Decoder struct {
-	net                                 *DecoderNet
+	net *DecoderNet
+	// threads bounds the goroutines of each convolution (0: one per CPU).
+	threads                             int
 	f1, t1, u1, f2, p4, t2, u2, cat, t3 Tensor
 	o, scratch                          Tensor
 }
 
-// NewDecoder returns a Decoder for net.
+// NewDecoder returns a Decoder for net using every CPU.
 func NewDecoder(net *DecoderNet) *Decoder { return &Decoder{net: net} }
+
+// SetThreads bounds the goroutines each convolution uses (0: one per CPU). Results do not
+// depend on it.
+func (d *Decoder) SetThreads(n int) { d.threads = n }
 
 // Net is the network this decoder runs.
 func (d *Decoder) Net() *DecoderNet { return d.net }
@@ -93,31 +99,31 @@ func (d *Decoder) Decode(codes Tensor, k, dc int, pred Tensor, out *Tensor) erro
 		return fmt.Errorf("codes %v do not fit %d layers x %d bits over prediction %v", codes, n.Layers, n.Bits, pred)
 	}
 	off := ((k-1)*DClasses + dc) * 64
-	f := n.Inp.Apply(codes, &d.f1, &d.scratch)
+	f := n.Inp.Apply(codes, &d.f1, &d.scratch, d.threads)
 	embed(f, n.EmbScale[off:off+64], n.EmbBias[off:off+64])
-	t := n.RB1.A.Apply(f, &d.t1, &d.scratch)
+	t := n.RB1.A.Apply(f, &d.t1, &d.scratch, d.threads)
 	relu(t.Data)
-	addInto(f.Data, n.RB1.B.Apply(t, &d.u1, &d.scratch).Data)
-	u := n.Up1.Apply(f, &d.u1, &d.scratch)
+	addInto(f.Data, n.RB1.B.Apply(t, &d.u1, &d.scratch, d.threads).Data)
+	u := n.Up1.Apply(f, &d.u1, &d.scratch, d.threads)
 	f2 := pixelShuffle(u, 2, &d.f2)
 	p4 := ensure(&d.p4, 96, pred.H/4, pred.W/4)
 	pixelUnshuffle(pred, 4, p4, 0)
-	addInto(f2.Data, n.Pred1.Apply(p4, &d.t2, &d.scratch).Data)
+	addInto(f2.Data, n.Pred1.Apply(p4, &d.t2, &d.scratch, d.threads).Data)
 	relu(f2.Data)
-	t = n.RB2.A.Apply(f2, &d.t2, &d.scratch)
+	t = n.RB2.A.Apply(f2, &d.t2, &d.scratch, d.threads)
 	relu(t.Data)
-	addInto(f2.Data, n.RB2.B.Apply(t, &d.u2, &d.scratch).Data)
-	u = n.Up2.Apply(f2, &d.u2, &d.scratch)
+	addInto(f2.Data, n.RB2.B.Apply(t, &d.u2, &d.scratch, d.threads).Data)
+	u = n.Up2.Apply(f2, &d.u2, &d.scratch, d.threads)
 	// cat = [shuffle(u) (16 ch), unshuffle(pred, 2) (24 ch)] at half of the half resolution.
 	cat := ensure(&d.cat, 40, pred.H/2, pred.W/2)
 	f3 := Tensor{C: 16, H: cat.H, W: cat.W, Data: cat.Data[:16*cat.H*cat.W]}
 	pixelShuffleInto(u, 2, f3)
 	relu(f3.Data)
 	pixelUnshuffle(pred, 2, cat, 16)
-	t = n.RB3.A.Apply(cat, &d.t3, &d.scratch)
+	t = n.RB3.A.Apply(cat, &d.t3, &d.scratch, d.threads)
 	relu(t.Data)
-	addInto(f3.Data, n.RB3.B.Apply(t, &d.t1, &d.scratch).Data)
-	o := n.Out.Apply(f3, &d.o, &d.scratch)
+	addInto(f3.Data, n.RB3.B.Apply(t, &d.t1, &d.scratch, d.threads).Data)
+	o := n.Out.Apply(f3, &d.o, &d.scratch, d.threads)
 	res := pixelShuffle(o, 2, out)
 	addInto(res.Data, pred.Data)
 	return nil
@@ -132,11 +138,15 @@ func pixelShuffleInto(in Tensor, r int, out Tensor) {
 // Encoder runs an EncoderNet with reused buffers. Not safe for concurrent use.
 type Encoder struct {
 	net                  *EncoderNet
+	threads              int
 	in, a, b, c, scratch Tensor
 }
 
-// NewEncoder returns an Encoder for net.
+// NewEncoder returns an Encoder for net using every CPU.
 func NewEncoder(net *EncoderNet) *Encoder { return &Encoder{net: net} }
+
+// SetThreads bounds the goroutines each convolution uses (0: one per CPU).
+func (e *Encoder) SetThreads(n int) { e.threads = n }
 
 // Logits computes the pre-binarization code logits (Bits × h/8 × w/8) of layer `layer`
 // (0-based) from the residual x − x̂ and the prediction (both 6 × h × w).
@@ -155,12 +165,12 @@ func (e *Encoder) Logits(resid, pred Tensor, layer, dc int, out *Tensor) error {
 	}
 	copy(in.Data[6*hw:], pred.Data)
 	off := (layer*DClasses + dc) * 64
-	a := n.C1.Apply(in, &e.a, &e.scratch)
+	a := n.C1.Apply(in, &e.a, &e.scratch, e.threads)
 	embed(a, n.EmbScale[off:off+64], n.EmbBias[off:off+64])
-	b := n.C2.Apply(a, &e.b, &e.scratch)
+	b := n.C2.Apply(a, &e.b, &e.scratch, e.threads)
 	relu(b.Data)
-	c := n.C3.Apply(b, &e.c, &e.scratch)
+	c := n.C3.Apply(b, &e.c, &e.scratch, e.threads)
 	relu(c.Data)
-	n.C4.Apply(c, out, &e.scratch)
+	n.C4.Apply(c, out, &e.scratch, e.threads)
 	return nil
 }

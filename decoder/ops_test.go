@@ -74,7 +74,7 @@ func TestConvMatchesDefinition(t *testing.T) {
 		conv := randConv(r, c.cin, c.cout, c.k, c.s)
 		in := randTensor(r, c.cin, c.h, c.w)
 		var out, scratch Tensor
-		got := conv.Apply(in, &out, &scratch)
+		got := conv.Apply(in, &out, &scratch, 3)
 		want := naiveConv(&conv, in)
 		if !got.sameShape(want) || maxDiff(got.Data, want.Data) > 1e-4 {
 			t.Errorf("conv %+v: shape %v want %v, max diff %g", c, got, want, maxDiff(got.Data, want.Data))

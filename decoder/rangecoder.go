@@ -16,14 +16,6 @@ const (
 // prob is an adaptive probability that the next bin is 0, in units of 2^-11.
 type prob uint16
 
-func newProbs(n int) []prob {
-	p := make([]prob, n)
-	for i := range p {
-		p[i] = probInit
-	}
-	return p
-}
-
 // rangeEncoder appends coded bytes to out.
 type rangeEncoder struct {
 	low       uint64

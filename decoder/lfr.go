@@ -1,0 +1,71 @@
+package decoder
+
+import (
+	"fmt"
+	"math/bits"
+)
+
+// FrameRef is one frame's place in a segment's loose-frame-referencing structure
+// (docs/BITSTREAM.md): its reference (−1 for the I-frame), the distance to it, its tree
+// depth (0 for the I-frame and anchors) and its level-embedding distance class.
+type FrameRef struct {
+	Index, Ref, Distance, Depth, Class int
+}
+
+// Schedule is the reference structure and decode order of a segment of N frames with
+// sub-GOP size S.
+type Schedule struct {
+	N, S   int
+	Frames []FrameRef // by frame index
+	// Batches lists frame indices in decode order, grouped so that no frame of a batch
+	// references another: the I-frame, each anchor alone, then one batch per tree depth.
+	Batches [][]int
+}
+
+// NewSchedule derives the structure of docs/BITSTREAM.md.
+func NewSchedule(n, s int) (*Schedule, error) {
+	if n < 1 || n > 65535 {
+		return nil, fmt.Errorf("segment of %d frames: want 1..65535", n)
+	}
+	if s < 1 || s > 16 || s&(s-1) != 0 {
+		return nil, fmt.Errorf("sub-GOP size %d: want 1, 2, 4, 8 or 16", s)
+	}
+	sc := &Schedule{N: n, S: s, Frames: make([]FrameRef, n)}
+	sc.Frames[0] = FrameRef{Index: 0, Ref: -1}
+	sc.Batches = append(sc.Batches, []int{0})
+	logS := bits.TrailingZeros(uint(s))
+	byDepth := make([][]int, logS+1)
+	for f := 1; f < n; f++ {
+		a, o := f/s*s, f%s
+		r := FrameRef{Index: f}
+		if o == 0 {
+			r.Ref, r.Distance = f-s, s
+			sc.Batches = append(sc.Batches, []int{f})
+		} else {
+			low := o & -o
+			r.Ref, r.Distance = a+o-low, low
+			r.Depth = logS - bits.TrailingZeros(uint(low))
+			byDepth[r.Depth] = append(byDepth[r.Depth], f)
+		}
+		r.Class = min(bits.TrailingZeros(uint(r.Distance)), DClasses-1)
+		sc.Frames[f] = r
+	}
+	for _, b := range byDepth {
+		if len(b) > 0 {
+			sc.Batches = append(sc.Batches, b)
+		}
+	}
+	return sc, nil
+}
+
+// DecodeOrder is the frame indices in decode order.
+func (sc *Schedule) DecodeOrder() []int {
+	out := make([]int, 0, sc.N)
+	for _, b := range sc.Batches {
+		out = append(out, b...)
+	}
+	return out
+}
+
+// Deepest is the depth of the frames that are never referenced (0 when S = 1).
+func (sc *Schedule) Deepest() int { return bits.TrailingZeros(uint(sc.S)) }

@@ -1,0 +1,222 @@
+package encoder
+
+import (
+	"encoding/hex"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/strata-player/strata/decoder"
+)
+
+// SegmentEncoder codes segments with the multi-loop layered scheme of docs/BITSTREAM.md:
+// layer l of every frame is computed on the chain of clients that hold exactly l+1
+// layers, and every chain's reconstruction is kept, so the encoder knows bit for bit what
+// each client sees.
+type SegmentEncoder struct {
+	Model   *decoder.Model
+	S       int // sub-GOP size
+	Layers  int // K, at most the P codec's layers
+	Workers int // goroutines (0: one per CPU)
+}
+
+// Encoded is one coded segment with every chain's reconstruction.
+type Encoded struct {
+	Segment *decoder.Segment
+	// Recon[k-1][f] is frame f as a client with k layers reconstructs it (coded size).
+	Recon [][]*decoder.Frame
+}
+
+// Encode codes frames (all of one size, even sides) as segment index seg.
+func (e *SegmentEncoder) Encode(frames []*decoder.Frame, seg uint32) (*Encoded, error) {
+	m := e.Model
+	if len(frames) == 0 {
+		return nil, fmt.Errorf("encode: no frames")
+	}
+	K := e.Layers
+	if K < 1 || K > m.P.Layers {
+		return nil, fmt.Errorf("encode: %d layers, the model has 1..%d", K, m.P.Layers)
+	}
+	workers := e.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	dispW, dispH := frames[0].W, frames[0].H
+	padded := make([]*decoder.Frame, len(frames))
+	for i, f := range frames {
+		if f.W != dispW || f.H != dispH {
+			return nil, fmt.Errorf("encode: frame %d is %dx%d, frame 0 %dx%d", i, f.W, f.H, dispW, dispH)
+		}
+		p, err := decoder.PadTo16(f)
+		if err != nil {
+			return nil, fmt.Errorf("encode: frame %d: %w", i, err)
+		}
+		padded[i] = p
+	}
+	sc, err := decoder.NewSchedule(len(frames), e.S)
+	if err != nil {
+		return nil, err
+	}
+	w, h := padded[0].W, padded[0].H
+	model, err := hex.DecodeString(m.SHA256[:16])
+	if err != nil {
+		return nil, err
+	}
+	s := &decoder.Segment{SegmentHeader: decoder.SegmentHeader{
+		Width: dispW, Height: dispH, Frames: len(frames), S: e.S, Layers: K,
+		LayersI: min(m.I.Layers, K), BitsI: m.I.Bits, BitsP: m.P.Bits, Segment: seg,
+	}, Have: K}
+	copy(s.Model[:], model)
+	s.MVs, err = e.motion(padded, sc, workers)
+	if err != nil {
+		return nil, err
+	}
+	order := sc.DecodeOrder()
+	pos := make([]int, len(frames))
+	for i, f := range order {
+		pos[f] = i
+	}
+	s.Codes = make([][][]byte, K)
+	for l := range s.Codes {
+		s.Codes[l] = make([][]byte, len(frames))
+	}
+	out := &Encoded{Segment: s, Recon: make([][]*decoder.Frame, K)}
+	for k := range out.Recon {
+		out.Recon[k] = make([]*decoder.Frame, len(frames))
+		for f := range out.Recon[k] {
+			out.Recon[k][f] = decoder.NewFrame(w, h)
+		}
+	}
+	coders := make([]*decoder.FrameCoder, workers)
+	for i := range coders {
+		coders[i] = decoder.NewFrameCoder(m, 1)
+	}
+	single := decoder.NewFrameCoder(m, workers)
+	for _, batch := range sc.Batches {
+		if len(batch) == 1 || workers == 1 {
+			for _, f := range batch {
+				if err := e.codeFrame(single, s, out, padded[f], sc.Frames[f], pos[f]); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		var wg sync.WaitGroup
+		n := min(workers, len(batch))
+		errs := make([]error, n)
+		for wi := 0; wi < n; wi++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := wi; i < len(batch); i += n {
+					f := batch[i]
+					if err := e.codeFrame(coders[wi], s, out, padded[f], sc.Frames[f], pos[f]); err != nil {
+						errs[wi] = err
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// motion searches every P-frame's vectors on the original frames, frames in parallel.
+func (e *SegmentEncoder) motion(frames []*decoder.Frame, sc *decoder.Schedule, workers int) ([][]decoder.MV, error) {
+	pyr := make([]*Pyramid, len(frames))
+	for i, f := range frames {
+		p, err := NewPyramid(f.Y, f.W, f.H)
+		if err != nil {
+			return nil, err
+		}
+		pyr[i] = p
+	}
+	mvs := make([][]decoder.MV, len(frames))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range jobs {
+				mvs[f], _ = Search(pyr[f], pyr[sc.Frames[f].Ref], 1)
+			}
+		}()
+	}
+	for f := 1; f < len(frames); f++ {
+		jobs <- f
+	}
+	close(jobs)
+	wg.Wait()
+	return mvs, nil
+}
+
+// codeFrame computes every layer of frame fr (decode-order position i) and every chain's
+// reconstruction of it.
+func (e *SegmentEncoder) codeFrame(fc *decoder.FrameCoder, s *decoder.Segment, out *Encoded, orig *decoder.Frame, fr decoder.FrameRef, i int) error {
+	m := e.Model
+	w, h := orig.W, orig.H
+	bw, bh := w/16, h/16
+	var x decoder.Tensor
+	if _, err := decoder.Pack(orig, &x); err != nil {
+		return err
+	}
+	c, layers := m.P, s.Layers
+	if fr.Ref < 0 {
+		c, layers = m.I, s.LayersI
+	}
+	enc := fc.Encoder(c)
+	resid := decoder.NewTensor(6, x.H, x.W)
+	var logits decoder.Tensor
+	var payloads [][]byte
+	for l := 0; l < layers; l++ {
+		// Chain l+1: its own prediction, then layers 0..l-1 decoded on it.
+		var ref *decoder.Frame
+		if fr.Ref >= 0 {
+			ref = out.Recon[l][fr.Ref]
+		}
+		if err := fc.Predict(ref, s.MVs[fr.Index], w, h); err != nil {
+			return err
+		}
+		xhat := fc.Pred
+		if l > 0 {
+			if err := fc.SetCodes(c, payloads, bw, bh); err != nil {
+				return err
+			}
+			if err := fc.Reconstruct(c, l, fr.Class, nil); err != nil {
+				return err
+			}
+			xhat = fc.Out
+		}
+		for j := range resid.Data {
+			resid.Data[j] = x.Data[j] - xhat.Data[j]
+		}
+		if err := enc.Logits(resid, fc.Pred, l, fr.Class, &logits); err != nil {
+			return err
+		}
+		p := decoder.PackCodes(nil, logits, 0, nil)
+		payloads = append(payloads, p)
+		s.Codes[l][i] = p
+		if err := fc.SetCodes(c, payloads, bw, bh); err != nil {
+			return err
+		}
+		if err := fc.Reconstruct(c, l+1, fr.Class, out.Recon[l][fr.Index]); err != nil {
+			return err
+		}
+	}
+	// I-frames have fewer layers: richer chains see the best I-frame.
+	for k := layers; k < s.Layers; k++ {
+		r := out.Recon[layers-1][fr.Index]
+		dst := out.Recon[k][fr.Index]
+		copy(dst.Y, r.Y)
+		copy(dst.U, r.U)
+		copy(dst.V, r.V)
+	}
+	return nil
+}
