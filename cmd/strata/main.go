@@ -1,6 +1,8 @@
 // Command strata is the headless multitool of the strata project. Subcommands:
 //
-//	strata sim    trace-driven ABR simulator (Pensieve's network model, exact)
+//	strata sim     trace-driven ABR simulator (Pensieve's network model, exact)
+//	strata encode  layered neural-codec encoder (Y4M in, per-layer units + stream.json out)
+//	strata decode  decoder (stream directory in, Y4M out)
 //
 // Each subcommand has its own flags: strata <command> -h.
 package main
@@ -34,6 +36,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"sim", "run ABR policies over network traces in Pensieve's simulator", runSim},
+		{"encode", "code a Y4M clip with the layered neural codec", runEncode},
+		{"decode", "decode an encoded stream with k layers to Y4M", runDecode},
 	}
 }
 

@@ -36,14 +36,14 @@ class ResBlock(nn.Module):
 class Decoder(nn.Module):
     """Codes (B, K*bits, h/8, w/8) + prediction (B, 6, h, w) -> reconstruction (B, 6, h, w)."""
 
-    def __init__(self, bits, layers):
+    def __init__(self, bits, layers, c16=64):
         super().__init__()
         self.bits, self.layers = bits, layers
-        self.inp = nn.Conv2d(layers * bits, 64, 1)
-        self.emb_scale = nn.Parameter(torch.ones(layers, DCLASSES, 64))
-        self.emb_bias = nn.Parameter(torch.zeros(layers, DCLASSES, 64))
-        self.rb1 = ResBlock(64, 64, 64)
-        self.up1 = nn.Conv2d(64, 32 * 4, 1)
+        self.inp = nn.Conv2d(layers * bits, c16, 1)
+        self.emb_scale = nn.Parameter(torch.ones(layers, DCLASSES, c16))
+        self.emb_bias = nn.Parameter(torch.zeros(layers, DCLASSES, c16))
+        self.rb1 = ResBlock(c16, c16, c16)
+        self.up1 = nn.Conv2d(c16, 32 * 4, 1)
         self.pred1 = nn.Conv2d(6 * 16, 32, 1)
         self.rb2 = ResBlock(32, 32, 32)
         self.up2 = nn.Conv2d(32, 16 * 4, 1)
@@ -96,11 +96,11 @@ def binarize(logits, training):
 
 
 class Codec(nn.Module):
-    def __init__(self, bits, layers):
+    def __init__(self, bits, layers, c16=64):
         super().__init__()
         self.bits, self.layers = bits, layers
         self.enc = Encoder(bits, layers)
-        self.dec = Decoder(bits, layers)
+        self.dec = Decoder(bits, layers, c16)
 
     def forward(self, x, pred, d, layers=None):
         """Runs the layer loop; returns the list of reconstructions x_hat_1..x_hat_K."""

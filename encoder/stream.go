@@ -1,0 +1,92 @@
+package encoder
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/strata-player/strata/decoder"
+)
+
+// StreamInfo is DIR/stream.json: what a packager or decoder needs to know of an encoded
+// stream besides its units.
+type StreamInfo struct {
+	Version      int    `json:"version"`
+	Width        int    `json:"width"`
+	Height       int    `json:"height"`
+	FPSNum       int    `json:"fps_num"`
+	FPSDen       int    `json:"fps_den"`
+	SubGOP       int    `json:"subgop"`
+	Layers       int    `json:"layers"`
+	Segments     int    `json:"segments"`
+	SegmentFrame int    `json:"segment_frames"`
+	Frames       int    `json:"frames"`
+	ModelSHA256  string `json:"model_sha256"`
+	Quality      []SegQ `json:"quality"`
+}
+
+// SegQ is one segment's quality table: entry k-1 is what a client with k layers gets.
+type SegQ struct {
+	Segment int     `json:"segment"`
+	Frames  int     `json:"frames"`
+	Levels  []Level `json:"levels"`
+}
+
+// Level is the exact outcome of decoding a segment with K layers.
+type Level struct {
+	Layers  int     `json:"layers"`
+	Bytes   int     `json:"bytes"` // units 0..k-1
+	PSNRY   float64 `json:"psnr_y"`
+	PSNRYUV float64 `json:"psnr_yuv"`
+	SSIMY   float64 `json:"ssim_y"`
+}
+
+// UnitName is the file name of segment seg's unit l in a stream directory.
+func UnitName(seg, l int) string { return fmt.Sprintf("seg%05d.l%d.nvc", seg, l) }
+
+// ReadStreamInfo reads DIR/stream.json.
+func ReadStreamInfo(dir string) (*StreamInfo, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "stream.json"))
+	if err != nil {
+		return nil, err
+	}
+	var si StreamInfo
+	if err := json.Unmarshal(b, &si); err != nil {
+		return nil, fmt.Errorf("%s/stream.json: %w", dir, err)
+	}
+	if si.Version != decoder.BitstreamVersion || si.Segments < 0 || si.Layers < 1 || si.Width <= 0 || si.Height <= 0 {
+		return nil, fmt.Errorf("%s/stream.json: unsupported or invalid stream description", dir)
+	}
+	return &si, nil
+}
+
+// WriteStreamInfo writes DIR/stream.json.
+func WriteStreamInfo(dir string, si *StreamInfo) error {
+	b, err := json.MarshalIndent(si, "", " ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "stream.json"), append(b, '\n'), 0o644)
+}
+
+// LevelsOf measures every chain of an encoded segment against the original frames and
+// counts the bytes of units 0..k-1.
+func LevelsOf(e *Encoded, orig []*decoder.Frame, unitBytes []int) []Level {
+	K := len(e.Recon)
+	out := make([]Level, K)
+	total := 0
+	for k := 1; k <= K; k++ {
+		total += unitBytes[k-1]
+		var y, yuv, ss float64
+		for f, o := range orig {
+			q := Measure(o, e.Recon[k-1][f])
+			y += q.PSNRY
+			yuv += q.PSNRYUV()
+			ss += q.SSIMY
+		}
+		n := float64(len(orig))
+		out[k-1] = Level{Layers: k, Bytes: total, PSNRY: y / n, PSNRYUV: yuv / n, SSIMY: ss / n}
+	}
+	return out
+}
