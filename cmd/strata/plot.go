@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/strata-player/strata/abr"
+	"github.com/strata-player/strata/encoder"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -42,6 +43,39 @@ func plotCDF(path string, sums []abr.Summary, qoe, set string) error {
 		l.Width = vg.Points(1.5)
 		p.Add(l)
 		p.Legend.Add(fmt.Sprintf("%s (%.3f)", s.Policy, s.QoEMean), l)
+	}
+	return p.Save(8*vg.Inch, 5*vg.Inch, path)
+}
+
+// plotRD writes rate-distortion curves (PSNR-Y over bits per pixel).
+func plotRD(path, title string, curves map[string][]encoder.RDPoint) error {
+	p := plot.New()
+	p.Title.Text = "RD: " + title
+	p.X.Label.Text = "bits per pixel"
+	p.Y.Label.Text = "PSNR-Y (dB)"
+	p.Add(plotter.NewGrid())
+	p.Legend.Top = false
+	p.Legend.Left = false
+	names := make([]string, 0, len(curves))
+	for n := range curves {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for i, n := range names {
+		c := append([]encoder.RDPoint(nil), curves[n]...)
+		sort.Slice(c, func(a, b int) bool { return c[a].BPP < c[b].BPP })
+		pts := make(plotter.XYs, len(c))
+		for j, q := range c {
+			pts[j] = plotter.XY{X: q.BPP, Y: q.PSNR}
+		}
+		l, s, err := plotter.NewLinePoints(pts)
+		if err != nil {
+			return err
+		}
+		l.Color = palette[i%len(palette)]
+		s.Color = l.Color
+		p.Add(l, s)
+		p.Legend.Add(n, l, s)
 	}
 	return p.Save(8*vg.Inch, 5*vg.Inch, path)
 }

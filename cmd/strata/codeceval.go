@@ -1,0 +1,284 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/encoder"
+	"github.com/strata-player/strata/internal/y4m"
+)
+
+// evalPoint is one RD point of one codec configuration.
+type evalPoint struct {
+	Codec string  `json:"codec"`
+	Param string  `json:"param"` // layers k or CRF
+	BPP   float64 `json:"bpp"`
+	PSNRY float64 `json:"psnr_y"`
+}
+
+type evalResult struct {
+	Clip             string              `json:"clip"`
+	Width            int                 `json:"width"`
+	Height           int                 `json:"height"`
+	Frames           int                 `json:"frames"`
+	GOP              int                 `json:"gop"`
+	Points           []evalPoint         `json:"points"`
+	BDRate           map[string]*float64 `json:"bd_rate"`       // strata-S8 vs each anchor, cubic (VCEG-M33)
+	BDRatePCHIP      map[string]*float64 `json:"bd_rate_pchip"` // the PCHIP cross-check
+	BDvsX264Medium   *float64            `json:"bd_rate_vs_x264_medium"`
+	BDvsX265Medium   *float64            `json:"bd_rate_vs_x265_medium"`
+	DecodeFPSCPU     float64             `json:"decode_fps_cpu"` // S=8, all layers
+	DecodeFPSByK     map[string]float64  `json:"decode_fps_by_k"`
+	DecodeFPSS1      float64             `json:"decode_fps_s1"`
+	ExtraBitsS8vsS1  float64             `json:"extra_bits_s8_vs_s1_percent"`
+	MACsPerLumaPixel float64             `json:"decoder_macs_per_luma_pixel"`
+	EncodeSeconds    float64             `json:"encode_seconds"`
+}
+
+func runCodecEval(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("strata codec-eval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	in := fs.String("in", "", "input Y4M clip")
+	frames := fs.Int("frames", 60, "frames to code (0: all)")
+	segment := fs.Duration("segment", 2*time.Second, "segment = GOP duration (anchors use the same GOP length)")
+	subgops := fs.String("subgops", "1,4,8,16", "sub-GOP sizes to code (8 is the one compared with the anchors)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	plot := fs.String("plot", "", "write an RD plot (PNG)")
+	workers := fs.Int("workers", 0, "goroutines (0: one per CPU)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *in == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return errors.New("--in is required")
+	}
+	if *frames < 0 || *workers < 0 || *workers > 256 || *segment <= 0 {
+		return errors.New("--frames, --workers and --segment must be positive (or 0 where documented)")
+	}
+	var sList []int
+	for _, s := range strings.Split(*subgops, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("--subgops %q: %v", *subgops, err)
+		}
+		if _, err := decoder.NewSchedule(1, v); err != nil {
+			return fmt.Errorf("--subgops: %w", err)
+		}
+		sList = append(sList, v)
+	}
+	m, err := decoder.Default()
+	if err != nil {
+		return err
+	}
+	hdr, orig, err := readY4M(*in, *frames)
+	if err != nil {
+		return err
+	}
+	gop := int(math.Round(segment.Seconds() * float64(hdr.FPSNum) / float64(hdr.FPSDen)))
+	gop = max(1, min(gop, len(orig), 65535))
+	res := &evalResult{Clip: *in, Width: hdr.Width, Height: hdr.Height, Frames: len(orig), GOP: gop,
+		DecodeFPSByK: map[string]float64{}, MACsPerLumaPixel: m.P.Dec.MACsPerLumaPixel(),
+		BDRate: map[string]*float64{}, BDRatePCHIP: map[string]*float64{}}
+	pixels := float64(hdr.Width * hdr.Height * len(orig))
+	curves := map[string][]encoder.RDPoint{}
+	bits := map[int]float64{}
+	prog := newProgress(stderr)
+	start := time.Now()
+	for _, s := range sList {
+		prog.update(fmt.Sprintf("codec-eval: strata S=%d", s))
+		enc := &encoder.SegmentEncoder{Model: m, S: s, Layers: m.P.Layers, Workers: *workers}
+		K := m.P.Layers
+		bytesK := make([]float64, K)
+		psnrK := make([]float64, K)
+		var segs [][][]byte
+		for at := 0; at < len(orig); at += gop {
+			batch := orig[at:min(at+gop, len(orig))]
+			e, err := enc.Encode(batch, uint32(at/gop))
+			if err != nil {
+				return err
+			}
+			var units [][]byte
+			for l := 0; l < K; l++ {
+				u, err := e.Segment.AppendUnit(nil, l)
+				if err != nil {
+					return err
+				}
+				units = append(units, u)
+			}
+			segs = append(segs, units)
+			total := 0
+			for k := 1; k <= K; k++ {
+				total += len(units[k-1])
+				bytesK[k-1] += float64(total)
+				for f, o := range batch {
+					psnrK[k-1] += encoder.Measure(o, e.Recon[k-1][f]).PSNRY
+				}
+			}
+		}
+		name := fmt.Sprintf("strata-S%d", s)
+		for k := 1; k <= K; k++ {
+			p := evalPoint{Codec: name, Param: fmt.Sprintf("k=%d", k), BPP: bytesK[k-1] * 8 / pixels, PSNRY: psnrK[k-1] / float64(len(orig))}
+			res.Points = append(res.Points, p)
+			curves[name] = append(curves[name], encoder.RDPoint{BPP: p.BPP, PSNR: p.PSNRY})
+		}
+		bits[s] = bytesK[K-1]
+		if s == 8 || s == 1 {
+			for _, k := range []int{1, K} {
+				if s == 1 && k != K {
+					continue
+				}
+				fps, err := decodeFPS(m, segs, k, *workers)
+				if err != nil {
+					return err
+				}
+				if s == 1 {
+					res.DecodeFPSS1 = fps
+				} else {
+					res.DecodeFPSByK[fmt.Sprintf("k=%d", k)] = fps
+					if k == K {
+						res.DecodeFPSCPU = fps
+					}
+				}
+			}
+		}
+	}
+	res.EncodeSeconds = time.Since(start).Seconds()
+	if b1, b8 := bits[1], bits[8]; b1 > 0 && b8 > 0 {
+		res.ExtraBitsS8vsS1 = (b8/b1 - 1) * 100
+	}
+	tmp, err := os.MkdirTemp("", "strata-codec-eval")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	for _, a := range encoder.Anchors {
+		for _, crf := range a.CRFs {
+			prog.update(fmt.Sprintf("codec-eval: %s crf %d", a.Name, crf))
+			n, psnr, err := encoder.RunAnchor(context.Background(), a, *in, orig, crf, gop, tmp)
+			if err != nil {
+				return err
+			}
+			p := evalPoint{Codec: a.Name, Param: fmt.Sprintf("crf=%d", crf), BPP: float64(n) * 8 / pixels, PSNRY: psnr}
+			res.Points = append(res.Points, p)
+			curves[a.Name] = append(curves[a.Name], encoder.RDPoint{BPP: p.BPP, PSNR: p.PSNRY})
+		}
+	}
+	prog.clear()
+	if ours := curves["strata-S8"]; ours != nil {
+		for _, a := range encoder.Anchors {
+			if v, err := encoder.BDRate(curves[a.Name], ours); err == nil {
+				res.BDRate[a.Name] = &v
+			}
+			if v, err := encoder.BDRatePCHIP(curves[a.Name], ours); err == nil {
+				res.BDRatePCHIP[a.Name] = &v
+			}
+		}
+		res.BDvsX264Medium = res.BDRate["x264-medium"]
+		res.BDvsX265Medium = res.BDRate["x265-medium"]
+	}
+	if *plot != "" {
+		if err := plotRD(*plot, res.Clip, curves); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		b, err := json.Marshal(res)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, string(b))
+		return nil
+	}
+	printEval(stdout, res)
+	return nil
+}
+
+func readY4M(path string, limit int) (y4m.Header, []*decoder.Frame, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return y4m.Header{}, nil, err
+	}
+	defer f.Close()
+	r, err := y4m.NewReader(f)
+	if err != nil {
+		return y4m.Header{}, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var out []*decoder.Frame
+	for limit == 0 || len(out) < limit {
+		fr, err := r.Next(nil)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return r.Header, nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, fr)
+	}
+	if len(out) == 0 {
+		return r.Header, nil, fmt.Errorf("%s: no frames", path)
+	}
+	return r.Header, out, nil
+}
+
+// decodeFPS parses and decodes every segment with k layers and returns frames per second.
+func decodeFPS(m *decoder.Model, segs [][][]byte, k, workers int) (float64, error) {
+	dec := decoder.NewSegmentDecoder(m, workers)
+	parsed := make([]*decoder.Segment, len(segs))
+	for i, units := range segs {
+		s, err := decoder.ParseBaseUnit(units[0])
+		if err != nil {
+			return 0, err
+		}
+		for _, u := range units[1:k] {
+			if err := s.AddUnit(u); err != nil {
+				return 0, err
+			}
+		}
+		parsed[i] = s
+	}
+	n := 0
+	start := time.Now()
+	for _, s := range parsed {
+		fr, err := dec.Decode(s, k)
+		if err != nil {
+			return 0, err
+		}
+		n += len(fr)
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
+}
+
+func printEval(w io.Writer, r *evalResult) {
+	fmt.Fprintf(w, "%s: %dx%d, %d frames, GOP %d\n", r.Clip, r.Width, r.Height, r.Frames, r.GOP)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "codec\tparam\tbpp\tPSNR-Y dB")
+	for _, p := range r.Points {
+		fmt.Fprintf(tw, "%s\t%s\t%.4f\t%.2f\n", p.Codec, p.Param, p.BPP, p.PSNRY)
+	}
+	tw.Flush()
+	for _, a := range encoder.Anchors {
+		c, p := "n/a (no PSNR overlap)", "n/a"
+		if v := r.BDRate[a.Name]; v != nil {
+			c = fmt.Sprintf("%+.1f %%", *v)
+		}
+		if v := r.BDRatePCHIP[a.Name]; v != nil {
+			p = fmt.Sprintf("%+.1f %%", *v)
+		}
+		fmt.Fprintf(w, "BD-rate strata-S8 vs %-13s %s (PCHIP %s)\n", a.Name+":", c, p)
+	}
+	fmt.Fprintf(w, "decode (CPU): S=8 all layers %.1f frames/s, k=1 %.1f frames/s; S=1 chain %.1f frames/s\n",
+		r.DecodeFPSCPU, r.DecodeFPSByK["k=1"], r.DecodeFPSS1)
+	fmt.Fprintf(w, "S=8 costs %+.1f %% bits against the S=1 chain (all layers); decoder %.0f MACs/luma pixel\n",
+		r.ExtraBitsS8vsS1, r.MACsPerLumaPixel)
+}
