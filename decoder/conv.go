@@ -11,6 +11,10 @@ import (
 type Conv struct {
 	Cin, Cout, K, Stride int
 	Weight, Bias         []float32
+
+	// packed holds the 3×3 weights reordered for the register-blocked kernel. Prepare
+	// builds it; model loading does so, so shared weights are never written concurrently.
+	packed []float32
 }
 
 // MACs is the multiply-accumulates of one output pixel.
@@ -101,6 +105,7 @@ func (c *Conv) Apply(in Tensor, out *Tensor, scratch *Tensor, threads int) Tenso
 		}
 	}
 	if c.Stride == 1 {
+		c.Prepare()
 		parallelN(threads, oh, func(lo, hi int) { c.rows3x3(pad, o, lo, hi) })
 	} else {
 		parallelN(threads, oh, func(lo, hi int) { c.rows3x3s2(pad, o, lo, hi) })
@@ -141,39 +146,96 @@ func (c *Conv) apply1x1(in, o Tensor, threads int) {
 	})
 }
 
-func (c *Conv) rows3x3(pad, o Tensor, lo, hi int) {
-	pw := pad.W
-	hw := o.H * o.W
-	w := c.Weight
-	for y := lo; y < hi; y++ {
-		co := 0
-		for ; co+4 <= c.Cout; co += 4 {
-			a0 := o.Data[co*hw+y*o.W : co*hw+(y+1)*o.W]
-			a1 := o.Data[(co+1)*hw+y*o.W : (co+1)*hw+(y+1)*o.W]
-			a2 := o.Data[(co+2)*hw+y*o.W : (co+2)*hw+(y+1)*o.W]
-			a3 := o.Data[(co+3)*hw+y*o.W : (co+3)*hw+(y+1)*o.W]
-			fill(a0, c.Bias[co])
-			fill(a1, c.Bias[co+1])
-			fill(a2, c.Bias[co+2])
-			fill(a3, c.Bias[co+3])
-			for ci := 0; ci < c.Cin; ci++ {
-				p := pad.Plane(ci)
-				for t := 0; t < 9; t++ {
-					ky, kx := t/3, t%3
-					src := p[(y+ky)*pw+kx : (y+ky)*pw+kx+o.W]
-					i := ci*9 + t
-					axpy4(a0, a1, a2, a3, w[co*c.Cin*9+i], w[(co+1)*c.Cin*9+i], w[(co+2)*c.Cin*9+i], w[(co+3)*c.Cin*9+i], src)
+// Prepare reorders the weights of each group of four output channels as
+// [ci][ky][kx][4], so the register-blocked 3×3 kernel reads them sequentially. Apply calls
+// it when needed; call it before sharing a Conv between goroutines.
+func (c *Conv) Prepare() {
+	if c.K != 3 || c.Stride != 1 || c.packed != nil {
+		return
+	}
+	nb := c.Cout / 4
+	p := make([]float32, nb*c.Cin*9*4)
+	for b := 0; b < nb; b++ {
+		for ci := 0; ci < c.Cin; ci++ {
+			for t := 0; t < 9; t++ {
+				for j := 0; j < 4; j++ {
+					p[((b*c.Cin+ci)*9+t)*4+j] = c.Weight[((b*4+j)*c.Cin+ci)*9+t]
 				}
 			}
 		}
+	}
+	c.packed = p
+}
+
+// rows3x3 computes output rows [lo, hi) of a stride-1 3×3 convolution. Four output
+// channels × two columns are accumulated in registers over all inputs and taps; each
+// output value is always summed in the same order (input channel, then tap), whatever the
+// split into goroutines.
+func (c *Conv) rows3x3(pad, o Tensor, lo, hi int) {
+	pw := pad.W
+	hw := o.H * o.W
+	W := o.W
+	pk := c.packed
+	cin := c.Cin
+	for y := lo; y < hi; y++ {
+		co := 0
+		for ; co+4 <= c.Cout; co += 4 {
+			wb := pk[(co/4)*cin*36 : (co/4+1)*cin*36]
+			o0 := o.Data[co*hw+y*W : co*hw+(y+1)*W]
+			o1 := o.Data[(co+1)*hw+y*W : (co+1)*hw+(y+1)*W]
+			o2 := o.Data[(co+2)*hw+y*W : (co+2)*hw+(y+1)*W]
+			o3 := o.Data[(co+3)*hw+y*W : (co+3)*hw+(y+1)*W]
+			b0, b1, b2, b3 := c.Bias[co], c.Bias[co+1], c.Bias[co+2], c.Bias[co+3]
+			x := 0
+			for ; x+2 <= W; x += 2 {
+				a0, a1, a2, a3 := b0, b1, b2, b3
+				e0, e1, e2, e3 := b0, b1, b2, b3
+				for ci := 0; ci < cin; ci++ {
+					p := pad.Data[ci*pad.H*pw:]
+					w := wb[ci*36 : ci*36+36]
+					for ky := 0; ky < 3; ky++ {
+						r := p[(y+ky)*pw+x : (y+ky)*pw+x+4]
+						wk := w[ky*12 : ky*12+12]
+						i0, i1, i2, i3 := r[0], r[1], r[2], r[3]
+						a0 += wk[0]*i0 + wk[4]*i1 + wk[8]*i2
+						a1 += wk[1]*i0 + wk[5]*i1 + wk[9]*i2
+						a2 += wk[2]*i0 + wk[6]*i1 + wk[10]*i2
+						a3 += wk[3]*i0 + wk[7]*i1 + wk[11]*i2
+						e0 += wk[0]*i1 + wk[4]*i2 + wk[8]*i3
+						e1 += wk[1]*i1 + wk[5]*i2 + wk[9]*i3
+						e2 += wk[2]*i1 + wk[6]*i2 + wk[10]*i3
+						e3 += wk[3]*i1 + wk[7]*i2 + wk[11]*i3
+					}
+				}
+				o0[x], o1[x], o2[x], o3[x] = a0, a1, a2, a3
+				o0[x+1], o1[x+1], o2[x+1], o3[x+1] = e0, e1, e2, e3
+			}
+			for ; x < W; x++ {
+				a0, a1, a2, a3 := b0, b1, b2, b3
+				for ci := 0; ci < cin; ci++ {
+					p := pad.Data[ci*pad.H*pw:]
+					w := wb[ci*36 : ci*36+36]
+					for ky := 0; ky < 3; ky++ {
+						r := p[(y+ky)*pw+x : (y+ky)*pw+x+3]
+						wk := w[ky*12 : ky*12+12]
+						i0, i1, i2 := r[0], r[1], r[2]
+						a0 += wk[0]*i0 + wk[4]*i1 + wk[8]*i2
+						a1 += wk[1]*i0 + wk[5]*i1 + wk[9]*i2
+						a2 += wk[2]*i0 + wk[6]*i1 + wk[10]*i2
+						a3 += wk[3]*i0 + wk[7]*i1 + wk[11]*i2
+					}
+				}
+				o0[x], o1[x], o2[x], o3[x] = a0, a1, a2, a3
+			}
+		}
 		for ; co < c.Cout; co++ {
-			a := o.Data[co*hw+y*o.W : co*hw+(y+1)*o.W]
+			a := o.Data[co*hw+y*W : co*hw+(y+1)*W]
 			fill(a, c.Bias[co])
-			for ci := 0; ci < c.Cin; ci++ {
+			for ci := 0; ci < cin; ci++ {
 				p := pad.Plane(ci)
 				for t := 0; t < 9; t++ {
 					ky, kx := t/3, t%3
-					axpy1(a, w[co*c.Cin*9+ci*9+t], p[(y+ky)*pw+kx:(y+ky)*pw+kx+o.W])
+					axpy1(a, c.Weight[co*cin*9+ci*9+t], p[(y+ky)*pw+kx:(y+ky)*pw+kx+W])
 				}
 			}
 		}

@@ -90,7 +90,9 @@ func (l *loader) conv(name string, cin, cout, k, stride int) Conv {
 	c.Weight, c.Bias = w.Data, b.Data
 	if err := c.check(); err != nil {
 		l.err = fmt.Errorf("%s%s: %w", l.prefix, name, err)
+		return c
 	}
+	c.Prepare()
 	return c
 }
 
