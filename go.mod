@@ -3,6 +3,7 @@ module github.com/strata-player/strata
 go 1.26.8
 
 require (
+	github.com/Eyevinn/mp4ff v0.56.0
 	github.com/rs/zerolog v1.35.1
 	golang.org/x/term v0.47.0
 	gonum.org/v1/plot v0.17.0
@@ -19,5 +20,5 @@ require (
 	github.com/mattn/go-isatty v0.0.20 // indirect
 	golang.org/x/image v0.30.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
-	golang.org/x/text v0.28.0 // indirect
+	golang.org/x/text v0.40.0 // indirect
 )
