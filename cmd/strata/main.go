@@ -3,6 +3,7 @@
 //	strata sim     trace-driven ABR simulator (Pensieve's network model, exact)
 //	strata encode  layered neural-codec encoder (Y4M in, per-layer units + stream.json out)
 //	strata decode  decoder (stream directory in, Y4M out)
+//	strata package CMAF + DASH packager
 //	strata codec-eval  RD points, BD-rate against x264/x265, decode speed
 //
 // Each subcommand has its own flags: strata <command> -h.
@@ -39,6 +40,7 @@ func commands() []command {
 		{"sim", "run ABR policies over network traces in Pensieve's simulator", runSim},
 		{"encode", "code a Y4M clip with the layered neural codec", runEncode},
 		{"decode", "decode an encoded stream with k layers to Y4M", runDecode},
+		{"package", "package encoded streams as CMAF + DASH (MPD, per-layer and joined representations)", runPackage},
 		{"codec-eval", "RD and decode speed of the codec against x264/x265 (BD-rate)", runCodecEval},
 	}
 }

@@ -1,0 +1,184 @@
+package packager
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/Eyevinn/dash-mpd/mpd"
+	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/cmaf"
+	"github.com/strata-player/strata/encoder"
+)
+
+// encodeDir writes a small synthetic stream with sub-GOP s into a directory, as strata
+// encode does, and returns it with the encoder's reconstructions per segment.
+func encodeDir(t *testing.T, m *decoder.Model, s int) (string, []*encoder.Encoded) {
+	t.Helper()
+	dir := t.TempDir()
+	const w, h, segFrames, layers = 48, 32, 5, 3
+	frames := make([]*decoder.Frame, 10)
+	for i := range frames {
+		f := decoder.NewFrame(w, h)
+		for j := range f.Y {
+			f.Y[j] = byte((j*7 + i*13) ^ (j >> 3))
+		}
+		for j := range f.U {
+			f.U[j], f.V[j] = byte(100+j%9), byte(140-j%7)
+		}
+		frames[i] = f
+	}
+	enc := &encoder.SegmentEncoder{Model: m, S: s, Layers: layers, Workers: 1}
+	si := &encoder.StreamInfo{Version: 1, Width: w, Height: h, FPSNum: 25, FPSDen: 1, SubGOP: s, Layers: layers,
+		SegmentFrame: segFrames, ModelSHA256: m.SHA256}
+	var outs []*encoder.Encoded
+	for seg := 0; seg*segFrames < len(frames); seg++ {
+		batch := frames[seg*segFrames : (seg+1)*segFrames]
+		e, err := enc.Encode(batch, uint32(seg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes := make([]int, layers)
+		for l := 0; l < layers; l++ {
+			u, err := e.Segment.AppendUnit(nil, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sizes[l] = len(u)
+			if err := os.WriteFile(filepath.Join(dir, encoder.UnitName(seg, l)), u, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		si.Quality = append(si.Quality, encoder.SegQ{Segment: seg, Frames: len(batch), Levels: encoder.LevelsOf(e, batch, sizes)})
+		si.Frames += len(batch)
+		si.Segments++
+		outs = append(outs, e)
+	}
+	if err := encoder.WriteStreamInfo(dir, si); err != nil {
+		t.Fatal(err)
+	}
+	return dir, outs
+}
+
+func TestPackageRoundTrip(t *testing.T) {
+	m, err := decoder.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d4, e4 := encodeDir(t, m, 4)
+	d8, e8 := encodeDir(t, m, 8)
+	out := t.TempDir()
+	written, err := Package([]string{d4, d8}, out, Options{Joined: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "manifest.mpd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := mpd.ReadFromString(string(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := parsed.WriteToString("  ", true)
+	if again != string(raw) {
+		t.Error("MPD does not survive a parse/write round trip byte for byte")
+	}
+	orig, _ := written.WriteToString("  ", true)
+	if orig != string(raw) {
+		t.Error("written MPD differs from the returned one")
+	}
+	encs := map[string][]*encoder.Encoded{"4": e4, "8": e8}
+	sets := parsed.Periods[0].AdaptationSets
+	if len(sets) != 2 {
+		t.Fatalf("%d adaptation sets", len(sets))
+	}
+	for _, as := range sets {
+		var s string
+		for _, p := range as.SupplementalProperties {
+			if p.SchemeIdUri == SubGOPScheme {
+				s = p.Value
+			}
+		}
+		if encs[s] == nil {
+			t.Fatalf("adaptation set without a known sub-GOP property: %q", s)
+		}
+		if len(as.Representations) != 6 {
+			t.Fatalf("S=%s: %d representations, want 3 layers + 3 joined", s, len(as.Representations))
+		}
+		if dep := as.Representations[2].DependencyId; dep == nil || string(*dep) != "s"+s+"-l0 s"+s+"-l1" {
+			t.Errorf("S=%s layer 2 dependencyId %v", s, dep)
+		}
+		dec := decoder.NewSegmentDecoder(m, 1)
+		for seg := 1; seg <= 2; seg++ {
+			// Layer by layer...
+			var units [][]byte
+			for l := 0; l < 3; l++ {
+				rep := "s" + s + "-l" + string(rune('0'+l))
+				cfg := readInit(t, out, rep)
+				num, data, err := cmaf.ParseMedia(cfg, readFile(t, out, rep, MediaName(seg)))
+				if err != nil || int(num) != seg-1 {
+					t.Fatalf("%s segment %d: %v (number %d)", rep, seg, err, num)
+				}
+				units = append(units, data)
+			}
+			// ...and joined: the same bytes.
+			cfg := readInit(t, out, "s"+s+"-j3")
+			_, joined, err := cmaf.ParseMedia(cfg, readFile(t, out, "s"+s+"-j3", MediaName(seg)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			split, err := cmaf.Split(joined, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for l := range units {
+				if !bytes.Equal(split[l], units[l]) {
+					t.Fatalf("joined unit %d differs", l)
+				}
+			}
+			sg, err := decoder.ParseBaseUnit(units[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, u := range units[1:] {
+				if err := sg.AddUnit(u); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := dec.Decode(sg, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := encs[s][seg-1].Recon[2]
+			for f := range got {
+				if !bytes.Equal(got[f].Y, want[f].Y) {
+					t.Fatalf("S=%s segment %d frame %d decodes differently after packaging", s, seg, f)
+				}
+			}
+		}
+	}
+	if q, err := os.ReadFile(filepath.Join(out, "quality-s8.json")); err != nil || !strings.Contains(string(q), "psnr_y") {
+		t.Errorf("quality sidecar: %v", err)
+	}
+}
+
+func readFile(t *testing.T, parts ...string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(parts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func readInit(t *testing.T, out, rep string) cmaf.Config {
+	t.Helper()
+	cfg, err := cmaf.ParseInit(readFile(t, out, rep, InitName))
+	if err != nil {
+		t.Fatalf("%s: %v", rep, err)
+	}
+	return cfg
+}
