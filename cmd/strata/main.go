@@ -4,6 +4,7 @@
 //	strata encode  layered neural-codec encoder (Y4M in, per-layer units + stream.json out)
 //	strata decode  decoder (stream directory in, Y4M out)
 //	strata package CMAF + DASH packager
+//	strata serve   HTTP/3 origin with trace-shaped links
 //	strata codec-eval  RD points, BD-rate against x264/x265, decode speed
 //
 // Each subcommand has its own flags: strata <command> -h.
@@ -41,6 +42,7 @@ func commands() []command {
 		{"encode", "code a Y4M clip with the layered neural codec", runEncode},
 		{"decode", "decode an encoded stream with k layers to Y4M", runDecode},
 		{"package", "package encoded streams as CMAF + DASH (MPD, per-layer and joined representations)", runPackage},
+		{"serve", "HTTP/3 (+HTTP/1.1, HTTP/2) origin for a packaged directory, optionally trace-shaped", runServe},
 		{"codec-eval", "RD and decode speed of the codec against x264/x265 (BD-rate)", runCodecEval},
 	}
 }

@@ -11,64 +11,17 @@ import (
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/cmaf"
 	"github.com/strata-player/strata/encoder"
+	"github.com/strata-player/strata/internal/testenc"
 )
-
-// encodeDir writes a small synthetic stream with sub-GOP s into a directory, as strata
-// encode does, and returns it with the encoder's reconstructions per segment.
-func encodeDir(t *testing.T, m *decoder.Model, s int) (string, []*encoder.Encoded) {
-	t.Helper()
-	dir := t.TempDir()
-	const w, h, segFrames, layers = 48, 32, 5, 3
-	frames := make([]*decoder.Frame, 10)
-	for i := range frames {
-		f := decoder.NewFrame(w, h)
-		for j := range f.Y {
-			f.Y[j] = byte((j*7 + i*13) ^ (j >> 3))
-		}
-		for j := range f.U {
-			f.U[j], f.V[j] = byte(100+j%9), byte(140-j%7)
-		}
-		frames[i] = f
-	}
-	enc := &encoder.SegmentEncoder{Model: m, S: s, Layers: layers, Workers: 1}
-	si := &encoder.StreamInfo{Version: 1, Width: w, Height: h, FPSNum: 25, FPSDen: 1, SubGOP: s, Layers: layers,
-		SegmentFrame: segFrames, ModelSHA256: m.SHA256}
-	var outs []*encoder.Encoded
-	for seg := 0; seg*segFrames < len(frames); seg++ {
-		batch := frames[seg*segFrames : (seg+1)*segFrames]
-		e, err := enc.Encode(batch, uint32(seg))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sizes := make([]int, layers)
-		for l := 0; l < layers; l++ {
-			u, err := e.Segment.AppendUnit(nil, l)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sizes[l] = len(u)
-			if err := os.WriteFile(filepath.Join(dir, encoder.UnitName(seg, l)), u, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		si.Quality = append(si.Quality, encoder.SegQ{Segment: seg, Frames: len(batch), Levels: encoder.LevelsOf(e, batch, sizes)})
-		si.Frames += len(batch)
-		si.Segments++
-		outs = append(outs, e)
-	}
-	if err := encoder.WriteStreamInfo(dir, si); err != nil {
-		t.Fatal(err)
-	}
-	return dir, outs
-}
 
 func TestPackageRoundTrip(t *testing.T) {
 	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	d4, e4 := encodeDir(t, m, 4)
-	d8, e8 := encodeDir(t, m, 8)
+	frames := testenc.Synthetic(48, 32, 10)
+	d4, e4 := testenc.EncodeDir(t, m, frames, 4, 3, 5)
+	d8, e8 := testenc.EncodeDir(t, m, frames, 8, 3, 5)
 	out := t.TempDir()
 	written, err := Package([]string{d4, d8}, out, Options{Joined: true})
 	if err != nil {
