@@ -108,6 +108,7 @@ func (c *Conv) Apply(in Tensor, out *Tensor, scratch *Tensor, threads int) Tenso
 		c.Prepare()
 		parallelN(threads, oh, func(lo, hi int) { c.rows3x3(pad, o, lo, hi) })
 	} else {
+		c.Prepare()
 		parallelN(threads, oh, func(lo, hi int) { c.rows3x3s2(pad, o, lo, hi) })
 	}
 	return o
@@ -150,7 +151,7 @@ func (c *Conv) apply1x1(in, o Tensor, threads int) {
 // [ci][ky][kx][4], so the register-blocked 3×3 kernel reads them sequentially. Apply calls
 // it when needed; call it before sharing a Conv between goroutines.
 func (c *Conv) Prepare() {
-	if c.K != 3 || c.Stride != 1 || c.packed != nil {
+	if c.K != 3 || c.packed != nil {
 		return
 	}
 	nb := c.Cout / 4
@@ -242,20 +243,73 @@ func (c *Conv) rows3x3(pad, o Tensor, lo, hi int) {
 	}
 }
 
-// rows3x3s2 is the stride-2 form: out[y][x] = Σ w·pad[2y+ky][2x+kx] (encoder only).
+// rows3x3s2 is the stride-2 form, out[y][x] = Σ w·pad[2y+ky][2x+kx] (encoder only), with
+// the same register blocking (4 channels × 2 columns) as rows3x3.
 func (c *Conv) rows3x3s2(pad, o Tensor, lo, hi int) {
 	pw := pad.W
 	hw := o.H * o.W
-	w := c.Weight
+	W := o.W
+	pk := c.packed
+	cin := c.Cin
 	for y := lo; y < hi; y++ {
-		for co := 0; co < c.Cout; co++ {
-			a := o.Data[co*hw+y*o.W : co*hw+(y+1)*o.W]
+		co := 0
+		for ; co+4 <= c.Cout; co += 4 {
+			wb := pk[(co/4)*cin*36 : (co/4+1)*cin*36]
+			o0 := o.Data[co*hw+y*W : co*hw+(y+1)*W]
+			o1 := o.Data[(co+1)*hw+y*W : (co+1)*hw+(y+1)*W]
+			o2 := o.Data[(co+2)*hw+y*W : (co+2)*hw+(y+1)*W]
+			o3 := o.Data[(co+3)*hw+y*W : (co+3)*hw+(y+1)*W]
+			b0, b1, b2, b3 := c.Bias[co], c.Bias[co+1], c.Bias[co+2], c.Bias[co+3]
+			x := 0
+			for ; x+2 <= W && 2*x+5 <= pw; x += 2 {
+				a0, a1, a2, a3 := b0, b1, b2, b3
+				e0, e1, e2, e3 := b0, b1, b2, b3
+				for ci := 0; ci < cin; ci++ {
+					p := pad.Data[ci*pad.H*pw:]
+					w := wb[ci*36 : ci*36+36]
+					for ky := 0; ky < 3; ky++ {
+						r := p[(2*y+ky)*pw+2*x : (2*y+ky)*pw+2*x+5]
+						wk := w[ky*12 : ky*12+12]
+						i0, i1, i2, i3, i4 := r[0], r[1], r[2], r[3], r[4]
+						a0 += wk[0]*i0 + wk[4]*i1 + wk[8]*i2
+						a1 += wk[1]*i0 + wk[5]*i1 + wk[9]*i2
+						a2 += wk[2]*i0 + wk[6]*i1 + wk[10]*i2
+						a3 += wk[3]*i0 + wk[7]*i1 + wk[11]*i2
+						e0 += wk[0]*i2 + wk[4]*i3 + wk[8]*i4
+						e1 += wk[1]*i2 + wk[5]*i3 + wk[9]*i4
+						e2 += wk[2]*i2 + wk[6]*i3 + wk[10]*i4
+						e3 += wk[3]*i2 + wk[7]*i3 + wk[11]*i4
+					}
+				}
+				o0[x], o1[x], o2[x], o3[x] = a0, a1, a2, a3
+				o0[x+1], o1[x+1], o2[x+1], o3[x+1] = e0, e1, e2, e3
+			}
+			for ; x < W; x++ {
+				a0, a1, a2, a3 := b0, b1, b2, b3
+				for ci := 0; ci < cin; ci++ {
+					p := pad.Data[ci*pad.H*pw:]
+					w := wb[ci*36 : ci*36+36]
+					for ky := 0; ky < 3; ky++ {
+						r := p[(2*y+ky)*pw+2*x : (2*y+ky)*pw+2*x+3]
+						wk := w[ky*12 : ky*12+12]
+						i0, i1, i2 := r[0], r[1], r[2]
+						a0 += wk[0]*i0 + wk[4]*i1 + wk[8]*i2
+						a1 += wk[1]*i0 + wk[5]*i1 + wk[9]*i2
+						a2 += wk[2]*i0 + wk[6]*i1 + wk[10]*i2
+						a3 += wk[3]*i0 + wk[7]*i1 + wk[11]*i2
+					}
+				}
+				o0[x], o1[x], o2[x], o3[x] = a0, a1, a2, a3
+			}
+		}
+		for ; co < c.Cout; co++ {
+			a := o.Data[co*hw+y*W : co*hw+(y+1)*W]
 			fill(a, c.Bias[co])
-			for ci := 0; ci < c.Cin; ci++ {
+			for ci := 0; ci < cin; ci++ {
 				p := pad.Plane(ci)
 				for t := 0; t < 9; t++ {
 					ky, kx := t/3, t%3
-					wt := w[co*c.Cin*9+ci*9+t]
+					wt := c.Weight[co*cin*9+ci*9+t]
 					row := p[(2*y+ky)*pw+kx:]
 					for x := range a {
 						a[x] += wt * row[2*x]
