@@ -15,7 +15,7 @@ func runPackage(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	in := fs.String("in", "", "encoded directories (strata encode --out), comma-separated, one per sub-GOP variant")
 	out := fs.String("out", "", "output directory for manifest.mpd and the CMAF segments")
-	joined := fs.Bool("joined", true, "also write joined Representations (layers 0..k-1 in one object)")
+	joined := fs.String("joined", "virtual", "joined Representations (layers 0..k-1 in one object): files, virtual (built by strata serve from the layer files) or none")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -23,7 +23,12 @@ func runPackage(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errors.New("--in and --out are required")
 	}
-	m, err := packager.Package(strings.Split(*in, ","), *out, packager.Options{Joined: *joined})
+	modes := map[string]packager.JoinedMode{"none": packager.JoinedNone, "files": packager.JoinedFiles, "virtual": packager.JoinedVirtual}
+	mode, ok := modes[*joined]
+	if !ok {
+		return fmt.Errorf("--joined %q: want files, virtual or none", *joined)
+	}
+	m, err := packager.Package(strings.Split(*in, ","), *out, packager.Options{Joined: mode})
 	if err != nil {
 		return err
 	}

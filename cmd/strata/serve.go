@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/strata-player/strata/abr"
+	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/net/h3"
 	"github.com/strata-player/strata/net/origin"
 	"github.com/strata-player/strata/net/shape"
@@ -57,6 +58,12 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		cfg.Link = shape.NewLink(tr, *depth, time.Now)
 		log.Info().Str("trace", *trace).Float64("mean_mbps", tr.MeanMbps()).Dur("bucket", *depth).Msg("shaping every response through one bottleneck")
 	}
+	root, err := os.OpenRoot(*dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	cfg.Virtual = packager.JoinedSource(root)
 	h, err := origin.New(cfg)
 	if err != nil {
 		return err

@@ -25,11 +25,23 @@ const (
 	Codecs        = "nvc1"
 )
 
+// JoinedMode says how joined Representations (layers 0..k−1 in one object) are provided.
+type JoinedMode int
+
+// Joined modes.
+const (
+	// JoinedNone leaves joined Representations out of the MPD.
+	JoinedNone JoinedMode = iota
+	// JoinedFiles writes their media segments (the layers are stored twice or more).
+	JoinedFiles
+	// JoinedVirtual lists them and writes their init segments only; strata serve builds
+	// their media segments from the layer files on request (JoinedSource).
+	JoinedVirtual
+)
+
 // Options tune the output.
 type Options struct {
-	// Joined writes the joined Representations (layers 0..k−1 per object); it costs disk
-	// space (the layers are stored again), so a origin that joins on the fly may skip it.
-	Joined bool
+	Joined JoinedMode
 }
 
 // LayerID and JoinedID name Representations (and their directories).
@@ -140,7 +152,7 @@ func packageVariant(dir string, si *encoder.StreamInfo, out string, id uint32, o
 			layerPeak[l] = max(layerPeak[l], float64(len(u))*8/segSeconds)
 			total += len(u) + 4
 			joinedPeak[l] = max(joinedPeak[l], float64(total)*8/segSeconds)
-			if opt.Joined {
+			if opt.Joined == JoinedFiles {
 				cfg.Layer, cfg.JoinedLayers = cmaf.Joined, uint8(l+1)
 				if err := writeMedia(out, JoinedID(s, l+1), cfg, seg, cmaf.Join(units[:l+1])); err != nil {
 					return nil, err
@@ -164,7 +176,7 @@ func packageVariant(dir string, si *encoder.StreamInfo, out string, id uint32, o
 		deps = append(deps, r.Id)
 		as.AppendRepresentation(r)
 	}
-	if opt.Joined {
+	if opt.Joined != JoinedNone {
 		for k := 1; k <= si.Layers; k++ {
 			cfg := base
 			cfg.Layer, cfg.JoinedLayers = cmaf.Joined, uint8(k)

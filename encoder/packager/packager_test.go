@@ -23,7 +23,7 @@ func TestPackageRoundTrip(t *testing.T) {
 	d4, e4 := testenc.EncodeDir(t, m, frames, 4, 3, 5)
 	d8, e8 := testenc.EncodeDir(t, m, frames, 8, 3, 5)
 	out := t.TempDir()
-	written, err := Package([]string{d4, d8}, out, Options{Joined: true})
+	written, err := Package([]string{d4, d8}, out, Options{Joined: JoinedFiles})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestPackageRoundTrip(t *testing.T) {
 			var units [][]byte
 			for l := 0; l < 3; l++ {
 				rep := "s" + s + "-l" + string(rune('0'+l))
-				cfg := readInit(t, out, rep)
+				cfg := readInitFile(t, out, rep)
 				num, data, err := cmaf.ParseMedia(cfg, readFile(t, out, rep, MediaName(seg)))
 				if err != nil || int(num) != seg-1 {
 					t.Fatalf("%s segment %d: %v (number %d)", rep, seg, err, num)
@@ -78,7 +78,7 @@ func TestPackageRoundTrip(t *testing.T) {
 				units = append(units, data)
 			}
 			// ...and joined: the same bytes.
-			cfg := readInit(t, out, "s"+s+"-j3")
+			cfg := readInitFile(t, out, "s"+s+"-j3")
 			_, joined, err := cmaf.ParseMedia(cfg, readFile(t, out, "s"+s+"-j3", MediaName(seg)))
 			if err != nil {
 				t.Fatal(err)
@@ -127,11 +127,53 @@ func readFile(t *testing.T, parts ...string) []byte {
 	return b
 }
 
-func readInit(t *testing.T, out, rep string) cmaf.Config {
+func readInitFile(t *testing.T, out, rep string) cmaf.Config {
 	t.Helper()
 	cfg, err := cmaf.ParseInit(readFile(t, out, rep, InitName))
 	if err != nil {
 		t.Fatalf("%s: %v", rep, err)
 	}
 	return cfg
+}
+
+// TestJoinedVirtualMatchesFiles: joined segments built on request equal written ones.
+func TestJoinedVirtualMatchesFiles(t *testing.T) {
+	m, err := decoder.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := testenc.EncodeDir(t, m, testenc.Synthetic(48, 32, 6), 4, 3, 3)
+	files, virtual := t.TempDir(), t.TempDir()
+	if _, err := Package([]string{d}, files, Options{Joined: JoinedFiles}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Package([]string{d}, virtual, Options{Joined: JoinedVirtual}); err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(virtual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	src := JoinedSource(root)
+	for k := 1; k <= 3; k++ {
+		for n := 1; n <= 2; n++ {
+			name := filepath.Join(JoinedID(4, k), MediaName(n))
+			if _, err := os.Stat(filepath.Join(virtual, name)); err == nil {
+				t.Fatalf("virtual packaging wrote %s", name)
+			}
+			got, err := src(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := readFile(t, files, name); !bytes.Equal(got, want) {
+				t.Fatalf("%s: built segment differs from the written one", name)
+			}
+		}
+	}
+	for _, bad := range []string{"s4-j9/seg-1.m4s", "s4-j1/seg-9.m4s", "s4-l0/seg-1.m4s", "../x"} {
+		if _, err := src(bad); err == nil {
+			t.Errorf("%s built", bad)
+		}
+	}
 }

@@ -93,11 +93,34 @@ func TestServeStreamOverHTTP3(t *testing.T) {
 	d8, _ := testenc.EncodeDir(t, m, frames, 8, 3, 5)
 	d4, _ := testenc.EncodeDir(t, m, frames, 4, 3, 5)
 	dir := t.TempDir()
-	if _, err := packager.Package([]string{d8, d4}, dir, packager.Options{Joined: true}); err != nil {
+	// S=8 with joined segments on disk, S=4 with joined segments built on request.
+	if _, err := packager.Package([]string{d8}, dir, packager.Options{Joined: packager.JoinedFiles}); err != nil {
+		t.Fatal(err)
+	}
+	vdir := t.TempDir()
+	if _, err := packager.Package([]string{d4}, vdir, packager.Options{Joined: packager.JoinedVirtual}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"s4-l0", "s4-l1", "s4-l2", "s4-j1", "s4-j2", "s4-j3"} {
+		if err := os.CopyFS(filepath.Join(dir, id), os.DirFS(filepath.Join(vdir, id))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	p8, err := mpd.ReadFromFile(filepath.Join(dir, "manifest.mpd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p4, err := mpd.ReadFromFile(filepath.Join(vdir, "manifest.mpd"))
+	if err != nil {
 		t.Fatal(err)
 	}
 	var h3Requests atomic.Int64
-	base, client, tcp := serve(t, origin.Config{Dir: dir, OnAccess: func(a origin.Access) {
+	base, client, tcp := serve(t, origin.Config{Dir: dir, Virtual: packager.JoinedSource(root), OnAccess: func(a origin.Access) {
 		if a.Proto == "HTTP/3.0" && a.Status == 200 {
 			h3Requests.Add(1)
 		}
@@ -106,12 +129,11 @@ func TestServeStreamOverHTTP3(t *testing.T) {
 	if resp.ProtoMajor != 3 {
 		t.Fatalf("MPD came over %s", resp.Proto)
 	}
-	p, err := mpd.ReadFromString(string(raw))
-	if err != nil {
-		t.Fatal(err)
+	if p, err := mpd.ReadFromString(string(raw)); err != nil || len(p.Periods[0].AdaptationSets) != 1 {
+		t.Fatalf("served MPD: %v", err)
 	}
 	n := 0
-	for _, as := range p.Periods[0].AdaptationSets {
+	for _, as := range append(p8.Periods[0].AdaptationSets, p4.Periods[0].AdaptationSets...) {
 		for _, rep := range as.Representations {
 			init, _ := get(t, client, base+"/"+rep.Id+"/"+packager.InitName)
 			cfg, err := cmaf.ParseInit(init)
@@ -120,8 +142,7 @@ func TestServeStreamOverHTTP3(t *testing.T) {
 			}
 			for seg := 1; seg <= 2; seg++ {
 				b, _ := get(t, client, fmt.Sprintf("%s/%s/%s", base, rep.Id, packager.MediaName(seg)))
-				disk, err := os.ReadFile(filepath.Join(dir, rep.Id, packager.MediaName(seg)))
-				if err != nil || !bytes.Equal(b, disk) {
+				if disk, err := os.ReadFile(filepath.Join(dir, rep.Id, packager.MediaName(seg))); err == nil && !bytes.Equal(b, disk) {
 					t.Fatalf("%s segment %d: served bytes differ from the file", rep.Id, seg)
 				}
 				num, data, err := cmaf.ParseMedia(cfg, b)

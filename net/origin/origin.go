@@ -6,6 +6,7 @@
 package origin
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"io/fs"
@@ -38,6 +39,9 @@ type Config struct {
 	MaxFileBytes int64
 	// OnAccess, if set, is called after every request.
 	OnAccess func(Access)
+	// Virtual, if set, is asked for names that are not files (e.g. joined segments built
+	// from layer files); fs.ErrNotExist means not found.
+	Virtual func(name string) ([]byte, error)
 }
 
 // ChunkBytes is the size of the shaped writes.
@@ -121,6 +125,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	f, err := h.root.Open(name)
 	if err != nil {
 		switch {
+		case errors.Is(err, fs.ErrNotExist) && h.cfg.Virtual != nil:
+			h.serveVirtual(w, r, name)
 		case errors.Is(err, fs.ErrNotExist):
 			http.Error(w, "not found", http.StatusNotFound)
 		case errors.Is(err, fs.ErrPermission):
@@ -142,6 +148,21 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	http.ServeContent(w, r, name, st.ModTime(), f)
 }
+
+func (h *Handler) serveVirtual(w http.ResponseWriter, r *http.Request, name string) {
+	b, err := h.cfg.Virtual(name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		http.Error(w, "not found", http.StatusNotFound)
+	case err != nil:
+		http.Error(w, "cannot build "+name, http.StatusInternalServerError)
+	default:
+		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(b))
+	}
+}
+
+// Root is the confined directory the handler serves.
+func (h *Handler) Root() *os.Root { return h.root }
 
 // cleanPath maps a URL path to a name inside the root, refusing anything that could
 // address outside it or that is not plainly a relative file path.
