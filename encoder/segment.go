@@ -18,6 +18,10 @@ type SegmentEncoder struct {
 	S       int // sub-GOP size
 	Layers  int // K, at most the P codec's layers
 	Workers int // goroutines (0: one per CPU)
+	// OwnChains computes layer l on the chain of clients holding l+1 layers; by default all
+	// layers are computed on the top chain (clients holding every layer), and lower chains
+	// only reconstruct. Either way every chain is reconstructed exactly (drift-free).
+	OwnChains bool
 }
 
 // Encoded is one coded segment with every chain's reconstruction.
@@ -175,6 +179,9 @@ func (e *SegmentEncoder) codeFrame(fc *decoder.FrameCoder, s *decoder.Segment, o
 	resid := decoder.NewTensor(6, x.H, x.W)
 	var logits decoder.Tensor
 	var payloads [][]byte
+	if !e.OwnChains || fr.Ref < 0 {
+		return e.codeOnTop(fc, s, out, x, fr, i, c, layers)
+	}
 	for l := 0; l < layers; l++ {
 		// Chain l+1: its own prediction, then layers 0..l-1 decoded on it.
 		var ref *decoder.Frame
@@ -217,6 +224,70 @@ func (e *SegmentEncoder) codeFrame(fc *decoder.FrameCoder, s *decoder.Segment, o
 		copy(dst.Y, r.Y)
 		copy(dst.U, r.U)
 		copy(dst.V, r.V)
+	}
+	return nil
+}
+
+// codeOnTop computes every layer of a frame on the top chain (a self-consistent single
+// loop on the prediction of the clients that hold all layers), then reconstructs every
+// lower chain from its own prediction with the first k layers.
+func (e *SegmentEncoder) codeOnTop(fc *decoder.FrameCoder, s *decoder.Segment, out *Encoded, x decoder.Tensor, fr decoder.FrameRef, i int, c *decoder.Codec, layers int) error {
+	w, h := x.W*2, x.H*2
+	bw, bh := w/16, h/16
+	enc := fc.Encoder(c)
+	resid := decoder.NewTensor(6, x.H, x.W)
+	var logits decoder.Tensor
+	var payloads [][]byte
+	top := s.Layers - 1
+	var ref *decoder.Frame
+	if fr.Ref >= 0 {
+		ref = out.Recon[top][fr.Ref]
+	}
+	if err := fc.Predict(ref, s.MVs[fr.Index], w, h); err != nil {
+		return err
+	}
+	xhat := fc.Pred
+	for l := 0; l < layers; l++ {
+		for j := range resid.Data {
+			resid.Data[j] = x.Data[j] - xhat.Data[j]
+		}
+		if err := enc.Logits(resid, fc.Pred, l, fr.Class, &logits); err != nil {
+			return err
+		}
+		p := decoder.PackCodes(nil, logits, 0, nil)
+		payloads = append(payloads, p)
+		s.Codes[l][i] = p
+		if err := fc.SetCodes(c, payloads, bw, bh); err != nil {
+			return err
+		}
+		var dst *decoder.Frame
+		if fr.Ref < 0 || l == top {
+			dst = out.Recon[l][fr.Index]
+		}
+		if err := fc.Reconstruct(c, l+1, fr.Class, dst); err != nil {
+			return err
+		}
+		xhat = fc.Out
+	}
+	if fr.Ref < 0 {
+		for k := layers; k < s.Layers; k++ {
+			r, dst := out.Recon[layers-1][fr.Index], out.Recon[k][fr.Index]
+			copy(dst.Y, r.Y)
+			copy(dst.U, r.U)
+			copy(dst.V, r.V)
+		}
+		return nil
+	}
+	for k := 1; k < s.Layers; k++ {
+		if err := fc.Predict(out.Recon[k-1][fr.Ref], s.MVs[fr.Index], w, h); err != nil {
+			return err
+		}
+		if err := fc.SetCodes(c, payloads[:k], bw, bh); err != nil {
+			return err
+		}
+		if err := fc.Reconstruct(c, k, fr.Class, out.Recon[k-1][fr.Index]); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -12,9 +12,9 @@ import (
 
 // roundTrip encodes frames, serialises every unit, parses them back and decodes with every
 // k, requiring the decoder's frames to equal the encoder's chain-k reconstructions.
-func roundTrip(t *testing.T, m *decoder.Model, frames []*decoder.Frame, s, layers int) {
+func roundTrip(t *testing.T, m *decoder.Model, frames []*decoder.Frame, s, layers int, own bool) {
 	t.Helper()
-	enc := &SegmentEncoder{Model: m, S: s, Layers: layers}
+	enc := &SegmentEncoder{Model: m, S: s, Layers: layers, OwnChains: own}
 	out, err := enc.Encode(frames, 7)
 	if err != nil {
 		t.Fatal(err)
@@ -64,8 +64,11 @@ func TestDriftFreeOnTestClips(t *testing.T) {
 		_, frames := testclip.Frames(t, "test", name, n)
 		for _, s := range []int{1, 8} {
 			t.Run(fmt.Sprintf("%s/S=%d", name, s), func(t *testing.T) {
-				roundTrip(t, m, frames, s, m.P.Layers)
+				roundTrip(t, m, frames, s, m.P.Layers, false)
 			})
+		}
+		if name == "carphone_qcif" {
+			t.Run(name+"/S=4/own-chains", func(t *testing.T) { roundTrip(t, m, frames, 4, m.P.Layers, true) })
 		}
 	}
 }

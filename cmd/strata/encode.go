@@ -25,6 +25,7 @@ func runEncode(args []string, stdout, stderr io.Writer) error {
 	segment := fs.Duration("segment", 2*time.Second, "segment duration (each segment is a closed GOP)")
 	frames := fs.Int("frames", 0, "encode at most this many frames (0: all)")
 	workers := fs.Int("workers", 0, "goroutines (0: one per CPU)")
+	own := fs.Bool("own-chains", false, "compute layer l on the chain of clients with l+1 layers (default: every layer on the top chain)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -68,7 +69,7 @@ func runEncode(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	enc := &encoder.SegmentEncoder{Model: m, S: *subgop, Layers: *layers, Workers: *workers}
+	enc := &encoder.SegmentEncoder{Model: m, S: *subgop, Layers: *layers, Workers: *workers, OwnChains: *own}
 	si := &encoder.StreamInfo{Version: decoder.BitstreamVersion, Width: r.Width, Height: r.Height,
 		FPSNum: r.FPSNum, FPSDen: r.FPSDen, SubGOP: *subgop, Layers: *layers, SegmentFrame: segFrames, ModelSHA256: m.SHA256}
 	prog := newProgress(stderr)
