@@ -16,7 +16,7 @@ define apt_ensure
 	fi
 endef
 
-.PHONY: all build setup test vet staticcheck gotest bench fuzz setup-train y4m train export clean
+.PHONY: all build setup test vet staticcheck gotest bench fuzz setup-train y4m train export demo serve-demo clean
 
 all: build
 
@@ -62,6 +62,20 @@ train: y4m
 
 export: setup-train
 	$(PYTHON) encoder/train/export.py --work build/train --out assets/model --golden decoder/testdata
+
+# --- the demo stream (assets/demo): Big Buck Bunny (CC-BY 3.0, Blender Foundation) ---
+DEMO_SRC ?= $(SHARED)/media/demo/bbb_720p_30s_vp8.webm
+DEMO_LAYERS ?= 3
+demo: setup build
+	mkdir -p build/demo
+	ffmpeg -v error -y -i $(DEMO_SRC) -vf scale=640:360:flags=lanczos -pix_fmt yuv420p -f yuv4mpegpipe build/demo/bbb360.y4m
+	for s in 4 8 16; do bin/strata encode --in build/demo/bbb360.y4m --out build/demo/enc-s$$s \
+	  --layers $(DEMO_LAYERS) --subgop $$s --segment 2s || exit 1; done
+	rm -rf assets/demo
+	bin/strata package --in build/demo/enc-s4,build/demo/enc-s8,build/demo/enc-s16 --out assets/demo --joined virtual
+
+serve-demo: build
+	bin/strata serve --dir assets/demo --ca build/strata-ca.pem
 
 clean:
 	rm -rf bin
