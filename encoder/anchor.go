@@ -25,17 +25,17 @@ type Anchor struct {
 
 // Anchors are x264 medium, x264 veryfast, x265 medium and x264 intra-only.
 var Anchors = []Anchor{
-	{Name: "x264-medium", CRFs: []int{22, 27, 32, 37, 42, 47}, ext: "264", args: func(crf, gop int) []string {
+	{Name: "x264-medium", CRFs: []int{22, 27, 32, 37, 42, 47, 51}, ext: "264", args: func(crf, gop int) []string {
 		return x264("medium", crf, gop)
 	}},
-	{Name: "x264-veryfast", CRFs: []int{22, 27, 32, 37, 42, 47}, ext: "264", args: func(crf, gop int) []string {
+	{Name: "x264-veryfast", CRFs: []int{22, 27, 32, 37, 42, 47, 51}, ext: "264", args: func(crf, gop int) []string {
 		return x264("veryfast", crf, gop)
 	}},
-	{Name: "x265-medium", CRFs: []int{22, 27, 32, 37, 42, 47}, ext: "265", args: func(crf, gop int) []string {
+	{Name: "x265-medium", CRFs: []int{22, 27, 32, 37, 42, 47, 51}, ext: "265", args: func(crf, gop int) []string {
 		return []string{"-c:v", "libx265", "-preset", "medium", "-tune", "psnr", "-crf", strconv.Itoa(crf),
 			"-x265-params", fmt.Sprintf("keyint=%d:min-keyint=%d:scenecut=0:log-level=error", gop, gop), "-f", "hevc"}
 	}},
-	{Name: "x264-intra", CRFs: []int{22, 27, 32, 37, 42, 47}, ext: "264", args: func(crf, gop int) []string {
+	{Name: "x264-intra", CRFs: []int{22, 27, 32, 37, 42, 47, 51}, ext: "264", args: func(crf, gop int) []string {
 		return x264("medium", crf, 1)
 	}},
 }
