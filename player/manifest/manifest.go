@@ -5,8 +5,11 @@
 package manifest
 
 import (
+	"bytes"
+	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/url"
 	"regexp"
@@ -84,6 +87,49 @@ func (p *Presentation) Variant(s int) *Variant {
 	return nil
 }
 
+// maxMPDBytes bounds the document.
+const maxMPDBytes = 4 << 20
+
+// checkXML vets the document with the standard library's XML decoder before dash-mpd sees
+// it: well-formed, at most maxMPDBytes, and a single root element named MPD. (dash-mpd's
+// fork of encoding/xml does not terminate on some malformed input.)
+func checkXML(data []byte) error {
+	if len(data) > maxMPDBytes {
+		return fmt.Errorf("document of %d bytes exceeds %d", len(data), maxMPDBytes)
+	}
+	d := xml.NewDecoder(bytes.NewReader(data))
+	depth, roots := 0, 0
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if depth == 0 {
+				roots++
+				if t.Name.Local != "MPD" || roots > 1 {
+					return fmt.Errorf("root element %q: want one MPD", t.Name.Local)
+				}
+			}
+			depth++
+		case xml.EndElement:
+			depth--
+		case xml.CharData:
+			if depth == 0 && len(bytes.TrimSpace(t)) > 0 {
+				return errors.New("text outside the MPD element")
+			}
+		}
+	}
+	if roots != 1 {
+		return errors.New("no MPD element")
+	}
+	return nil
+}
+
 var tmplVar = regexp.MustCompile(`\$(RepresentationID|Number|Bandwidth|Time)?(%0(\d+)d)?\$`)
 
 // expand substitutes SegmentTemplate identifiers (ISO/IEC 23009-1 5.3.9.4.4).
@@ -115,6 +161,9 @@ func expand(t, id string, number, bandwidth int) string {
 
 // Parse reads an MPD; relative URLs resolve against base (may be nil).
 func Parse(data []byte, base *url.URL) (*Presentation, error) {
+	if err := checkXML(data); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrManifest, err)
+	}
 	m, err := mpd.ReadFromString(string(data))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrManifest, err)
