@@ -130,6 +130,44 @@ func checkXML(data []byte) error {
 	return nil
 }
 
+// canonicalXML rewrites a document that checkXML accepted from its raw tokens: elements and
+// attributes with their original prefixes, text and attribute values freshly escaped,
+// comments, processing instructions and directives dropped. dash-mpd then only ever sees
+// this plain form.
+func canonicalXML(data []byte) (string, error) {
+	d := xml.NewDecoder(bytes.NewReader(data))
+	var b strings.Builder
+	name := func(n xml.Name) string {
+		if n.Space != "" {
+			return n.Space + ":" + n.Local
+		}
+		return n.Local
+	}
+	for {
+		tok, err := d.RawToken()
+		if err == io.EOF {
+			return b.String(), nil
+		}
+		if err != nil {
+			return "", err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			b.WriteString("<" + name(t.Name))
+			for _, a := range t.Attr {
+				b.WriteString(" " + name(a.Name) + `="`)
+				xml.EscapeText(&b, []byte(a.Value))
+				b.WriteString(`"`)
+			}
+			b.WriteString(">")
+		case xml.EndElement:
+			b.WriteString("</" + name(t.Name) + ">")
+		case xml.CharData:
+			xml.EscapeText(&b, t)
+		}
+	}
+}
+
 var tmplVar = regexp.MustCompile(`\$(RepresentationID|Number|Bandwidth|Time)?(%0(\d+)d)?\$`)
 
 // expand substitutes SegmentTemplate identifiers (ISO/IEC 23009-1 5.3.9.4.4).
@@ -164,7 +202,11 @@ func Parse(data []byte, base *url.URL) (*Presentation, error) {
 	if err := checkXML(data); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrManifest, err)
 	}
-	m, err := mpd.ReadFromString(string(data))
+	canon, err := canonicalXML(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrManifest, err)
+	}
+	m, err := mpd.ReadFromString(canon)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrManifest, err)
 	}
