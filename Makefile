@@ -45,10 +45,12 @@ gotest:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
 
-# Short fuzzing runs of every parser (the corpora under testdata/fuzz run in `make test`).
+# Short fuzzing runs of every fuzz target (the corpora under testdata/fuzz run in `make test`).
+FUZZTIME ?= 30s
 fuzz:
-	for f in FuzzParseCooked FuzzParseMahimahi FuzzParseSabre; do \
-	  $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 30s ./abr/ || exit 1; done
+	for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; done; done
 
 # --- codec training (Python + PyTorch from Debian; the only non-Go code) ---
 setup-train:
