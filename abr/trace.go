@@ -42,20 +42,14 @@ var ErrNoBandwidth = errors.New("trace has no interval with positive bandwidth")
 func ParseCooked(name string, data []byte) (*Trace, error) {
 	tr := &Trace{Name: name}
 	line := 0
-	for len(data) > 0 {
+	for l := range bytes.Lines(data) {
 		line++
-		var l []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			l, data = data[:i], data[i+1:]
-		} else {
-			l, data = data, nil
-		}
 		f := bytes.Fields(l)
 		if len(f) == 0 {
 			continue
 		}
 		if len(f) < 2 {
-			return nil, &ParseError{name, line, fmt.Sprintf("want \"time_s bandwidth_Mbps\", got %q", clip(l))}
+			return nil, &ParseError{name, line, fmt.Sprintf("want \"time_s bandwidth_Mbps\", got %q", clip(bytes.TrimSpace(l)))}
 		}
 		t, err := parseFloat(f[0])
 		if err != nil {

@@ -27,13 +27,7 @@ func DetectFormat(data []byte) Format {
 	if len(t) > 0 && t[0] == '[' {
 		return FormatSabre
 	}
-	for len(t) > 0 {
-		l := t
-		if i := bytes.IndexByte(t, '\n'); i >= 0 {
-			l, t = t[:i], t[i+1:]
-		} else {
-			t = nil
-		}
+	for l := range bytes.Lines(t) {
 		f := bytes.Fields(l)
 		if len(f) == 0 {
 			continue

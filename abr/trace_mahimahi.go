@@ -18,14 +18,8 @@ const MahimahiBinMs = 100
 func ParseMahimahi(name string, data []byte) (*Trace, error) {
 	var stamps []int64
 	line := 0
-	for len(data) > 0 {
+	for l := range bytes.Lines(data) {
 		line++
-		var l []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			l, data = data[:i], data[i+1:]
-		} else {
-			l, data = data, nil
-		}
 		l = bytes.TrimSpace(l)
 		if len(l) == 0 {
 			continue

@@ -49,13 +49,9 @@ func LoadEnvivio(dir string) (*Video, error) {
 // ParseSizes parses one chunk size in bytes per line (further fields are ignored).
 func ParseSizes(name string, data []byte) ([]int64, error) {
 	var out []int64
-	for line := 1; len(data) > 0; line++ {
-		var l []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			l, data = data[:i], data[i+1:]
-		} else {
-			l, data = data, nil
-		}
+	line := 0
+	for l := range bytes.Lines(data) {
+		line++
 		f := bytes.Fields(l)
 		if len(f) == 0 {
 			continue

@@ -217,15 +217,18 @@ func (e *SegmentEncoder) codeFrame(fc *decoder.FrameCoder, s *decoder.Segment, o
 			return err
 		}
 	}
-	// I-frames have fewer layers: richer chains see the best I-frame.
-	for k := layers; k < s.Layers; k++ {
-		r := out.Recon[layers-1][fr.Index]
-		dst := out.Recon[k][fr.Index]
+	return nil
+}
+
+// shareIntra gives chains beyond an I-frame's layer count its best reconstruction.
+func shareIntra(out *Encoded, f, layers, total int) {
+	r := out.Recon[layers-1][f]
+	for k := layers; k < total; k++ {
+		dst := out.Recon[k][f]
 		copy(dst.Y, r.Y)
 		copy(dst.U, r.U)
 		copy(dst.V, r.V)
 	}
-	return nil
 }
 
 // codeOnTop computes every layer of a frame on the top chain (a self-consistent single
@@ -270,12 +273,7 @@ func (e *SegmentEncoder) codeOnTop(fc *decoder.FrameCoder, s *decoder.Segment, o
 		xhat = fc.Out
 	}
 	if fr.Ref < 0 {
-		for k := layers; k < s.Layers; k++ {
-			r, dst := out.Recon[layers-1][fr.Index], out.Recon[k][fr.Index]
-			copy(dst.Y, r.Y)
-			copy(dst.U, r.U)
-			copy(dst.V, r.V)
-		}
+		shareIntra(out, fr.Index, layers, s.Layers)
 		return nil
 	}
 	for k := 1; k < s.Layers; k++ {
