@@ -5,6 +5,7 @@
 //	strata decode  decoder (stream directory in, Y4M out)
 //	strata package CMAF + DASH packager
 //	strata serve   HTTP/3 origin with trace-shaped links
+//	strata play    headless player (HTTP/3, ABR, decode, QoE summary)
 //	strata codec-eval  RD points, BD-rate against x264/x265, decode speed
 //
 // Each subcommand has its own flags: strata <command> -h.
@@ -43,6 +44,7 @@ func commands() []command {
 		{"decode", "decode an encoded stream with k layers to Y4M", runDecode},
 		{"package", "package encoded streams as CMAF + DASH (MPD, per-layer and joined representations)", runPackage},
 		{"serve", "HTTP/3 (+HTTP/1.1, HTTP/2) origin for a packaged directory, optionally trace-shaped", runServe},
+		{"play", "headless playback of a DASH presentation over HTTP/3 (--headless)", runPlay},
 		{"codec-eval", "RD and decode speed of the codec against x264/x265 (BD-rate)", runCodecEval},
 	}
 }

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/strata-player/strata/abr"
+	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/net/fetch"
+	"github.com/strata-player/strata/net/h3"
+	"github.com/strata-player/strata/player"
+	"github.com/strata-player/strata/render"
+)
+
+func runPlay(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("strata play", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	headless := fs.Bool("headless", false, "play without a window (the desktop player is strata-player)")
+	policy := fs.String("abr", "mpc", "ABR policy: "+policyNames())
+	ca := fs.String("ca", "", "PEM certificate to trust for the origin (strata serve --ca writes it)")
+	untimed := fs.Bool("untimed", false, "decode and present as fast as possible (no media clock)")
+	asJSON := fs.Bool("json", false, "print the session summary as one JSON object")
+	subgop := fs.Int("subgop", 0, "sub-GOP variant to play (0: the largest available)")
+	maxBuffer := fs.Duration("max-buffer", 30*time.Second, "stop downloading this far ahead of the playhead")
+	hwdec := fs.String("hwdec", "auto", "decoder: auto, cuda or no (CPU)")
+	statsFile := fs.String("stats-file", "", "write one JSON line per presented segment here")
+	retries := fs.Int("retries", 3, "retries per request (exponential backoff from 200 ms)")
+	// Flags may come before or after the URL.
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if !*headless {
+		return errors.New("strata play needs --headless (the window is strata-player)")
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return errors.New("give one MPD URL (e.g. https://127.0.0.1:4433/manifest.mpd)")
+	}
+	if *maxBuffer <= 0 || *maxBuffer > time.Hour || *retries < 0 || *retries > 20 || *subgop < 0 || *subgop > 16 {
+		return errors.New("--max-buffer, --retries or --subgop out of range")
+	}
+	switch *hwdec {
+	case "auto", "no":
+	case "cuda":
+		fmt.Fprintln(stderr, "strata: this build has no CUDA backend; decoding on the CPU")
+	default:
+		return fmt.Errorf("--hwdec %q: want auto, cuda or no", *hwdec)
+	}
+	spec, err := abr.Lookup(*policy)
+	if err != nil {
+		return err
+	}
+	var caPEM []byte
+	if *ca != "" {
+		if caPEM, err = os.ReadFile(*ca); err != nil {
+			return err
+		}
+	}
+	client, tr, err := h3.NewClient(caPEM, 60*time.Second)
+	if err != nil {
+		return err
+	}
+	defer tr.Close()
+	m, err := decoder.Default()
+	if err != nil {
+		return err
+	}
+	var stats *json.Encoder
+	if *statsFile != "" {
+		f, err := os.Create(*statsFile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		stats = json.NewEncoder(f)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	sink := &render.Headless{}
+	sum, err := player.Run(ctx, player.Config{
+		MPD: pos[0], Fetcher: &fetch.Fetcher{Client: client, Retries: *retries, Backoff: 200 * time.Millisecond, MaxBackoff: 2 * time.Second},
+		Model: m, Policy: spec.New(), Sink: sink, SubGOP: *subgop, MaxBufferS: maxBuffer.Seconds(), Untimed: *untimed,
+		OnSegment: func(s player.SegmentStats) {
+			if stats != nil {
+				stats.Encode(s)
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		b, err := json.Marshal(sum)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, string(b))
+		return nil
+	}
+	fmt.Fprintf(stdout, "%s: %d segments, %d frames (%d dropped), startup %.0f ms, %d stalls (%.2f s), %.2f layers, PSNR-Y %.2f dB, QoE %.3f, decode %.1f frames/s, %d requests, %.2f MB\n",
+		sum.Policy, sum.Segments, sum.Frames, sum.DroppedFrames, sum.StartupMS, sum.Stalls, sum.StallS, sum.AvgLayers, sum.AvgPSNRY, sum.QoE, sum.DecodeFPS, sum.Requests, float64(sum.Bytes)/1e6)
+	return nil
+}

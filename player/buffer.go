@@ -1,0 +1,150 @@
+package player
+
+import (
+	"context"
+	"sync"
+)
+
+// segment is what the buffer holds of one segment: its units by layer (unit l present
+// when units[l] != nil) and whether it was committed to decoding.
+type segment struct {
+	units     [][]byte
+	committed bool
+	wasted    int // upgrades that arrived after commit
+}
+
+func (s *segment) layers() int {
+	n := 0
+	for n < len(s.units) && s.units[n] != nil {
+		n++
+	}
+	return n
+}
+
+// buffer is shared by the downloader (adds units) and the player (commits segments and
+// moves the playhead). Its mutex exists because those two goroutines both read and write
+// segment state; cond wakes the player when units arrive and the downloader when the
+// playhead moves.
+type buffer struct {
+	mu       sync.Mutex
+	cond     *sync.Cond
+	segs     []segment
+	layers   int
+	playhead float64 // media seconds presented
+	done     bool    // downloader finished or failed
+	err      error
+}
+
+func newBuffer(n, layers int) *buffer {
+	b := &buffer{segs: make([]segment, n), layers: layers}
+	for i := range b.segs {
+		b.segs[i].units = make([][]byte, layers)
+	}
+	b.cond = sync.NewCond(&b.mu)
+	return b
+}
+
+// add stores unit l of segment n; it reports false (and counts a wasted upgrade) when the
+// segment was already committed.
+func (b *buffer) add(n, l int, unit []byte) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := &b.segs[n]
+	if s.committed {
+		s.wasted++
+		return false
+	}
+	s.units[l] = unit
+	b.cond.Broadcast()
+	return true
+}
+
+// finish marks the downloader done (err == nil: every segment was fetched).
+func (b *buffer) finish(err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.done, b.err = true, err
+	b.cond.Broadcast()
+}
+
+// commit waits until segment n has its base layer and either every layer, the decode
+// window reached it (ready() says so), or the downloader is done; it then freezes the
+// segment and returns its contiguous units. ready is called with the mutex held.
+func (b *buffer) commit(ctx context.Context, n int, ready func(n int) bool) ([][]byte, error) {
+	stop := context.AfterFunc(ctx, func() {
+		b.mu.Lock()
+		b.cond.Broadcast()
+		b.mu.Unlock()
+	})
+	defer stop()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		s := &b.segs[n]
+		k := s.layers()
+		if k > 0 && (k == b.layers || ready(n) || b.done) {
+			s.committed = true
+			return s.units[:k], nil
+		}
+		if b.done && k == 0 {
+			if b.err != nil {
+				return nil, b.err
+			}
+			return nil, errNoBase
+		}
+		b.cond.Wait()
+	}
+}
+
+// setPlayhead moves the playhead and wakes the downloader.
+func (b *buffer) setPlayhead(t float64) {
+	b.mu.Lock()
+	b.playhead = t
+	b.cond.Broadcast()
+	b.mu.Unlock()
+}
+
+// snapshot returns the playhead and per-segment layer counts (for the policy's state).
+func (b *buffer) snapshot() (float64, []int, []bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	held := make([]int, len(b.segs))
+	committed := make([]bool, len(b.segs))
+	for i := range b.segs {
+		held[i] = b.segs[i].layers()
+		committed[i] = b.segs[i].committed
+	}
+	return b.playhead, held, committed
+}
+
+// waitPlayhead blocks until the playhead passes t or ctx ends.
+func (b *buffer) waitPlayhead(ctx context.Context, t float64) error {
+	stop := context.AfterFunc(ctx, func() {
+		b.mu.Lock()
+		b.cond.Broadcast()
+		b.mu.Unlock()
+	})
+	defer stop()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.playhead < t {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b.cond.Wait()
+	}
+	return nil
+}
+
+func (b *buffer) wasted() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	w := 0
+	for i := range b.segs {
+		w += b.segs[i].wasted
+	}
+	return w
+}

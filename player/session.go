@@ -1,0 +1,396 @@
+package player
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/strata-player/strata/abr"
+	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/cmaf"
+	"github.com/strata-player/strata/encoder"
+	"github.com/strata-player/strata/net/fetch"
+	"github.com/strata-player/strata/player/manifest"
+	"github.com/strata-player/strata/render"
+)
+
+var errNoBase = errors.New("player: a segment's base layer could not be fetched")
+
+// Config configures a Session. Defaults are documented per field.
+type Config struct {
+	MPD     string         // URL of the presentation
+	Fetcher *fetch.Fetcher // its Client decides the protocol (HTTP/3 in strata play)
+	Model   *decoder.Model
+	Policy  abr.Policy
+	Sink    render.Sink
+	// SubGOP picks the variant; 0 takes the largest S available.
+	SubGOP int
+	// MaxBufferS stops downloading this far ahead of the playhead. It defaults to 30 s.
+	MaxBufferS float64
+	// DecodeWindowS commits a segment this long before its presentation time. It defaults
+	// to one segment duration.
+	DecodeWindowS float64
+	// Untimed plays as fast as possible (no media clock; the buffer cap does not apply).
+	Untimed bool
+	Clock   Clock // It defaults to WallClock.
+	Workers int   // decoder goroutines (0: one per CPU)
+	// OnSegment, if set, is called by the player goroutine after each presented segment.
+	OnSegment func(SegmentStats)
+}
+
+// SegmentStats describes one presented segment.
+type SegmentStats struct {
+	Segment     int     `json:"segment"`
+	Layers      int     `json:"layers"`
+	PSNRY       float64 `json:"psnr_y"`
+	BitrateKbps float64 `json:"bitrate_kbps"`
+	StallS      float64 `json:"stall_s"`
+	QoE         float64 `json:"qoe"`
+	DecodeMS    float64 `json:"decode_ms"`
+	Frames      int     `json:"frames"`
+}
+
+// Summary is a finished session.
+type Summary struct {
+	Policy        string  `json:"policy"`
+	URL           string  `json:"url"`
+	SubGOP        int     `json:"subgop"`
+	Segments      int     `json:"segments"`
+	Frames        int     `json:"frames"`
+	StartupMS     float64 `json:"startup_ms"`
+	Stalls        int     `json:"stalls"`
+	StallS        float64 `json:"stall_s"`
+	AvgLayers     float64 `json:"avg_layers"`
+	AvgPSNRY      float64 `json:"avg_psnr_y"`
+	AvgKbps       float64 `json:"avg_bitrate_kbps"`
+	QoE           float64 `json:"qoe"` // sum over segments of lin QoE on the ladder's bitrates
+	QoEMean       float64 `json:"qoe_mean"`
+	DecodeFPS     float64 `json:"decode_fps"`
+	DroppedFrames int     `json:"dropped_frames"`
+	Bytes         int64   `json:"bytes"`
+	Requests      int     `json:"requests"`
+	Upgrades      int     `json:"upgrades"`
+	WastedUpgrade int     `json:"wasted_upgrades"`
+	WallS         float64 `json:"wall_s"`
+}
+
+// Session plays one presentation.
+type Session struct {
+	cfg     Config
+	pres    *manifest.Presentation
+	variant *manifest.Variant
+	quality *encoder.StreamInfo
+	video   *abr.Video
+	buf     *buffer
+	// inits caches parsed init segments by Representation id; only the downloader uses it.
+	inits map[string]cmaf.Config
+
+	// owned by the downloader until it finishes
+	bytes    int64
+	requests int
+	upgrades int
+}
+
+// Run plays the presentation to the end (or until ctx ends) and returns the summary.
+func Run(ctx context.Context, cfg Config) (*Summary, error) {
+	if cfg.Fetcher == nil || cfg.Model == nil || cfg.Policy == nil || cfg.Sink == nil {
+		return nil, errors.New("player: Fetcher, Model, Policy and Sink are required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = WallClock{}
+	}
+	if cfg.MaxBufferS <= 0 {
+		cfg.MaxBufferS = 30
+	}
+	s := &Session{cfg: cfg, inits: map[string]cmaf.Config{}}
+	start := cfg.Clock.Now()
+	if err := s.open(ctx); err != nil {
+		return nil, err
+	}
+	if s.cfg.DecodeWindowS <= 0 {
+		s.cfg.DecodeWindowS = s.pres.SegmentDurationS
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		err := s.download(ctx)
+		s.buf.finish(err)
+	}()
+	sum, err := s.play(ctx, start)
+	cancel()
+	wg.Wait()
+	if sum != nil {
+		sum.Bytes, sum.Requests, sum.Upgrades = s.bytes, s.requests, s.upgrades
+		sum.WastedUpgrade = s.buf.wasted()
+		sum.WallS = cfg.Clock.Now().Sub(start).Seconds()
+	}
+	return sum, err
+}
+
+// open fetches and parses the MPD and the chosen variant's quality table.
+func (s *Session) open(ctx context.Context) error {
+	r, err := s.cfg.Fetcher.Get(ctx, s.cfg.MPD)
+	if err != nil {
+		return fmt.Errorf("player: fetching the MPD: %w", err)
+	}
+	s.requests++
+	base, err := url.Parse(s.cfg.MPD)
+	if err != nil {
+		return err
+	}
+	if s.pres, err = manifest.Parse(r.Body, base); err != nil {
+		return fmt.Errorf("player: %w", err)
+	}
+	s.variant = s.pres.Variants[len(s.pres.Variants)-1]
+	if s.cfg.SubGOP != 0 {
+		if s.variant = s.pres.Variant(s.cfg.SubGOP); s.variant == nil {
+			return fmt.Errorf("player: the presentation has no sub-GOP %d variant", s.cfg.SubGOP)
+		}
+	}
+	if len(s.variant.Layers) == 0 || s.variant.QualityURL == "" {
+		return errors.New("player: the variant lacks layer Representations or a quality table")
+	}
+	q, err := s.cfg.Fetcher.Get(ctx, s.variant.QualityURL)
+	if err != nil {
+		return fmt.Errorf("player: fetching the quality table: %w", err)
+	}
+	s.requests++
+	if s.quality, err = parseQuality(q.Body, s.pres.Segments, len(s.variant.Layers)); err != nil {
+		return fmt.Errorf("player: %w", err)
+	}
+	s.video = ladder(s.quality, s.pres.SegmentDurationS)
+	s.buf = newBuffer(s.pres.Segments, len(s.variant.Layers))
+	return nil
+}
+
+// get fetches a media segment of rep and returns its sample and the transfer's timing.
+func (s *Session) get(ctx context.Context, rep *manifest.Rep, n int) ([]byte, *fetch.Result, error) {
+	cfg, ok := s.inits[rep.ID]
+	if !ok {
+		r, err := s.cfg.Fetcher.Get(ctx, rep.InitURL())
+		if err != nil {
+			return nil, nil, err
+		}
+		s.requests++
+		s.bytes += int64(r.Bytes())
+		if cfg, err = cmaf.ParseInit(r.Body); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", rep.ID, err)
+		}
+		s.inits[rep.ID] = cfg
+	}
+	r, err := s.cfg.Fetcher.Get(ctx, rep.MediaURL(n))
+	if err != nil {
+		return nil, nil, err
+	}
+	s.requests++
+	s.bytes += int64(r.Bytes())
+	num, data, err := cmaf.ParseMedia(cfg, r.Body)
+	if err != nil {
+		return nil, r, fmt.Errorf("%s segment %d: %w", rep.ID, n, err)
+	}
+	if int(num) != n {
+		return nil, r, fmt.Errorf("%s segment %d: the fragment says segment %d", rep.ID, n, num)
+	}
+	return data, r, nil
+}
+
+// fetchLayers downloads segment n with layers 0..k−1 (one joined object when the variant
+// has one, else layer by layer) into the buffer, and returns the combined sample.
+func (s *Session) fetchLayers(ctx context.Context, n, k int) (abr.Sample, error) {
+	v := s.variant
+	if k <= len(v.Joined) {
+		data, r, err := s.get(ctx, v.Joined[k-1], n)
+		if err == nil {
+			units, err := cmaf.Split(data, k)
+			if err == nil {
+				for l, u := range units {
+					s.buf.add(n, l, u)
+				}
+				return sampleOf(r, r.Bytes()), nil
+			}
+		}
+		if ctx.Err() != nil {
+			return abr.Sample{}, ctx.Err()
+		}
+		// Fall back to layer by layer.
+	}
+	var smp abr.Sample
+	for l := 0; l < k; l++ {
+		data, r, err := s.get(ctx, v.Layers[l], n)
+		if err != nil {
+			if l == 0 || ctx.Err() != nil {
+				return smp, err
+			}
+			break // keep the layers we have
+		}
+		s.buf.add(n, l, data)
+		smp = addSample(smp, sampleOf(r, r.Bytes()))
+	}
+	return smp, nil
+}
+
+func sampleOf(r *fetch.Result, n int) abr.Sample {
+	return abr.Sample{Bytes: int64(n), DelayMs: ms(r.TFinish.Sub(r.TRequest)), DownloadMs: ms(r.TFinish.Sub(r.TResponse))}
+}
+
+func addSample(a, b abr.Sample) abr.Sample {
+	return abr.Sample{Bytes: a.Bytes + b.Bytes, DelayMs: a.DelayMs + b.DelayMs, DownloadMs: a.DownloadMs + b.DownloadMs}
+}
+
+func ms(d time.Duration) float64 { return math.Max(float64(d)/1e6, 0.001) }
+
+// download is the downloader goroutine: one policy decision after every transfer.
+func (s *Session) download(ctx context.Context) error {
+	segS := s.pres.SegmentDurationS
+	K := len(s.variant.Layers)
+	st := &abr.State{Video: s.video}
+	s.cfg.Policy.Reset()
+	a := abr.Action{Kind: abr.Fetch, Segment: 0, Quality: min(abr.DefaultQuality, K-1)}
+	next := 0
+	for {
+		switch a.Kind {
+		case abr.Fetch:
+			if a.Segment != next || a.Quality < 0 || a.Quality >= K {
+				return fmt.Errorf("player: policy %s asked to fetch segment %d at %d layers; next is %d of 1..%d",
+					s.cfg.Policy.Name(), a.Segment, a.Quality+1, next, K)
+			}
+			if !s.cfg.Untimed {
+				if err := s.buf.waitPlayhead(ctx, float64(next)*segS-s.cfg.MaxBufferS); err != nil {
+					return err
+				}
+			}
+			smp, err := s.fetchLayers(ctx, next, a.Quality+1)
+			if err != nil {
+				return fmt.Errorf("player: segment %d: %w", next, err)
+			}
+			st.Samples = append(st.Samples, smp)
+			st.LastQuality = a.Quality
+			next++
+		case abr.Upgrade:
+			if a.Segment < 0 || a.Segment >= next || a.Quality < 1 || a.Quality >= K {
+				return fmt.Errorf("player: policy %s asked for upgrade %+v", s.cfg.Policy.Name(), a)
+			}
+			data, r, err := s.get(ctx, s.variant.Layers[a.Quality], a.Segment)
+			if err == nil {
+				s.upgrades++
+				s.buf.add(a.Segment, a.Quality, data)
+				st.Samples = append(st.Samples, sampleOf(r, r.Bytes()))
+			} else if ctx.Err() != nil {
+				return ctx.Err()
+			}
+		case abr.Wait:
+			if err := s.cfg.Clock.Sleep(ctx, 100*time.Millisecond); err != nil {
+				return err
+			}
+		}
+		playhead, _, _ := s.buf.snapshot()
+		st.Next = next
+		st.BufferS = math.Max(float64(next)*segS-playhead, 0)
+		a = s.cfg.Policy.Decide(st)
+		if next == s.pres.Segments && a.Kind != abr.Upgrade {
+			return nil
+		}
+	}
+}
+
+// play is the player goroutine: commit, decode and present each segment in order.
+func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
+	clk := s.cfg.Clock
+	dec := decoder.NewSegmentDecoder(s.cfg.Model, s.cfg.Workers)
+	segS := s.pres.SegmentDurationS
+	sum := &Summary{Policy: s.cfg.Policy.Name(), URL: s.cfg.MPD, SubGOP: s.variant.SubGOP, Segments: s.pres.Segments}
+	var mediaStart time.Time // wall time of media time 0 (moves on stalls)
+	var decodeTime time.Duration
+	prevKbps := s.video.BitratesKbps[min(abr.DefaultQuality, len(s.video.BitratesKbps)-1)]
+	var psnr, layers float64
+	var crop *decoder.Frame
+	for n := 0; n < s.pres.Segments; n++ {
+		ready := func(int) bool {
+			return !s.cfg.Untimed && s.buf.playhead >= float64(n)*segS-s.cfg.DecodeWindowS
+		}
+		units, err := s.buf.commit(ctx, n, ready)
+		if err != nil {
+			return sum, err
+		}
+		t0 := clk.Now()
+		frames, k, err := s.decode(dec, units)
+		if err != nil {
+			return sum, fmt.Errorf("player: segment %d: %w", n, err)
+		}
+		dt := clk.Now().Sub(t0)
+		decodeTime += dt
+		ss := SegmentStats{Segment: n, Layers: k, DecodeMS: float64(dt) / 1e6, Frames: len(frames)}
+		lv := s.quality.Quality[n].Levels[k-1]
+		ss.PSNRY, ss.BitrateKbps = lv.PSNRY, s.video.BitratesKbps[k-1]
+		fps := float64(s.quality.FPSNum) / float64(s.quality.FPSDen)
+		for i, f := range frames {
+			pts := time.Duration((float64(n*s.quality.SegmentFrame+i) / fps) * float64(time.Second))
+			now := clk.Now()
+			if n == 0 && i == 0 {
+				mediaStart = now
+				sum.StartupMS = float64(now.Sub(start)) / 1e6
+			} else if !s.cfg.Untimed {
+				due := mediaStart.Add(pts)
+				if late := now.Sub(due); late > 0 && i == 0 {
+					// The segment was not ready in time: the clock stops (a stall).
+					ss.StallS += late.Seconds()
+					mediaStart = mediaStart.Add(late)
+				} else if late > time.Second/time.Duration(max(1, int(fps))) {
+					sum.DroppedFrames++
+					continue
+				} else if err := clk.Sleep(ctx, -late); err != nil {
+					return sum, err
+				}
+			}
+			crop = decoder.Crop(f, s.quality.Width, s.quality.Height, crop)
+			if err := s.cfg.Sink.Present(crop, pts); err != nil {
+				return sum, err
+			}
+			sum.Frames++
+			s.buf.setPlayhead((pts + time.Duration(float64(time.Second)/fps)).Seconds())
+		}
+		if ss.StallS > 0 {
+			sum.Stalls++
+			sum.StallS += ss.StallS
+		}
+		ss.QoE = ss.BitrateKbps/1000 - 4.3*ss.StallS - math.Abs(ss.BitrateKbps-prevKbps)/1000
+		prevKbps = ss.BitrateKbps
+		sum.QoE += ss.QoE
+		psnr += ss.PSNRY
+		layers += float64(k)
+		sum.AvgKbps += ss.BitrateKbps
+		if s.cfg.OnSegment != nil {
+			s.cfg.OnSegment(ss)
+		}
+	}
+	n := float64(s.pres.Segments)
+	sum.AvgPSNRY, sum.AvgLayers, sum.AvgKbps = psnr/n, layers/n, sum.AvgKbps/n
+	sum.QoEMean = sum.QoE / n
+	if decodeTime > 0 {
+		sum.DecodeFPS = float64(sum.Frames+sum.DroppedFrames) / decodeTime.Seconds()
+	}
+	return sum, nil
+}
+
+// decode parses the units and decodes with as many layers as parse; a corrupt enhancement
+// layer and everything above it is dropped, a corrupt base fails the segment.
+func (s *Session) decode(dec *decoder.SegmentDecoder, units [][]byte) ([]*decoder.Frame, int, error) {
+	seg, err := decoder.ParseBaseUnit(units[0])
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, u := range units[1:] {
+		if seg.AddUnit(u) != nil {
+			break
+		}
+	}
+	frames, err := dec.Decode(seg, seg.Have)
+	return frames, seg.Have, err
+}

@@ -1,0 +1,98 @@
+package player
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/strata-player/strata/abr"
+	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/encoder/packager"
+	"github.com/strata-player/strata/internal/testenc"
+	"github.com/strata-player/strata/net/fetch"
+	"github.com/strata-player/strata/net/origin"
+)
+
+// fixed always fetches the next segment with k layers.
+type fixed struct{ k int }
+
+func (fixed) Name() string { return "fixed" }
+func (fixed) Reset()       {}
+func (p fixed) Decide(s *abr.State) abr.Action {
+	return abr.Action{Kind: abr.Fetch, Segment: s.Next, Quality: p.k - 1}
+}
+
+// recorder keeps copies of presented frames.
+type recorder struct{ frames []*decoder.Frame }
+
+func (r *recorder) Present(f *decoder.Frame, pts time.Duration) error {
+	c := decoder.NewFrame(f.W, f.H)
+	copy(c.Y, f.Y)
+	copy(c.U, f.U)
+	copy(c.V, f.V)
+	r.frames = append(r.frames, c)
+	return nil
+}
+
+func TestPlaysWhatTheEncoderReconstructed(t *testing.T) {
+	m, err := decoder.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := runtime.NumGoroutine()
+	frames := testenc.Synthetic(48, 32, 12)
+	dir, encs := testenc.EncodeDir(t, m, frames, 4, 3, 4)
+	out := t.TempDir()
+	if _, err := packager.Package([]string{dir}, out, packager.Options{Joined: packager.JoinedVirtual}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := origin.New(origin.Config{Dir: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	root := h.Root()
+	h2, _ := origin.New(origin.Config{Dir: out, Virtual: packager.JoinedSource(root)})
+	defer h2.Close()
+	srv2 := httptest.NewServer(h2)
+	defer srv2.Close()
+	for _, c := range []struct {
+		name string
+		url  string
+		k    int
+	}{{"joined k=2", srv2.URL, 2}, {"layer by layer k=3", srv.URL, 3}} {
+		t.Run(c.name, func(t *testing.T) {
+			rec := &recorder{}
+			sum, err := Run(context.Background(), Config{MPD: c.url + "/manifest.mpd", Fetcher: &fetch.Fetcher{Client: srv.Client()},
+				Model: m, Policy: fixed{c.k}, Sink: rec, Untimed: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The first segment is fetched at abr.DefaultQuality (2 layers), as Pensieve does.
+			if want := float64(2+2*c.k) / 3; sum.Frames != 12 || sum.Segments != 3 || sum.AvgLayers != want || sum.Stalls != 0 {
+				t.Fatalf("summary %+v", sum)
+			}
+			for i, f := range rec.frames {
+				k := c.k
+				if i < 4 {
+					k = 2
+				}
+				want := decoder.Crop(encs[i/4].Recon[k-1][i%4], 48, 32, nil)
+				if !bytes.Equal(f.Y, want.Y) || !bytes.Equal(f.V, want.V) {
+					t.Fatalf("frame %d differs from the encoder's k=%d reconstruction", i, c.k)
+				}
+			}
+		})
+	}
+	srv.Close()
+	srv2.Close()
+	time.Sleep(50 * time.Millisecond)
+	if after := runtime.NumGoroutine(); after > before+2 {
+		t.Errorf("goroutines: %d before, %d after", before, after)
+	}
+}
