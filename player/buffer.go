@@ -2,15 +2,19 @@ package player
 
 import (
 	"context"
+	"errors"
 	"sync"
 )
+
+var errSkipped = errors.New("player: segment skipped")
 
 // segment is what the buffer holds of one segment: its units by layer (unit l present
 // when units[l] != nil) and whether it was committed to decoding.
 type segment struct {
 	units     [][]byte
 	committed bool
-	wasted    int // upgrades that arrived after commit
+	skipped   bool // nothing could be fetched
+	wasted    int  // upgrades that arrived after commit
 }
 
 func (s *segment) layers() int {
@@ -84,6 +88,10 @@ func (b *buffer) commit(ctx context.Context, n int, ready func(n int) bool) ([][
 			return nil, err
 		}
 		s := &b.segs[n]
+		if s.skipped {
+			s.committed = true
+			return nil, errSkipped
+		}
 		k := s.layers()
 		if k > 0 && (k == b.layers || ready(n) || b.done) {
 			s.committed = true
@@ -97,6 +105,14 @@ func (b *buffer) commit(ctx context.Context, n int, ready func(n int) bool) ([][
 		}
 		b.cond.Wait()
 	}
+}
+
+// skip marks segment n as unobtainable.
+func (b *buffer) skip(n int) {
+	b.mu.Lock()
+	b.segs[n].skipped = true
+	b.cond.Broadcast()
+	b.mu.Unlock()
 }
 
 // setPlayhead moves the playhead and wakes the downloader.

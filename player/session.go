@@ -75,7 +75,11 @@ type Summary struct {
 	Requests      int     `json:"requests"`
 	Upgrades      int     `json:"upgrades"`
 	WastedUpgrade int     `json:"wasted_upgrades"`
-	WallS         float64 `json:"wall_s"`
+	// Refetches counts malformed segments fetched again; SkippedSegments those that could
+	// not be played at all (their frames count as dropped).
+	Refetches       int     `json:"refetches"`
+	SkippedSegments int     `json:"skipped_segments"`
+	WallS           float64 `json:"wall_s"`
 }
 
 // Session plays one presentation.
@@ -90,9 +94,11 @@ type Session struct {
 	inits map[string]cmaf.Config
 
 	// owned by the downloader until it finishes
-	bytes    int64
-	requests int
-	upgrades int
+	bytes     int64
+	requests  int
+	upgrades  int
+	refetches int
+	failures  []error
 }
 
 // Run plays the presentation to the end (or until ctx ends) and returns the summary.
@@ -127,7 +133,11 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	cancel()
 	wg.Wait()
 	if sum != nil {
-		sum.Bytes, sum.Requests, sum.Upgrades = s.bytes, s.requests, s.upgrades
+		sum.Bytes, sum.Requests, sum.Upgrades, sum.Refetches = s.bytes, s.requests, s.upgrades, s.refetches
+		sum.SkippedSegments = len(s.failures)
+		if err == nil && sum.Frames == 0 {
+			err = fmt.Errorf("player: nothing could be played: %w", errors.Join(s.failures...))
+		}
 		sum.WastedUpgrade = s.buf.wasted()
 		sum.WallS = cfg.Clock.Now().Sub(start).Seconds()
 	}
@@ -173,25 +183,33 @@ func (s *Session) open(ctx context.Context) error {
 // get fetches a media segment of rep and returns its sample and the transfer's timing.
 func (s *Session) get(ctx context.Context, rep *manifest.Rep, n int) ([]byte, *fetch.Result, error) {
 	cfg, ok := s.inits[rep.ID]
+	var err error
 	if !ok {
-		r, err := s.cfg.Fetcher.Get(ctx, rep.InitURL())
+		ir, err := s.cfg.Fetcher.Get(ctx, rep.InitURL())
 		if err != nil {
 			return nil, nil, err
 		}
 		s.requests++
-		s.bytes += int64(r.Bytes())
-		if cfg, err = cmaf.ParseInit(r.Body); err != nil {
+		s.bytes += int64(ir.Bytes())
+		if cfg, err = cmaf.ParseInit(ir.Body); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", rep.ID, err)
 		}
 		s.inits[rep.ID] = cfg
 	}
-	r, err := s.cfg.Fetcher.Get(ctx, rep.MediaURL(n))
-	if err != nil {
-		return nil, nil, err
+	var r *fetch.Result
+	var num uint32
+	var data []byte
+	for attempt := 0; attempt < 2; attempt++ { // a malformed segment is fetched once more
+		if r, err = s.cfg.Fetcher.Get(ctx, rep.MediaURL(n)); err != nil {
+			return nil, nil, err
+		}
+		s.requests++
+		s.bytes += int64(r.Bytes())
+		if num, data, err = cmaf.ParseMedia(cfg, r.Body); err == nil {
+			break
+		}
+		s.refetches++
 	}
-	s.requests++
-	s.bytes += int64(r.Bytes())
-	num, data, err := cmaf.ParseMedia(cfg, r.Body)
 	if err != nil {
 		return nil, r, fmt.Errorf("%s segment %d: %w", rep.ID, n, err)
 	}
@@ -268,9 +286,15 @@ func (s *Session) download(ctx context.Context) error {
 			}
 			smp, err := s.fetchLayers(ctx, next, a.Quality+1)
 			if err != nil {
-				return fmt.Errorf("player: segment %d: %w", next, err)
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				// Nothing of this segment could be had: it is skipped, playback goes on.
+				s.failures = append(s.failures, fmt.Errorf("segment %d: %w", next, err))
+				s.buf.skip(next)
+			} else {
+				st.Samples = append(st.Samples, smp)
 			}
-			st.Samples = append(st.Samples, smp)
 			st.LastQuality = a.Quality
 			next++
 		case abr.Upgrade:
@@ -316,13 +340,20 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 			return !s.cfg.Untimed && s.buf.playhead >= float64(n)*segS-s.cfg.DecodeWindowS
 		}
 		units, err := s.buf.commit(ctx, n, ready)
+		segFrames := s.quality.Quality[n].Frames
+		if errors.Is(err, errSkipped) {
+			sum.DroppedFrames += segFrames
+			continue
+		}
 		if err != nil {
 			return sum, err
 		}
 		t0 := clk.Now()
 		frames, k, err := s.decode(dec, units)
 		if err != nil {
-			return sum, fmt.Errorf("player: segment %d: %w", n, err)
+			// A corrupt base layer: this segment cannot be shown.
+			sum.DroppedFrames += segFrames
+			continue
 		}
 		dt := clk.Now().Sub(t0)
 		decodeTime += dt
