@@ -93,3 +93,28 @@ func (v *Video) Size(q, i int) int64 {
 	}
 	return v.Sizes[q][i]
 }
+
+// LadderFromLayers builds the single-layer view of a layered stream that classic policies
+// decide on: quality k−1 is "layers 0..k−1", whose size for segment n is cumBytes[n][k−1]
+// (the bytes of layers 0..k−1) and whose bitrate is the mean over segments.
+func LadderFromLayers(name string, segS float64, cumBytes [][]int64) (*Video, error) {
+	if len(cumBytes) == 0 || len(cumBytes[0]) == 0 || !(segS > 0) {
+		return nil, fmt.Errorf("video %s: no segments or layers", name)
+	}
+	K := len(cumBytes[0])
+	v := &Video{Name: name, ChunkS: segS, Chunks: len(cumBytes)}
+	for k := 0; k < K; k++ {
+		sizes := make([]int64, len(cumBytes))
+		var sum float64
+		for n, seg := range cumBytes {
+			if len(seg) != K {
+				return nil, fmt.Errorf("video %s: segment %d has %d layers, want %d", name, n, len(seg), K)
+			}
+			sizes[n] = seg[k]
+			sum += float64(seg[k])
+		}
+		v.BitratesKbps = append(v.BitratesKbps, sum*8/segS/1000/float64(len(sizes)))
+		v.Sizes = append(v.Sizes, sizes)
+	}
+	return v, v.Validate()
+}

@@ -175,7 +175,9 @@ func (s *Session) open(ctx context.Context) error {
 	if s.quality, err = parseQuality(q.Body, s.pres.Segments, len(s.variant.Layers)); err != nil {
 		return fmt.Errorf("player: %w", err)
 	}
-	s.video = ladder(s.quality, s.pres.SegmentDurationS)
+	if s.video, err = ladder(s.quality, s.pres.SegmentDurationS); err != nil {
+		return fmt.Errorf("player: %w", err)
+	}
 	s.buf = newBuffer(s.pres.Segments, len(s.variant.Layers))
 	return nil
 }

@@ -25,20 +25,18 @@ func parseQuality(b []byte, segments, layers int) (*encoder.StreamInfo, error) {
 	return &si, nil
 }
 
-// ladder is the single-layer view the classic policies decide on: level k−1 is "layers
-// 0..k−1", sized by the quality table's bytes per segment, rated by their mean bitrate.
-func ladder(si *encoder.StreamInfo, segS float64) *abr.Video {
-	K := len(si.Quality[0].Levels)
-	v := &abr.Video{Name: "stream", ChunkS: segS, Chunks: len(si.Quality)}
-	for k := 0; k < K; k++ {
-		sizes := make([]int64, len(si.Quality))
-		var sum float64
-		for n, q := range si.Quality {
-			sizes[n] = int64(q.Levels[k].Bytes)
-			sum += float64(q.Levels[k].Bytes)
+// ladder is the single-layer view the classic policies decide on (abr.LadderFromLayers).
+func ladder(si *encoder.StreamInfo, segS float64) (*abr.Video, error) {
+	return abr.LadderFromLayers("stream", segS, cumBytes(si))
+}
+
+// cumBytes lists, per segment, the bytes of layers 0..k−1 for every k.
+func cumBytes(si *encoder.StreamInfo) [][]int64 {
+	out := make([][]int64, len(si.Quality))
+	for n, q := range si.Quality {
+		for _, l := range q.Levels {
+			out[n] = append(out[n], int64(l.Bytes))
 		}
-		v.BitratesKbps = append(v.BitratesKbps, sum*8/segS/1000/float64(len(sizes)))
-		v.Sizes = append(v.Sizes, sizes)
 	}
-	return v
+	return out
 }

@@ -3,13 +3,17 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/internal/shared"
+	"github.com/strata-player/strata/internal/testenc"
 )
 
 func TestRunErrors(t *testing.T) {
@@ -103,5 +107,33 @@ func TestSimTable(t *testing.T) {
 	}
 	if errb.Len() != 0 {
 		t.Errorf("progress written to a non-terminal: %q", errb.String())
+	}
+}
+
+func TestSimOnEncodedAndPackagedStreams(t *testing.T) {
+	m, err := decoder.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, _ := testenc.EncodeDir(t, m, testenc.Synthetic(48, 32, 12), 4, 3, 4)
+	pkg := t.TempDir()
+	if _, err := packager.Package([]string{enc}, pkg, packager.Options{Joined: packager.JoinedVirtual}); err != nil {
+		t.Fatal(err)
+	}
+	traces := t.TempDir()
+	os.WriteFile(filepath.Join(traces, "slow.txt"), []byte("0 0.01\n1 0.01\n2 0.03\n"), 0o644)
+	os.WriteFile(filepath.Join(traces, "fast.txt"), []byte("0 5\n10 5\n"), 0o644)
+	for _, dir := range []string{enc, pkg} {
+		var out, errb bytes.Buffer
+		if err := run([]string{"sim", "--video", dir, "--traces", traces, "--policy", "mpc,bba", "--json"}, &out, &errb); err != nil {
+			t.Fatal(err, errb.String())
+		}
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		if len(lines) != 2 || !strings.Contains(lines[0], `"traces":2`) || !strings.Contains(lines[0], `"qoe_mean47"`) {
+			t.Fatalf("%s: %q", dir, out.String())
+		}
+	}
+	if err := run([]string{"sim", "--video", pkg, "--subgop", "8", "--traces", traces}, io.Discard, io.Discard); err == nil {
+		t.Error("a missing sub-GOP variant was accepted")
 	}
 }

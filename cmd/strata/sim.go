@@ -22,7 +22,8 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	policy := fs.String("policy", "all", "ABR policy, comma-separated list, or all: "+policyNames())
 	traces := fs.String("traces", "", "directory of trace files (cooked, mahimahi or sabre JSON; all files, sorted by name)")
 	format := fs.String("trace-format", "auto", "trace format: auto, cooked, mahimahi or sabre")
-	video := fs.String("video", "envivio", "video: envivio (Pensieve's benchmark video, 48 chunks of 4 s)")
+	video := fs.String("video", "envivio", "video: envivio (Pensieve's benchmark video, 48 chunks of 4 s), or a directory of strata encode (stream.json) or strata package (manifest.mpd + quality tables)")
+	subgop := fs.Int("subgop", 0, "with a packaged --video: the sub-GOP variant (0: the largest)")
 	videoDir := fs.String("video-dir", "../shared/abr/video", "directory holding video_size_0..5 for --video envivio")
 	qoe := fs.String("qoe", "lin", "QoE model: lin, log or hd")
 	logDir := fs.String("log-dir", "", "write per-chunk logs in Pensieve's column format to this directory")
@@ -46,9 +47,6 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	if *workers < 0 || *workers > 1024 {
 		return fmt.Errorf("--workers %d out of range 0..1024", *workers)
 	}
-	if *video != "envivio" {
-		return fmt.Errorf("unknown --video %q (have envivio)", *video)
-	}
 	specs, err := selectPolicies(*policy)
 	if err != nil {
 		return err
@@ -62,7 +60,12 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	default:
 		return fmt.Errorf("unknown --trace-format %q (want auto, cooked, mahimahi or sabre)", *format)
 	}
-	v, err := abr.LoadEnvivio(*videoDir)
+	var v *abr.Video
+	if *video == "envivio" {
+		v, err = abr.LoadEnvivio(*videoDir)
+	} else {
+		v, err = loadStreamVideo(*video, *subgop)
+	}
 	if err != nil {
 		return fmt.Errorf("loading video: %w", err)
 	}
