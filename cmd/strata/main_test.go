@@ -28,7 +28,7 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"sim", "--traces", "x", "--workers", "-3"}, "out of range"},
 		{[]string{"sim", "--traces", "x", "--qoe", "cubic", "--video-dir", "/nonexistent"}, "no such file"},
 		{[]string{"sim", "--traces", "x", "--trace-format", "csv"}, "unknown --trace-format"},
-		{[]string{"sim", "--traces", "x", "--video", "bbb"}, "unknown --video"},
+		{[]string{"sim", "--traces", "x", "--video", "bbb"}, "neither stream.json nor manifest.mpd"},
 		{[]string{"sim", "--traces", "x", "stray"}, "unexpected arguments"},
 	} {
 		var out, errb bytes.Buffer
