@@ -28,6 +28,8 @@ type Step struct {
 // Buffer and delays are kept in milliseconds as there.
 type Env struct {
 	tr       *Trace
+	rttMs    float64
+	payload  float64
 	ptr      int
 	lastTime float64
 	bufferMs float64
@@ -40,13 +42,27 @@ type Env struct {
 
 const skipPasses = 1000
 
-// NewEnv starts a session on tr with an empty buffer at the trace's first sample.
-// tr must be valid (as the parsers return them).
-func NewEnv(tr *Trace) *Env {
-	e := &Env{tr: tr, ptr: 1, lastTime: tr.TimeS[0]}
+// LinkModel is the per-chunk round trip and the share of the trace's capacity that carries
+// payload. Pensieve's values are 80 ms and 0.95.
+type LinkModel struct {
+	RTTMs   float64
+	Payload float64
+}
+
+// PensieveLink is fixed_env.py's link.
+var PensieveLink = LinkModel{RTTMs: LinkRTTMs, Payload: PacketPayload}
+
+// NewEnv starts a session on tr with an empty buffer at the trace's first sample, with
+// Pensieve's link. tr must be valid (as the parsers return them).
+func NewEnv(tr *Trace) *Env { return NewEnvLink(tr, PensieveLink) }
+
+// NewEnvLink is NewEnv with another link model (e.g. a loopback origin shaped by the trace:
+// no added round trip, full capacity).
+func NewEnvLink(tr *Trace, l LinkModel) *Env {
+	e := &Env{tr: tr, ptr: 1, lastTime: tr.TimeS[0], rttMs: l.RTTMs, payload: l.Payload}
 	prev := 0.0
 	for i := 1; i < len(tr.TimeS); i++ {
-		e.passBytes += tr.BandwidthMbps[i] * 1e6 / 8 * (tr.TimeS[i] - prev) * PacketPayload
+		e.passBytes += tr.BandwidthMbps[i] * 1e6 / 8 * (tr.TimeS[i] - prev) * e.payload
 		prev = tr.TimeS[i]
 	}
 	return e
@@ -64,9 +80,9 @@ func (e *Env) Download(size int64, chunkS float64) Step {
 	for {
 		throughput := bw[e.ptr] * 1e6 / 8
 		duration := t[e.ptr] - e.lastTime
-		payload := float64(throughput*duration) * PacketPayload
+		payload := float64(throughput*duration) * e.payload
 		if sent+payload > fsize {
-			frac := (fsize - sent) / throughput / PacketPayload
+			frac := (fsize - sent) / throughput / e.payload
 			delay += frac
 			e.lastTime += frac
 			break
@@ -80,7 +96,7 @@ func (e *Env) Download(size int64, chunkS float64) Step {
 			delay += k * t[len(t)-1]
 		}
 	}
-	delay = float64(delay*1000) + LinkRTTMs // conversions forbid FMA fusion
+	delay = float64(delay*1000) + e.rttMs // conversions forbid FMA fusion
 	rebuf := math.Max(delay-e.bufferMs, 0)
 	e.bufferMs = math.Max(e.bufferMs-delay, 0)
 	e.bufferMs += float64(chunkS * 1000)

@@ -29,6 +29,8 @@ type TraceResult struct {
 type SimConfig struct {
 	Video *Video
 	QoE   QoE
+	// Link, if not nil, replaces Pensieve's link model (80 ms RTT, 95 % payload).
+	Link *LinkModel
 }
 
 // SimulateTrace plays cfg.Video over tr in Pensieve's network model with policy p, as
@@ -37,7 +39,11 @@ type SimConfig struct {
 func SimulateTrace(p Policy, tr *Trace, cfg SimConfig) (TraceResult, error) {
 	v := cfg.Video
 	p.Reset()
-	env := NewEnv(tr)
+	link := PensieveLink
+	if cfg.Link != nil {
+		link = *cfg.Link
+	}
+	env := NewEnvLink(tr, link)
 	res := TraceResult{Trace: tr.Name, Chunks: make([]ChunkLog, 0, v.Chunks)}
 	st := &State{Video: v, Samples: make([]Sample, 0, v.Chunks)}
 	q, prev := DefaultQuality, DefaultQuality
@@ -54,7 +60,7 @@ func SimulateTrace(p Policy, tr *Trace, cfg SimConfig) (TraceResult, error) {
 		})
 		prev = q
 		st.Next, st.LastQuality, st.BufferS, st.RebufferS = i+1, q, step.BufferS, step.RebufferS
-		st.Samples = append(st.Samples, Sample{Bytes: step.Bytes, DelayMs: step.DelayMs, DownloadMs: step.DelayMs - LinkRTTMs})
+		st.Samples = append(st.Samples, Sample{Bytes: step.Bytes, DelayMs: step.DelayMs, DownloadMs: step.DelayMs - link.RTTMs})
 		a := p.Decide(st)
 		if i+1 == v.Chunks {
 			break

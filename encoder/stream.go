@@ -24,6 +24,10 @@ type StreamInfo struct {
 	Frames       int    `json:"frames"`
 	ModelSHA256  string `json:"model_sha256"`
 	Quality      []SegQ `json:"quality"`
+	// JoinedBytes[n][k-1] is the size of segment n's joined media segment of layers
+	// 0..k-1 (written by the packager into its quality sidecars; the exact object a
+	// single-request player fetches).
+	JoinedBytes [][]int `json:"joined_bytes,omitempty"`
 }
 
 // SegQ is one segment's quality table: entry k-1 is what a client with k layers gets.

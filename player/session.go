@@ -40,6 +40,9 @@ type Config struct {
 	Workers int   // decoder goroutines (0: one per CPU)
 	// OnSegment, if set, is called by the player goroutine after each presented segment.
 	OnSegment func(SegmentStats)
+	// QoE is the per-segment model on the ladder's bitrates (the simulator's). It defaults
+	// to abr.QoELin. As in Pensieve, segment 0's rebuffering is the startup delay.
+	QoE *abr.QoE
 }
 
 // SegmentStats describes one presented segment.
@@ -67,7 +70,7 @@ type Summary struct {
 	AvgLayers     float64 `json:"avg_layers"`
 	AvgPSNRY      float64 `json:"avg_psnr_y"`
 	AvgKbps       float64 `json:"avg_bitrate_kbps"`
-	QoE           float64 `json:"qoe"` // sum over segments of lin QoE on the ladder's bitrates
+	QoE           float64 `json:"qoe"` // sum over segments (lin on the ladder's bitrates unless configured)
 	QoEMean       float64 `json:"qoe_mean"`
 	DecodeFPS     float64 `json:"decode_fps"`
 	DroppedFrames int     `json:"dropped_frames"`
@@ -111,6 +114,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	}
 	if cfg.MaxBufferS <= 0 {
 		cfg.MaxBufferS = 30
+	}
+	if cfg.QoE == nil {
+		cfg.QoE = &abr.QoELin
 	}
 	s := &Session{cfg: cfg, inits: map[string]cmaf.Config{}}
 	start := cfg.Clock.Now()
@@ -326,48 +332,95 @@ func (s *Session) download(ctx context.Context) error {
 	}
 }
 
-// play is the player goroutine: commit, decode and present each segment in order.
-func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
-	clk := s.cfg.Clock
-	dec := decoder.NewSegmentDecoder(s.cfg.Model, s.cfg.Workers)
+// decoded is one segment handed from the decode goroutine to the presenter.
+type decoded struct {
+	n      int
+	frames []*decoder.Frame // nil: the segment cannot be shown
+	k      int
+	took   time.Duration
+	err    error // fatal: stop playback
+}
+
+// decodeLoop is owned by play: it commits segments in order (when they enter the decode
+// window) and decodes them, alternating two decoders so the presenter can show segment n
+// while n+1 decodes. The unbuffered channel makes a decoder's frames safe to reuse: the
+// decoder that produced segment n is used again only after the presenter took n+1, i.e.
+// finished with n.
+func (s *Session) decodeLoop(ctx context.Context, out chan<- decoded) {
+	defer close(out)
+	decs := [2]*decoder.SegmentDecoder{decoder.NewSegmentDecoder(s.cfg.Model, s.cfg.Workers), decoder.NewSegmentDecoder(s.cfg.Model, s.cfg.Workers)}
 	segS := s.pres.SegmentDurationS
-	sum := &Summary{Policy: s.cfg.Policy.Name(), URL: s.cfg.MPD, SubGOP: s.variant.SubGOP, Segments: s.pres.Segments}
-	var mediaStart time.Time // wall time of media time 0 (moves on stalls)
-	var decodeTime time.Duration
-	prevKbps := s.video.BitratesKbps[min(abr.DefaultQuality, len(s.video.BitratesKbps)-1)]
-	var psnr, layers float64
-	var crop *decoder.Frame
 	for n := 0; n < s.pres.Segments; n++ {
 		ready := func(int) bool {
 			return !s.cfg.Untimed && s.buf.playhead >= float64(n)*segS-s.cfg.DecodeWindowS
 		}
+		d := decoded{n: n}
 		units, err := s.buf.commit(ctx, n, ready)
-		segFrames := s.quality.Quality[n].Frames
-		if errors.Is(err, errSkipped) {
-			sum.DroppedFrames += segFrames
+		switch {
+		case errors.Is(err, errSkipped):
+		case err != nil:
+			d.err = err
+		default:
+			t0 := s.cfg.Clock.Now()
+			frames, k, err := s.decode(decs[n%2], units)
+			if err == nil { // else a corrupt base layer: this segment cannot be shown
+				d.frames, d.k = frames, k
+			}
+			d.took = s.cfg.Clock.Now().Sub(t0)
+		}
+		select {
+		case out <- d:
+		case <-ctx.Done():
+			return
+		}
+		if d.err != nil {
+			return
+		}
+	}
+}
+
+// play is the player goroutine: it presents each decoded segment on the media clock.
+func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
+	clk := s.cfg.Clock
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	segments := make(chan decoded)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.decodeLoop(ctx, segments)
+	}()
+	defer wg.Wait()
+	defer cancel()
+	sum := &Summary{Policy: s.cfg.Policy.Name(), URL: s.cfg.MPD, SubGOP: s.variant.SubGOP, Segments: s.pres.Segments}
+	var mediaStart time.Time // wall time of media time 0 (moves on stalls)
+	var decodeTime time.Duration
+	prevQ := min(abr.DefaultQuality, len(s.video.BitratesKbps)-1)
+	var psnr, layers float64
+	var crop *decoder.Frame
+	fps := float64(s.quality.FPSNum) / float64(s.quality.FPSDen)
+	started := false
+	for d := range segments {
+		if d.err != nil {
+			return sum, d.err
+		}
+		n := d.n
+		if d.frames == nil {
+			sum.DroppedFrames += s.quality.Quality[n].Frames
 			continue
 		}
-		if err != nil {
-			return sum, err
-		}
-		t0 := clk.Now()
-		frames, k, err := s.decode(dec, units)
-		if err != nil {
-			// A corrupt base layer: this segment cannot be shown.
-			sum.DroppedFrames += segFrames
-			continue
-		}
-		dt := clk.Now().Sub(t0)
-		decodeTime += dt
-		ss := SegmentStats{Segment: n, Layers: k, DecodeMS: float64(dt) / 1e6, Frames: len(frames)}
+		decodeTime += d.took
+		k := d.k
+		ss := SegmentStats{Segment: n, Layers: k, DecodeMS: float64(d.took) / 1e6, Frames: len(d.frames)}
 		lv := s.quality.Quality[n].Levels[k-1]
 		ss.PSNRY, ss.BitrateKbps = lv.PSNRY, s.video.BitratesKbps[k-1]
-		fps := float64(s.quality.FPSNum) / float64(s.quality.FPSDen)
-		for i, f := range frames {
+		for i, f := range d.frames {
 			pts := time.Duration((float64(n*s.quality.SegmentFrame+i) / fps) * float64(time.Second))
 			now := clk.Now()
-			if n == 0 && i == 0 {
-				mediaStart = now
+			if !started {
+				started = true
+				mediaStart = now.Add(-pts)
 				sum.StartupMS = float64(now.Sub(start)) / 1e6
 			} else if !s.cfg.Untimed {
 				due := mediaStart.Add(pts)
@@ -393,8 +446,12 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 			sum.Stalls++
 			sum.StallS += ss.StallS
 		}
-		ss.QoE = ss.BitrateKbps/1000 - 4.3*ss.StallS - math.Abs(ss.BitrateKbps-prevKbps)/1000
-		prevKbps = ss.BitrateKbps
+		rebuf := ss.StallS
+		if n == 0 {
+			rebuf += sum.StartupMS / 1000
+		}
+		ss.QoE = s.cfg.QoE.Reward(s.video, k-1, prevQ, rebuf)
+		prevQ = k - 1
 		sum.QoE += ss.QoE
 		psnr += ss.PSNRY
 		layers += float64(k)
@@ -402,6 +459,9 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 		if s.cfg.OnSegment != nil {
 			s.cfg.OnSegment(ss)
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return sum, err
 	}
 	n := float64(s.pres.Segments)
 	sum.AvgPSNRY, sum.AvgLayers, sum.AvgKbps = psnr/n, layers/n, sum.AvgKbps/n

@@ -27,15 +27,20 @@ func parseQuality(b []byte, segments, layers int) (*encoder.StreamInfo, error) {
 
 // ladder is the single-layer view the classic policies decide on (abr.LadderFromLayers).
 func ladder(si *encoder.StreamInfo, segS float64) (*abr.Video, error) {
-	return abr.LadderFromLayers("stream", segS, cumBytes(si))
+	return abr.LadderFromLayers("stream", segS, CumBytes(si))
 }
 
-// cumBytes lists, per segment, the bytes of layers 0..k−1 for every k.
-func cumBytes(si *encoder.StreamInfo) [][]int64 {
+// CumBytes lists, per segment, the bytes of layers 0..k−1 for every k: the joined objects'
+// sizes when the packager recorded them, else the units' sizes.
+func CumBytes(si *encoder.StreamInfo) [][]int64 {
 	out := make([][]int64, len(si.Quality))
 	for n, q := range si.Quality {
-		for _, l := range q.Levels {
-			out[n] = append(out[n], int64(l.Bytes))
+		for k, l := range q.Levels {
+			b := l.Bytes
+			if n < len(si.JoinedBytes) && k < len(si.JoinedBytes[n]) {
+				b = si.JoinedBytes[n][k]
+			}
+			out[n] = append(out[n], int64(b))
 		}
 	}
 	return out

@@ -8,6 +8,7 @@ import (
 
 	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/encoder"
+	"github.com/strata-player/strata/player"
 	"github.com/strata-player/strata/player/manifest"
 )
 
@@ -27,14 +28,8 @@ func loadStreamVideo(dir string, subgop int) (*abr.Video, error) {
 	if si.Segments == 0 || len(si.Quality) != si.Segments {
 		return nil, fmt.Errorf("%s: the quality table lists %d of %d segments", dir, len(si.Quality), si.Segments)
 	}
-	cum := make([][]int64, len(si.Quality))
-	for n, q := range si.Quality {
-		for _, l := range q.Levels {
-			cum[n] = append(cum[n], int64(l.Bytes))
-		}
-	}
 	segS := float64(si.SegmentFrame) * float64(si.FPSDen) / float64(si.FPSNum)
-	return abr.LadderFromLayers(filepath.Base(dir), segS, cum)
+	return abr.LadderFromLayers(filepath.Base(dir), segS, player.CumBytes(si))
 }
 
 func packagedQuality(dir string, subgop int) (*encoder.StreamInfo, error) {

@@ -133,7 +133,9 @@ func packageVariant(dir string, si *encoder.StreamInfo, out string, id uint32, o
 	// Per-layer peak rate over segments, and the same for joined objects.
 	layerPeak := make([]float64, si.Layers)
 	joinedPeak := make([]float64, si.Layers)
+	si.JoinedBytes = make([][]int, si.Segments)
 	for seg := 0; seg < si.Segments; seg++ {
+		si.JoinedBytes[seg] = make([]int, si.Layers)
 		units := make([][]byte, si.Layers)
 		for l := range units {
 			b, err := os.ReadFile(filepath.Join(dir, encoder.UnitName(seg, l)))
@@ -142,7 +144,6 @@ func packageVariant(dir string, si *encoder.StreamInfo, out string, id uint32, o
 			}
 			units[l] = b
 		}
-		total := 0
 		for l, u := range units {
 			cfg := base
 			cfg.Layer = uint8(l)
@@ -150,11 +151,15 @@ func packageVariant(dir string, si *encoder.StreamInfo, out string, id uint32, o
 				return nil, err
 			}
 			layerPeak[l] = max(layerPeak[l], float64(len(u))*8/segSeconds)
-			total += len(u) + 4
-			joinedPeak[l] = max(joinedPeak[l], float64(total)*8/segSeconds)
+			cfg.Layer, cfg.JoinedLayers = cmaf.Joined, uint8(l+1)
+			joined, err := cmaf.BuildMedia(cfg, uint32(seg), cmaf.Join(units[:l+1]))
+			if err != nil {
+				return nil, err
+			}
+			si.JoinedBytes[seg][l] = len(joined)
+			joinedPeak[l] = max(joinedPeak[l], float64(len(joined))*8/segSeconds)
 			if opt.Joined == JoinedFiles {
-				cfg.Layer, cfg.JoinedLayers = cmaf.Joined, uint8(l+1)
-				if err := writeMedia(out, JoinedID(s, l+1), cfg, seg, cmaf.Join(units[:l+1])); err != nil {
+				if err := writeFile(out, JoinedID(s, l+1), MediaName(seg+1), joined); err != nil {
 					return nil, err
 				}
 			}
@@ -212,8 +217,12 @@ func writeMedia(out, rep string, cfg cmaf.Config, seg int, data []byte) error {
 	if err != nil {
 		return err
 	}
+	return writeFile(out, rep, MediaName(seg+1), b)
+}
+
+func writeFile(out, rep, name string, b []byte) error {
 	if err := os.MkdirAll(filepath.Join(out, rep), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(out, rep, MediaName(seg+1)), b, 0o644)
+	return os.WriteFile(filepath.Join(out, rep, name), b, 0o644)
 }

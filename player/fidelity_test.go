@@ -1,0 +1,134 @@
+package player
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/strata-player/strata/abr"
+	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/encoder"
+	"github.com/strata-player/strata/encoder/packager"
+	"github.com/strata-player/strata/internal/shared"
+	"github.com/strata-player/strata/internal/testenc"
+	"github.com/strata-player/strata/net/fetch"
+	"github.com/strata-player/strata/net/h3"
+	"github.com/strata-player/strata/net/origin"
+	"github.com/strata-player/strata/net/shape"
+	"github.com/strata-player/strata/render"
+)
+
+// TestSimulatorFidelity plays a real encoded stream in real time over HTTP/3 from an origin
+// shaped by a real trace, with robustMPC on joined Representations, and compares the
+// session's QoE with strata sim's for the same trace, video and policy (the simulator
+// configured for this link: no added round trip, full capacity). The stream is small so
+// decoding never limits playback; its bitrates are kbit/s, so the trace is scaled down to
+// them and QoE is measured on the log model (lin's Mbit/s utility would be ~0 here).
+func TestSimulatorFidelity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-time playback")
+	}
+	m, err := decoder.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := abr.LoadTrace(shared.Require(t, "abr/traces/oboe/trace_7.txt"), abr.FormatAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, _ := testenc.EncodeDir(t, m, testenc.Synthetic(128, 64, 300), 4, 3, 25)
+	dir := t.TempDir()
+	if _, err := packager.Package([]string{enc}, dir, packager.Options{Joined: packager.JoinedVirtual}); err != nil {
+		t.Fatal(err)
+	}
+	si, err := readSidecar(filepath.Join(dir, "quality-s4.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	video, err := abr.LadderFromLayers("test", 1, CumBytes(si))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Scale the trace so its mean sits between the second and third rung.
+	scaled := *tr
+	f := (video.BitratesKbps[1] + video.BitratesKbps[2]) / 2 / 1000 / tr.MeanMbps()
+	scaled.BandwidthMbps = make([]float64, len(tr.BandwidthMbps))
+	for i, b := range tr.BandwidthMbps {
+		scaled.BandwidthMbps[i] = b * f
+	}
+	spec, _ := abr.Lookup("mpc")
+	link := abr.LinkModel{RTTMs: 0, Payload: 1}
+	want, err := abr.SimulateTrace(spec.New(), &scaled, abr.SimConfig{Video: video, QoE: abr.QoELog, Link: &link})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var simQoE float64
+	for _, c := range want.Chunks {
+		simQoE += c.Reward
+	}
+
+	cert, pemCert, _ := h3.SelfSigned([]string{"127.0.0.1"}, time.Hour, time.Now())
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	shaped := shape.NewLink(&scaled, 0, time.Now)
+	h, err := origin.New(origin.Config{Dir: dir, Virtual: packager.JoinedSource(root)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	// Only media segments go through the shaped link (the simulator knows nothing of the
+	// MPD, the quality table or init segments).
+	hs, err := origin.New(origin.Config{Dir: dir, Virtual: packager.JoinedSource(root), Link: shaped})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hs.Close()
+	mux := routeMedia(hs, h)
+	srv, err := h3.Listen("127.0.0.1:0", cert, mux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, time.Second) }()
+	defer func() { cancel(); <-done }()
+	client, tr3, err := h3.NewClient(pemCert, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr3.Close()
+	qoe := abr.QoELog
+	sum, err := Run(context.Background(), Config{MPD: "https://" + srv.Addr() + "/manifest.mpd",
+		Fetcher: &fetch.Fetcher{Client: client, Retries: 2, Backoff: 50 * time.Millisecond},
+		Model:   m, Policy: spec.New(), Sink: &render.Headless{}, MaxBufferS: 60, QoE: &qoe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("player: QoE %.3f, %d stalls (%.2f s), startup %.0f ms, %.2f layers; simulator: QoE %.3f",
+		sum.QoE, sum.Stalls, sum.StallS, sum.StartupMS, sum.AvgLayers, simQoE)
+	if d := math.Abs(sum.QoE-simQoE) / math.Abs(simQoE); d > 0.10 {
+		t.Fatalf("player QoE %.3f differs from the simulator's %.3f by %.1f %% (> 10 %%)", sum.QoE, simQoE, 100*d)
+	}
+}
+
+func readSidecar(path string) (*encoder.StreamInfo, error) {
+	tmp, err := os.MkdirTemp("", "sidecar")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "stream.json"), b, 0o644); err != nil {
+		return nil, err
+	}
+	return encoder.ReadStreamInfo(tmp)
+}
