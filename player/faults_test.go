@@ -2,6 +2,7 @@ package player
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -181,5 +182,70 @@ func TestFaults(t *testing.T) {
 	if after := runtime.NumGoroutine(); after > before+3 {
 		buf := make([]byte, 1<<16)
 		t.Errorf("goroutines: %d before, %d after\n%s", before, after, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// TestOriginRestart stops the origin in the middle of a stream and starts it again on the
+// same port: the player's retries carry it across.
+func TestOriginRestart(t *testing.T) {
+	m, err := decoder.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, _ := testenc.EncodeDir(t, m, testenc.Synthetic(48, 32, 12), 4, 2, 4)
+	out := t.TempDir()
+	if _, err := packager.Package([]string{dir}, out, packager.Options{Joined: packager.JoinedNone}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := origin.New(origin.Config{Dir: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	restarted := make(chan struct{})
+	var srv2 *http.Server
+	var once sync.Once
+	srv := &http.Server{}
+	srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/s4-l0/seg-2.m4s" {
+			once.Do(func() {
+				// Take the origin down, and bring it back 300 ms later.
+				go func() {
+					srv.Close()
+					time.Sleep(300 * time.Millisecond)
+					ln2, err := net.Listen("tcp", addr)
+					if err != nil {
+						t.Error(err)
+						close(restarted)
+						return
+					}
+					srv2 = &http.Server{Handler: h}
+					close(restarted)
+					srv2.Serve(ln2)
+				}()
+				panic(http.ErrAbortHandler)
+			})
+		}
+		h.ServeHTTP(w, r)
+	})
+	go srv.Serve(ln)
+	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	sum, err := Run(context.Background(), Config{MPD: "http://" + addr + "/manifest.mpd",
+		Fetcher: &fetch.Fetcher{Client: client, Retries: 6, Backoff: 100 * time.Millisecond, MaxBackoff: time.Second},
+		Model:   m, Policy: fixed{2}, Sink: &render.Headless{}, Untimed: true})
+	<-restarted
+	if srv2 != nil {
+		defer srv2.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Frames != 12 || sum.SkippedSegments != 0 {
+		t.Fatalf("summary %+v", sum)
 	}
 }
