@@ -1,8 +1,9 @@
 // Package render presents decoded frames: the Sink interface the player writes to, a
-// headless sink for tests and benchmarks, and (in render/window) the desktop window.
+// headless sink for tests and benchmarks, and (later, in render/window) the desktop window.
 package render
 
 import (
+	"hash"
 	"hash/fnv"
 	"time"
 
@@ -17,20 +18,23 @@ type Sink interface {
 // Headless counts frames and hashes their luma, presenting nothing.
 type Headless struct {
 	Frames int
-	// Hash is FNV-1a over every presented luma plane, for comparing playbacks.
-	Hash uint64
-	h    interface{ Sum64() uint64 }
-	w    interface{ Write([]byte) (int, error) }
+	h      hash.Hash64
 }
 
 // Present implements Sink.
 func (s *Headless) Present(f *decoder.Frame, pts time.Duration) error {
-	if s.w == nil {
-		h := fnv.New64a()
-		s.h, s.w = h, h
+	if s.h == nil {
+		s.h = fnv.New64a()
 	}
-	s.w.Write(f.Y)
+	s.h.Write(f.Y)
 	s.Frames++
-	s.Hash = s.h.Sum64()
 	return nil
+}
+
+// Hash is FNV-1a over every presented luma plane, for comparing playbacks.
+func (s *Headless) Hash() uint64 {
+	if s.h == nil {
+		return 0
+	}
+	return s.h.Sum64()
 }
