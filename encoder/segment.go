@@ -201,23 +201,32 @@ func (e *SegmentEncoder) codeFrame(fc *decoder.FrameCoder, s *decoder.Segment, o
 			}
 			xhat = fc.Out
 		}
-		for j := range resid.Data {
-			resid.Data[j] = x.Data[j] - xhat.Data[j]
-		}
-		if err := enc.Logits(resid, fc.Pred, l, fr.Class, &logits); err != nil {
+		p, err := codeLayer(fc, enc, c, x, xhat, &resid, &logits, l, fr.Class, payloads, bw, bh, out.Recon[l][fr.Index])
+		if err != nil {
 			return err
 		}
-		p := decoder.PackCodes(nil, logits, 0, nil)
 		payloads = append(payloads, p)
 		s.Codes[l][i] = p
-		if err := fc.SetCodes(c, payloads, bw, bh); err != nil {
-			return err
-		}
-		if err := fc.Reconstruct(c, l+1, fr.Class, out.Recon[l][fr.Index]); err != nil {
-			return err
-		}
 	}
 	return nil
+}
+
+// codeLayer codes layer l of x against the current reconstruction xhat on prediction
+// fc.Pred, given the layers already fixed, and reconstructs layers 0..l into fc.Out (and
+// into dst, 8-bit, when dst is not nil). It returns layer l's payload.
+func codeLayer(fc *decoder.FrameCoder, enc *decoder.Encoder, c *decoder.Codec, x, xhat decoder.Tensor, resid, logits *decoder.Tensor,
+	l, class int, fixed [][]byte, bw, bh int, dst *decoder.Frame) ([]byte, error) {
+	for j := range resid.Data {
+		resid.Data[j] = x.Data[j] - xhat.Data[j]
+	}
+	if err := enc.Logits(*resid, fc.Pred, l, class, logits); err != nil {
+		return nil, err
+	}
+	p := decoder.PackCodes(nil, *logits, 0, nil)
+	if err := fc.SetCodes(c, append(fixed[:len(fixed):len(fixed)], p), bw, bh); err != nil {
+		return nil, err
+	}
+	return p, fc.Reconstruct(c, l+1, class, dst)
 }
 
 // shareIntra gives chains beyond an I-frame's layer count its best reconstruction.
@@ -251,25 +260,16 @@ func (e *SegmentEncoder) codeOnTop(fc *decoder.FrameCoder, s *decoder.Segment, o
 	}
 	xhat := fc.Pred
 	for l := 0; l < layers; l++ {
-		for j := range resid.Data {
-			resid.Data[j] = x.Data[j] - xhat.Data[j]
-		}
-		if err := enc.Logits(resid, fc.Pred, l, fr.Class, &logits); err != nil {
-			return err
-		}
-		p := decoder.PackCodes(nil, logits, 0, nil)
-		payloads = append(payloads, p)
-		s.Codes[l][i] = p
-		if err := fc.SetCodes(c, payloads, bw, bh); err != nil {
-			return err
-		}
 		var dst *decoder.Frame
 		if fr.Ref < 0 || l == top {
 			dst = out.Recon[l][fr.Index]
 		}
-		if err := fc.Reconstruct(c, l+1, fr.Class, dst); err != nil {
+		p, err := codeLayer(fc, enc, c, x, xhat, &resid, &logits, l, fr.Class, payloads, bw, bh, dst)
+		if err != nil {
 			return err
 		}
+		payloads = append(payloads, p)
+		s.Codes[l][i] = p
 		xhat = fc.Out
 	}
 	if fr.Ref < 0 {

@@ -75,12 +75,7 @@ func (b *buffer) finish(err error) {
 // window reached it (ready() says so), or the downloader is done; it then freezes the
 // segment and returns its contiguous units. ready is called with the mutex held.
 func (b *buffer) commit(ctx context.Context, n int, ready func(n int) bool) ([][]byte, error) {
-	stop := context.AfterFunc(ctx, func() {
-		b.mu.Lock()
-		b.cond.Broadcast()
-		b.mu.Unlock()
-	})
-	defer stop()
+	defer b.wakeOnDone(ctx)()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for {
@@ -115,6 +110,16 @@ func (b *buffer) skip(n int) {
 	b.mu.Unlock()
 }
 
+// wakeOnDone wakes every waiter when ctx ends (they then see ctx.Err()); call the result
+// to unregister.
+func (b *buffer) wakeOnDone(ctx context.Context) func() bool {
+	return context.AfterFunc(ctx, func() {
+		b.mu.Lock()
+		b.cond.Broadcast()
+		b.mu.Unlock()
+	})
+}
+
 // setPlayhead moves the playhead and wakes the downloader.
 func (b *buffer) setPlayhead(t float64) {
 	b.mu.Lock()
@@ -138,12 +143,7 @@ func (b *buffer) snapshot() (float64, []int, []bool) {
 
 // waitPlayhead blocks until the playhead passes t or ctx ends.
 func (b *buffer) waitPlayhead(ctx context.Context, t float64) error {
-	stop := context.AfterFunc(ctx, func() {
-		b.mu.Lock()
-		b.cond.Broadcast()
-		b.mu.Unlock()
-	})
-	defer stop()
+	defer b.wakeOnDone(ctx)()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for b.playhead < t {
