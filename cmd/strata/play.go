@@ -9,13 +9,18 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/strata-player/strata/abr"
+	"github.com/strata-player/strata/assets"
 	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/net/fetch"
 	"github.com/strata-player/strata/net/h3"
+	"github.com/strata-player/strata/net/origin"
+	"github.com/strata-player/strata/net/shape"
 	"github.com/strata-player/strata/player"
 	"github.com/strata-player/strata/render"
 )
@@ -33,6 +38,7 @@ func runPlay(args []string, stdout, stderr io.Writer) error {
 	hwdec := fs.String("hwdec", "auto", "decoder: auto, cuda or no (CPU)")
 	statsFile := fs.String("stats-file", "", "write one JSON line per presented segment here")
 	retries := fs.Int("retries", 3, "retries per request (exponential backoff from 200 ms)")
+	trace := fs.String("trace", "", "with the built-in demo: shape its in-process origin by this bandwidth trace")
 	// Flags may come before or after the URL.
 	var pos []string
 	for {
@@ -48,9 +54,12 @@ func runPlay(args []string, stdout, stderr io.Writer) error {
 	if !*headless {
 		return errors.New("strata play needs --headless (the window is strata-player)")
 	}
-	if len(pos) != 1 {
+	if len(pos) > 1 {
 		fs.Usage()
-		return errors.New("give one MPD URL (e.g. https://127.0.0.1:4433/manifest.mpd)")
+		return errors.New("give at most one MPD URL (none plays the built-in demo)")
+	}
+	if len(pos) == 1 && *trace != "" {
+		return errors.New("--trace shapes the built-in demo's origin; for a URL, shape the server (strata serve --trace)")
 	}
 	if *maxBuffer <= 0 || *maxBuffer > time.Hour || *retries < 0 || *retries > 20 || *subgop < 0 || *subgop > 16 {
 		return errors.New("--max-buffer, --retries or --subgop out of range")
@@ -66,11 +75,21 @@ func runPlay(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	var caPEM []byte
 	if *ca != "" {
 		if caPEM, err = os.ReadFile(*ca); err != nil {
 			return err
 		}
+	}
+	if len(pos) == 0 {
+		url, pem, closeDemo, err := serveDemo(ctx, *trace)
+		if err != nil {
+			return err
+		}
+		defer closeDemo()
+		pos, caPEM = []string{url}, pem
 	}
 	client, tr, err := h3.NewClient(caPEM, 60*time.Second)
 	if err != nil {
@@ -90,8 +109,6 @@ func runPlay(args []string, stdout, stderr io.Writer) error {
 		defer f.Close()
 		stats = json.NewEncoder(f)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	sink := &render.Headless{}
 	sum, err := player.Run(ctx, player.Config{
 		MPD: pos[0], Fetcher: &fetch.Fetcher{Client: client, Retries: *retries, Backoff: 200 * time.Millisecond, MaxBackoff: 2 * time.Second},
@@ -116,4 +133,61 @@ func runPlay(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "%s: %d segments, %d frames (%d dropped), startup %.0f ms, %d stalls (%.2f s), %.2f layers, PSNR-Y %.2f dB, QoE %.3f, decode %.1f frames/s, %d requests, %.2f MB\n",
 		sum.Policy, sum.Segments, sum.Frames, sum.DroppedFrames, sum.StartupMS, sum.Stalls, sum.StallS, sum.AvgLayers, sum.AvgPSNRY, sum.QoE, sum.DecodeFPS, sum.Requests, float64(sum.Bytes)/1e6)
 	return nil
+}
+
+// serveDemo copies the embedded demo to a temporary directory and serves it over HTTP/3 on
+// loopback with a fresh certificate (shaped by trace if given). It returns the MPD URL,
+// the certificate to trust and a function that stops everything.
+func serveDemo(ctx context.Context, trace string) (string, []byte, func(), error) {
+	dir, err := os.MkdirTemp("", "strata-demo")
+	if err != nil {
+		return "", nil, nil, err
+	}
+	cleanup := []func(){func() { os.RemoveAll(dir) }}
+	undo := func() {
+		for i := len(cleanup) - 1; i >= 0; i-- {
+			cleanup[i]()
+		}
+	}
+	fail := func(err error) (string, []byte, func(), error) { undo(); return "", nil, nil, err }
+	if err := os.CopyFS(dir, assets.Demo()); err != nil {
+		return fail(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "manifest.mpd")); err != nil {
+		return fail(errors.New("this binary has no demo stream (run make demo, then rebuild)"))
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return fail(err)
+	}
+	cleanup = append(cleanup, func() { root.Close() })
+	cfg := origin.Config{Dir: dir, Virtual: packager.JoinedSource(root)}
+	if trace != "" {
+		tr, err := abr.LoadTrace(trace, abr.FormatAuto)
+		if err != nil {
+			return fail(err)
+		}
+		cfg.Link = shape.NewLink(tr, 0, time.Now)
+	}
+	h, err := origin.New(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	cleanup = append(cleanup, func() { h.Close() })
+	cert, pemCert, err := h3.SelfSigned([]string{"127.0.0.1"}, time.Hour, time.Now())
+	if err != nil {
+		return fail(err)
+	}
+	srv, err := h3.Listen("127.0.0.1:0", cert, h)
+	if err != nil {
+		return fail(err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		srv.Serve(sctx, time.Second)
+		close(done)
+	}()
+	cleanup = append(cleanup, func() { cancel(); <-done })
+	return "https://" + srv.Addr() + "/manifest.mpd", pemCert, undo, nil
 }
