@@ -30,6 +30,22 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"sim", "--traces", "x", "--trace-format", "csv"}, "unknown --trace-format"},
 		{[]string{"sim", "--traces", "x", "--video", "bbb"}, "neither stream.json nor manifest.mpd"},
 		{[]string{"sim", "--traces", "x", "stray"}, "unexpected arguments"},
+		{[]string{"encode", "--in", "x.y4m"}, "--in and --out are required"},
+		{[]string{"encode", "--in", "x.y4m", "--out", "d", "--layers", "99"}, "--layers 99"},
+		{[]string{"encode", "--in", "x.y4m", "--out", "d", "--subgop", "3"}, "--subgop"},
+		{[]string{"encode", "--in", "x.y4m", "--out", "d", "--segment", "-1s"}, "--segment"},
+		{[]string{"encode", "--in", "/nonexistent.y4m", "--out", "d"}, "no such file"},
+		{[]string{"decode", "--in", "/nonexistent", "--out", "x.y4m"}, "no such file"},
+		{[]string{"codec-eval", "--in", "x.y4m", "--subgops", "1,5"}, "--subgops"},
+		{[]string{"package", "--in", "a", "--out", "b", "--joined", "maybe"}, "--joined"},
+		{[]string{"serve"}, "--dir is required"},
+		{[]string{"serve", "--dir", "x", "--cert", "c.pem"}, "--cert and --key go together"},
+		{[]string{"serve", "--dir", "x", "--bucket", "-5ms"}, "--bucket"},
+		{[]string{"play", "https://x/m.mpd"}, "needs --headless"},
+		{[]string{"play", "--headless", "--max-buffer", "0s", "https://x/m.mpd"}, "out of range"},
+		{[]string{"play", "--headless", "--hwdec", "vaapi", "https://x/m.mpd"}, "--hwdec"},
+		{[]string{"play", "--headless", "--abr", "nope", "https://x/m.mpd"}, "unknown ABR policy"},
+		{[]string{"play", "--headless", "--trace", "t.txt", "https://x/m.mpd"}, "--trace shapes the built-in demo"},
 	} {
 		var out, errb bytes.Buffer
 		err := run(c.args, &out, &errb)
@@ -135,5 +151,46 @@ func TestSimOnEncodedAndPackagedStreams(t *testing.T) {
 	}
 	if err := run([]string{"sim", "--video", pkg, "--subgop", "8", "--traces", traces}, io.Discard, io.Discard); err == nil {
 		t.Error("a missing sub-GOP variant was accepted")
+	}
+}
+
+func TestEncodeDecodeBadInput(t *testing.T) {
+	dir := t.TempDir()
+	y := filepath.Join(dir, "cut.y4m")
+	os.WriteFile(y, append([]byte("YUV4MPEG2 W32 H32 F25:1 C420jpeg\nFRAME\n"), make([]byte, 700)...), 0o644)
+	err := run([]string{"encode", "--in", y, "--out", filepath.Join(dir, "enc")}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "truncated") {
+		t.Fatalf("truncated Y4M: %v", err)
+	}
+	// A real stream with one unit removed: decode names the missing file.
+	good := filepath.Join(dir, "ok.y4m")
+	var b bytes.Buffer
+	b.WriteString("YUV4MPEG2 W32 H32 F25:1 C420jpeg\n")
+	for i := 0; i < 3; i++ {
+		b.WriteString("FRAME\n")
+		b.Write(bytes.Repeat([]byte{byte(60 * i)}, 32*32*3/2))
+	}
+	os.WriteFile(good, b.Bytes(), 0o644)
+	enc := filepath.Join(dir, "enc2")
+	if err := run([]string{"encode", "--in", good, "--out", enc, "--layers", "2"}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.y4m")
+	if err := run([]string{"decode", "--in", enc, "--out", out}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(enc, "seg00000.l1.nvc"))
+	err = run([]string{"decode", "--in", enc, "--out", out}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "seg00000.l1.nvc") {
+		t.Fatalf("missing unit: %v", err)
+	}
+	// Corrupt a unit: the error says which file and why.
+	u := filepath.Join(enc, "seg00000.l0.nvc")
+	raw, _ := os.ReadFile(u)
+	raw[len(raw)/2] ^= 0xFF
+	os.WriteFile(u, raw, 0o644)
+	err = run([]string{"decode", "--in", enc, "--layers", "1", "--out", out}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "CRC") {
+		t.Fatalf("corrupt unit: %v", err)
 	}
 }
