@@ -22,6 +22,8 @@ type SegmentHeader struct {
 	BitsI, BitsP  int
 	Model         [8]byte
 	Segment       uint32
+	// IntraAnchors: every anchor is an I-frame (flags bit 0).
+	IntraAnchors bool
 }
 
 // CodedSize is the display size padded up to multiples of 16.
@@ -50,7 +52,7 @@ func (h *SegmentHeader) validate() error {
 	case h.BitsI < 1 || h.BitsI > 255 || h.BitsP < 1 || h.BitsP > 255:
 		return fmt.Errorf("%w: %d/%d code bits per block", ErrBitstream, h.BitsI, h.BitsP)
 	}
-	_, err := NewSchedule(h.Frames, h.S)
+	_, err := NewScheduleAnchors(h.Frames, h.S, h.IntraAnchors)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrBitstream, err)
 	}
@@ -71,7 +73,7 @@ type Segment struct {
 // Schedule is the segment's reference structure.
 func (s *Segment) Schedule() *Schedule {
 	if s.sched == nil {
-		s.sched, _ = NewSchedule(s.Frames, s.S)
+		s.sched, _ = NewScheduleAnchors(s.Frames, s.S, s.IntraAnchors)
 	}
 	return s.sched
 }
@@ -97,12 +99,18 @@ func (s *Segment) AppendUnit(dst []byte, l int) ([]byte, error) {
 		dst = binary.BigEndian.AppendUint16(dst, uint16(s.Width))
 		dst = binary.BigEndian.AppendUint16(dst, uint16(s.Height))
 		dst = binary.BigEndian.AppendUint16(dst, uint16(s.Frames))
-		dst = append(dst, byte(s.S), byte(s.Layers), byte(s.LayersI), byte(s.BitsI), byte(s.BitsP))
+		var flags byte
+		if s.IntraAnchors {
+			flags |= 1
+		}
+		dst = append(dst, byte(s.S), flags, byte(s.Layers), byte(s.LayersI), byte(s.BitsI), byte(s.BitsP))
 		dst = append(dst, s.Model[:]...)
 		dst = binary.BigEndian.AppendUint32(dst, s.Segment)
 		var mvs [][]MV
-		for _, f := range sc.DecodeOrder()[1:] {
-			mvs = append(mvs, s.MVs[f])
+		for _, f := range sc.DecodeOrder() {
+			if !sc.Intra(f) {
+				mvs = append(mvs, s.MVs[f])
+			}
 		}
 		bw, _ := s.Blocks()
 		mv := EncodeMVs(mvs, bw)
@@ -115,7 +123,7 @@ func (s *Segment) AppendUnit(dst []byte, l int) ([]byte, error) {
 		dst = binary.BigEndian.AppendUint16(dst, uint16(s.Frames))
 	}
 	for i, f := range sc.DecodeOrder() {
-		intra := f == 0
+		intra := sc.Intra(f)
 		if l >= s.layersOf(intra) {
 			continue
 		}
@@ -195,7 +203,13 @@ func ParseBaseUnit(b []byte) (*Segment, error) {
 	}
 	s := &Segment{Have: 1}
 	s.Width, s.Height, s.Frames = r.u16(), r.u16(), r.u16()
-	s.S, s.Layers, s.LayersI, s.BitsI, s.BitsP = r.u8(), r.u8(), r.u8(), r.u8(), r.u8()
+	s.S = r.u8()
+	flags := r.u8()
+	s.IntraAnchors = flags&1 != 0
+	s.Layers, s.LayersI, s.BitsI, s.BitsP = r.u8(), r.u8(), r.u8(), r.u8()
+	if r.err == nil && flags&^1 != 0 {
+		return nil, fmt.Errorf("%w: unknown flags %#x", ErrBitstream, flags)
+	}
 	copy(s.Model[:], r.take(8))
 	s.Segment = r.u32()
 	if r.err != nil {
@@ -210,13 +224,18 @@ func ParseBaseUnit(b []byte) (*Segment, error) {
 	}
 	sc := s.Schedule()
 	bw, bh := s.Blocks()
-	order := sc.DecodeOrder()
-	mvs, err := DecodeMVs(mv, len(order)-1, bw, bh)
+	var predicted []int
+	for _, f := range sc.DecodeOrder() {
+		if !sc.Intra(f) {
+			predicted = append(predicted, f)
+		}
+	}
+	mvs, err := DecodeMVs(mv, len(predicted), bw, bh)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBitstream, err)
 	}
 	s.MVs = make([][]MV, s.Frames)
-	for i, f := range order[1:] {
+	for i, f := range predicted {
 		s.MVs[f] = mvs[i]
 	}
 	s.Codes = make([][][]byte, s.Layers)
@@ -227,10 +246,11 @@ func ParseBaseUnit(b []byte) (*Segment, error) {
 }
 
 func (s *Segment) readPayloads(r *reader, l int) error {
-	order := s.Schedule().DecodeOrder()
+	sc := s.Schedule()
+	order := sc.DecodeOrder()
 	s.Codes[l] = make([][]byte, len(order))
 	for i, f := range order {
-		intra := f == 0
+		intra := sc.Intra(f)
 		if l < s.layersOf(intra) {
 			s.Codes[l][i] = r.take(s.payloadSize(intra))
 		}

@@ -122,3 +122,37 @@ func FuzzAddUnit(f *testing.F) {
 		}
 	})
 }
+
+func TestUnitsRoundTripIntraAnchors(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 8))
+	seg := testSegment(r, 1, 4, 2)
+	seg.Frames, seg.IntraAnchors, seg.sched = 9, true, nil
+	bw, bh := seg.Blocks()
+	seg.MVs = make([][]MV, 9)
+	for l := range seg.Codes {
+		seg.Codes[l] = make([][]byte, 9)
+	}
+	sc := seg.Schedule()
+	for i, f := range sc.DecodeOrder() {
+		if !sc.Intra(f) {
+			seg.MVs[f] = randMVs(r, bw*bh, 2)
+		}
+		for l := 0; l < 2; l++ {
+			if l < seg.layersOf(sc.Intra(f)) {
+				seg.Codes[l][i] = make([]byte, seg.payloadSize(sc.Intra(f)))
+				seg.Codes[l][i][0] = byte(f)
+			}
+		}
+	}
+	u0, err := seg.AppendUnit(nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseBaseUnit(u0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.IntraAnchors || got.MVs[4] != nil || got.MVs[3] == nil || got.Codes[0][1][0] != 4 {
+		t.Fatalf("intra anchors lost: %+v", got.SegmentHeader)
+	}
+}

@@ -15,22 +15,32 @@ type FrameRef struct {
 // Schedule is the reference structure and decode order of a segment of N frames with
 // sub-GOP size S.
 type Schedule struct {
-	N, S   int
-	Frames []FrameRef // by frame index
+	N, S int
+	// IntraAnchors codes every anchor as an I-frame (no anchor chain).
+	IntraAnchors bool
+	Frames       []FrameRef // by frame index
 	// Batches lists frame indices in decode order, grouped so that no frame of a batch
 	// references another: the I-frame, each anchor alone, then one batch per tree depth.
 	Batches [][]int
 }
 
-// NewSchedule derives the structure of docs/BITSTREAM.md.
-func NewSchedule(n, s int) (*Schedule, error) {
+// NewSchedule derives the structure of docs/BITSTREAM.md with predicted anchors.
+func NewSchedule(n, s int) (*Schedule, error) { return NewScheduleAnchors(n, s, false) }
+
+// NewScheduleAnchors derives the structure with anchors predicted from the previous anchor
+// (intra == false) or coded as I-frames (intra == true; then the I-frame and every anchor
+// form the first batch).
+func NewScheduleAnchors(n, s int, intra bool) (*Schedule, error) {
 	if n < 1 || n > 65535 {
 		return nil, fmt.Errorf("segment of %d frames: want 1..65535", n)
 	}
 	if s < 1 || s > 16 || s&(s-1) != 0 {
 		return nil, fmt.Errorf("sub-GOP size %d: want 1, 2, 4, 8 or 16", s)
 	}
-	sc := &Schedule{N: n, S: s, Frames: make([]FrameRef, n)}
+	if intra && s == 1 {
+		return nil, fmt.Errorf("intra anchors with sub-GOP 1 would make every frame an I-frame")
+	}
+	sc := &Schedule{N: n, S: s, IntraAnchors: intra, Frames: make([]FrameRef, n)}
 	sc.Frames[0] = FrameRef{Index: 0, Ref: -1}
 	sc.Batches = append(sc.Batches, []int{0})
 	logS := bits.TrailingZeros(uint(s))
@@ -38,7 +48,12 @@ func NewSchedule(n, s int) (*Schedule, error) {
 	for f := 1; f < n; f++ {
 		a, o := f/s*s, f%s
 		r := FrameRef{Index: f}
-		if o == 0 {
+		if o == 0 && intra {
+			r.Ref = -1
+			sc.Batches[0] = append(sc.Batches[0], f)
+			sc.Frames[f] = r
+			continue
+		} else if o == 0 {
 			r.Ref, r.Distance = f-s, s
 			sc.Batches = append(sc.Batches, []int{f})
 		} else {
@@ -66,6 +81,9 @@ func (sc *Schedule) DecodeOrder() []int {
 	}
 	return out
 }
+
+// Intra reports whether frame f is an I-frame.
+func (sc *Schedule) Intra(f int) bool { return sc.Frames[f].Ref < 0 }
 
 // Deepest is the depth of the frames that are never referenced (0 when S = 1).
 func (sc *Schedule) Deepest() int { return bits.TrailingZeros(uint(sc.S)) }

@@ -60,3 +60,20 @@ func TestScheduleChainAndErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestScheduleIntraAnchors(t *testing.T) {
+	sc, err := NewScheduleAnchors(17, 8, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]int{{0, 8, 16}, {4, 12}, {2, 6, 10, 14}, {1, 3, 5, 7, 9, 11, 13, 15}}
+	if !reflect.DeepEqual(sc.Batches, want) {
+		t.Fatalf("batches %v, want %v", sc.Batches, want)
+	}
+	if !sc.Intra(8) || sc.Intra(4) || sc.Frames[12].Ref != 8 {
+		t.Fatalf("frames %+v", sc.Frames)
+	}
+	if _, err := NewScheduleAnchors(5, 1, true); err == nil {
+		t.Fatal("intra anchors with S=1 accepted")
+	}
+}

@@ -22,6 +22,9 @@ type SegmentEncoder struct {
 	// layers are computed on the top chain (clients holding every layer), and lower chains
 	// only reconstruct. Either way every chain is reconstructed exactly (drift-free).
 	OwnChains bool
+	// IntraAnchors codes every sub-GOP anchor as an I-frame instead of predicting it from
+	// the previous anchor (docs/BITSTREAM.md).
+	IntraAnchors bool
 }
 
 // Encoded is one coded segment with every chain's reconstruction.
@@ -57,7 +60,7 @@ func (e *SegmentEncoder) Encode(frames []*decoder.Frame, seg uint32) (*Encoded, 
 		}
 		padded[i] = p
 	}
-	sc, err := decoder.NewSchedule(len(frames), e.S)
+	sc, err := decoder.NewScheduleAnchors(len(frames), e.S, e.IntraAnchors)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +71,7 @@ func (e *SegmentEncoder) Encode(frames []*decoder.Frame, seg uint32) (*Encoded, 
 	}
 	s := &decoder.Segment{SegmentHeader: decoder.SegmentHeader{
 		Width: dispW, Height: dispH, Frames: len(frames), S: e.S, Layers: K,
-		LayersI: min(m.I.Layers, K), BitsI: m.I.Bits, BitsP: m.P.Bits, Segment: seg,
+		LayersI: min(m.I.Layers, K), BitsI: m.I.Bits, BitsP: m.P.Bits, Segment: seg, IntraAnchors: e.IntraAnchors,
 	}, Have: K}
 	copy(s.Model[:], model)
 	s.MVs, err = e.motion(padded, sc, workers)
@@ -154,7 +157,9 @@ func (e *SegmentEncoder) motion(frames []*decoder.Frame, sc *decoder.Schedule, w
 		}()
 	}
 	for f := 1; f < len(frames); f++ {
-		jobs <- f
+		if !sc.Intra(f) {
+			jobs <- f
+		}
 	}
 	close(jobs)
 	wg.Wait()

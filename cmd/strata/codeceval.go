@@ -42,6 +42,7 @@ type evalResult struct {
 	DecodeFPSByK     map[string]float64  `json:"decode_fps_by_k"`
 	DecodeFPSS1      float64             `json:"decode_fps_s1"`
 	ExtraBitsS8vsS1  float64             `json:"extra_bits_s8_vs_s1_percent"`
+	BDRateS8vsS1     *float64            `json:"bd_rate_s8_vs_s1"`
 	MACsPerLumaPixel float64             `json:"decoder_macs_per_luma_pixel"`
 	EncodeSeconds    float64             `json:"encode_seconds"`
 }
@@ -97,7 +98,7 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 	start := time.Now()
 	for _, s := range sList {
 		prog.update(fmt.Sprintf("codec-eval: strata S=%d", s))
-		enc := &encoder.SegmentEncoder{Model: m, S: s, Layers: m.P.Layers, Workers: *workers}
+		enc := &encoder.SegmentEncoder{Model: m, S: s, Layers: m.P.Layers, Workers: *workers, IntraAnchors: s > 1}
 		K := m.P.Layers
 		bytesK := make([]float64, K)
 		psnrK := make([]float64, K)
@@ -175,6 +176,11 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	prog.clear()
+	if s1, s8 := curves["strata-S1"], curves["strata-S8"]; s1 != nil && s8 != nil {
+		if v, err := encoder.BDRate(s1, s8); err == nil {
+			res.BDRateS8vsS1 = &v
+		}
+	}
 	if ours := curves["strata-S8"]; ours != nil {
 		for _, a := range encoder.Anchors {
 			if v, err := encoder.BDRate(curves[a.Name], ours); err == nil {
@@ -279,6 +285,10 @@ func printEval(w io.Writer, r *evalResult) {
 	}
 	fmt.Fprintf(w, "decode (CPU): S=8 all layers %.1f frames/s, k=1 %.1f frames/s; S=1 chain %.1f frames/s\n",
 		r.DecodeFPSCPU, r.DecodeFPSByK["k=1"], r.DecodeFPSS1)
-	fmt.Fprintf(w, "S=8 costs %+.1f %% bits against the S=1 chain (all layers); decoder %.0f MACs/luma pixel\n",
-		r.ExtraBitsS8vsS1, r.MACsPerLumaPixel)
+	bd := "n/a"
+	if r.BDRateS8vsS1 != nil {
+		bd = fmt.Sprintf("%+.1f %%", *r.BDRateS8vsS1)
+	}
+	fmt.Fprintf(w, "S=8 (intra anchors) vs the S=1 chain: %+.1f %% bits at all layers, BD-rate %s; decoder %.0f MACs/luma pixel\n",
+		r.ExtraBitsS8vsS1, bd, r.MACsPerLumaPixel)
 }

@@ -25,6 +25,7 @@ func runEncode(args []string, stdout, stderr io.Writer) error {
 	segment := fs.Duration("segment", 2*time.Second, "segment duration (each segment is a closed GOP)")
 	frames := fs.Int("frames", 0, "encode at most this many frames (0: all)")
 	workers := fs.Int("workers", 0, "goroutines (0: one per CPU)")
+	anchors := fs.String("anchors", "intra", "sub-GOP anchors: intra (I-frames) or predicted (from the previous anchor); S=1 is always a chain")
 	own := fs.Bool("own-chains", false, "compute layer l on the chain of clients with l+1 layers (default: every layer on the top chain)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -50,7 +51,11 @@ func runEncode(args []string, stdout, stderr io.Writer) error {
 	case *segment <= 0 || *segment > time.Hour:
 		return fmt.Errorf("--segment %v out of range", *segment)
 	}
-	if _, err := decoder.NewSchedule(1, *subgop); err != nil {
+	if *anchors != "intra" && *anchors != "predicted" {
+		return fmt.Errorf("--anchors %q: want intra or predicted", *anchors)
+	}
+	intraAnchors := *anchors == "intra" && *subgop > 1
+	if _, err := decoder.NewScheduleAnchors(2, *subgop, intraAnchors); err != nil {
 		return fmt.Errorf("--subgop: %w", err)
 	}
 	f, err := os.Open(*in)
@@ -69,7 +74,7 @@ func runEncode(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	enc := &encoder.SegmentEncoder{Model: m, S: *subgop, Layers: *layers, Workers: *workers, OwnChains: *own}
+	enc := &encoder.SegmentEncoder{Model: m, S: *subgop, Layers: *layers, Workers: *workers, OwnChains: *own, IntraAnchors: intraAnchors}
 	si := &encoder.StreamInfo{Version: decoder.BitstreamVersion, Width: r.Width, Height: r.Height,
 		FPSNum: r.FPSNum, FPSDen: r.FPSDen, SubGOP: *subgop, Layers: *layers, SegmentFrame: segFrames, ModelSHA256: m.SHA256}
 	prog := newProgress(stderr)

@@ -33,6 +33,7 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"encode", "--in", "x.y4m"}, "--in and --out are required"},
 		{[]string{"encode", "--in", "x.y4m", "--out", "d", "--layers", "99"}, "--layers 99"},
 		{[]string{"encode", "--in", "x.y4m", "--out", "d", "--subgop", "3"}, "--subgop"},
+		{[]string{"encode", "--in", "x.y4m", "--out", "d", "--anchors", "some"}, "--anchors"},
 		{[]string{"encode", "--in", "x.y4m", "--out", "d", "--segment", "-1s"}, "--segment"},
 		{[]string{"encode", "--in", "/nonexistent.y4m", "--out", "d"}, "no such file"},
 		{[]string{"decode", "--in", "/nonexistent", "--out", "x.y4m"}, "no such file"},
