@@ -70,7 +70,7 @@ DEMO_SRC ?= $(SHARED)/media/demo/bbb_720p_30s_vp8.webm
 DEMO_LAYERS ?= 3
 demo: setup build
 	mkdir -p build/demo
-	ffmpeg -v error -y -i $(DEMO_SRC) -vf scale=640:360:flags=lanczos -pix_fmt yuv420p -f yuv4mpegpipe build/demo/bbb360.y4m
+	ffmpeg -v error -y -i $(DEMO_SRC) -vf scale=640:360:flags=lanczos,fps=20 -pix_fmt yuv420p -f yuv4mpegpipe build/demo/bbb360.y4m
 	for s in 4 8 16; do bin/strata encode --in build/demo/bbb360.y4m --out build/demo/enc-s$$s \
 	  --layers $(DEMO_LAYERS) --subgop $$s --segment 2s || exit 1; done
 	rm -rf assets/demo
