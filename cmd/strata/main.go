@@ -6,6 +6,7 @@
 //	strata package CMAF + DASH packager
 //	strata serve   HTTP/3 origin with trace-shaped links
 //	strata play    headless player (HTTP/3, ABR, decode, QoE summary)
+//	strata abrd    ABR daemon (HTTP/JSON decisions for dash.js and others)
 //	strata codec-eval  RD points, BD-rate against x264/x265, decode speed
 //
 // Each subcommand has its own flags: strata <command> -h.
@@ -45,6 +46,7 @@ func commands() []command {
 		{"package", "package encoded streams as CMAF + DASH (MPD, per-layer and joined representations)", runPackage},
 		{"serve", "HTTP/3 (+HTTP/1.1, HTTP/2) origin for a packaged directory, optionally trace-shaped", runServe},
 		{"play", "headless playback of a DASH presentation over HTTP/3 (--headless)", runPlay},
+		{"abrd", "ABR daemon: strata's policies over HTTP/JSON for other players (dash.js)", runABRD},
 		{"codec-eval", "RD and decode speed of the codec against x264/x265 (BD-rate)", runCodecEval},
 	}
 }

@@ -43,6 +43,8 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"serve", "--dir", "x", "--cert", "c.pem"}, "--cert and --key go together"},
 		{[]string{"serve", "--dir", "x", "--bucket", "-5ms"}, "--bucket"},
 		{[]string{"play", "https://x/m.mpd"}, "needs --headless"},
+		{[]string{"abrd", "--addr", "0.0.0.0:8333"}, "not loopback"},
+		{[]string{"abrd", "--max-sessions", "0"}, "out of range"},
 		{[]string{"play", "--headless", "--max-buffer", "0s", "https://x/m.mpd"}, "out of range"},
 		{[]string{"play", "--headless", "--hwdec", "vaapi", "https://x/m.mpd"}, "--hwdec"},
 		{[]string{"play", "--headless", "--abr", "nope", "https://x/m.mpd"}, "unknown ABR policy"},
