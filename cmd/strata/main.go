@@ -29,8 +29,32 @@ func main() {
 			os.Exit(0)
 		}
 		log.Error().Err(err).Msg("strata")
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
+}
+
+// Exit codes (as mpv's): 1 usage or initialisation error, 2 playback failed, 4 interrupted.
+const (
+	exitUsage       = 1
+	exitPlayback    = 2
+	exitInterrupted = 4
+)
+
+// codedError carries an exit code.
+type codedError struct {
+	code int
+	err  error
+}
+
+func (e *codedError) Error() string { return e.err.Error() }
+func (e *codedError) Unwrap() error { return e.err }
+
+func exitCode(err error) int {
+	var ce *codedError
+	if errors.As(err, &ce) {
+		return ce.code
+	}
+	return exitUsage
 }
 
 type command struct {

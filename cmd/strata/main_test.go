@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -195,5 +197,14 @@ func TestEncodeDecodeBadInput(t *testing.T) {
 	err = run([]string{"decode", "--in", enc, "--layers", "1", "--out", out}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "CRC") {
 		t.Fatalf("corrupt unit: %v", err)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	if c := exitCode(errors.New("usage")); c != exitUsage {
+		t.Errorf("plain error: %d", c)
+	}
+	if c := exitCode(fmt.Errorf("wrapped: %w", &codedError{exitPlayback, errors.New("x")})); c != exitPlayback {
+		t.Errorf("playback error: %d", c)
 	}
 }

@@ -120,7 +120,10 @@ func runPlay(args []string, stdout, stderr io.Writer) error {
 		},
 	})
 	if err != nil {
-		return err
+		if ctx.Err() != nil {
+			return &codedError{exitInterrupted, err}
+		}
+		return &codedError{exitPlayback, err}
 	}
 	if *asJSON {
 		b, err := json.Marshal(sum)
