@@ -57,7 +57,7 @@ def main():
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--crop", type=int, default=96)
     ap.add_argument("--pool-i", type=int, default=3000)
-    ap.add_argument("--pool-p", type=int, default=6000)
+    ap.add_argument("--pool-p", type=int, default=4000)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
