@@ -96,26 +96,36 @@ func (d *SegmentDecoder) Decode(s *Segment, k int) ([]*Frame, error) {
 	return d.recon[:s.Frames], nil
 }
 
-// parallelBatch decodes the frames of one batch on the per-worker coders.
+// parallelBatch decodes the frames of one batch: whole rounds of one frame per worker
+// (each single-threaded), then any remainder one frame at a time on every worker, so no
+// core idles while another finishes an odd frame.
 func (d *SegmentDecoder) parallelBatch(batch []int, one func(*FrameCoder, int) error) error {
-	n := min(d.workers, len(batch))
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for w := 0; w < n; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(batch); i += n {
-				if err := one(d.coders[1+w], batch[i]); err != nil {
-					errs[w] = err
-					return
+	n := d.workers
+	full := len(batch) / n * n
+	if full > 0 {
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for w := 0; w < n; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < full; i += n {
+					if err := one(d.coders[1+w], batch[i]); err != nil {
+						errs[w] = err
+						return
+					}
 				}
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return err
 			}
-		}()
+		}
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
+	for _, f := range batch[full:] {
+		if err := one(d.coders[0], f); err != nil {
 			return err
 		}
 	}

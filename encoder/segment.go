@@ -108,14 +108,16 @@ func (e *SegmentEncoder) Encode(frames []*decoder.Frame, seg uint32) (*Encoded, 
 			}
 			continue
 		}
+		// Whole rounds of one single-threaded frame per worker, then the remainder one
+		// frame at a time on every worker (no core idles on an odd frame).
+		full := len(batch) / workers * workers
 		var wg sync.WaitGroup
-		n := min(workers, len(batch))
-		errs := make([]error, n)
-		for wi := 0; wi < n; wi++ {
+		errs := make([]error, workers)
+		for wi := 0; wi < workers && full > 0; wi++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for i := wi; i < len(batch); i += n {
+				for i := wi; i < full; i += workers {
 					f := batch[i]
 					if err := e.codeFrame(coders[wi], s, out, padded[f], sc.Frames[f], pos[f]); err != nil {
 						errs[wi] = err
@@ -127,6 +129,11 @@ func (e *SegmentEncoder) Encode(frames []*decoder.Frame, seg uint32) (*Encoded, 
 		wg.Wait()
 		for _, err := range errs {
 			if err != nil {
+				return nil, err
+			}
+		}
+		for _, f := range batch[full:] {
+			if err := e.codeFrame(single, s, out, padded[f], sc.Frames[f], pos[f]); err != nil {
 				return nil, err
 			}
 		}

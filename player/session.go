@@ -43,6 +43,29 @@ type Config struct {
 	// QoE is the per-segment model on the ladder's bitrates (the simulator's). It defaults
 	// to abr.QoELin. As in Pensieve, segment 0's rebuffering is the startup delay.
 	QoE *abr.QoE
+	// OnEvent, if set, sees every transfer, decision and stall (from the downloader and
+	// player goroutines, possibly concurrently): the feed for logs and the overlay.
+	OnEvent func(Event)
+}
+
+// Event is one thing that happened in a session.
+type Event struct {
+	Kind string `json:"kind"` // "transfer", "decision", "stall"
+	// transfer: the request (DASH Annex D) and its outcome
+	URL       string  `json:"url,omitempty"`
+	Bytes     int     `json:"bytes,omitempty"`
+	Status    int     `json:"status,omitempty"`
+	Proto     string  `json:"proto,omitempty"`
+	TRequest  float64 `json:"trequest_ms,omitempty"` // ms since the session started
+	TResponse float64 `json:"tresponse_ms,omitempty"`
+	TFinish   float64 `json:"tfinish_ms,omitempty"`
+	// decision: the policy's action and the state it saw
+	Action  string  `json:"action,omitempty"`
+	Segment int     `json:"segment"`
+	Layers  int     `json:"layers,omitempty"`
+	BufferS float64 `json:"buffer_s,omitempty"`
+	// stall
+	StallS float64 `json:"stall_s,omitempty"`
 }
 
 // SegmentStats describes one presented segment.
@@ -96,6 +119,8 @@ type Session struct {
 	// inits caches parsed init segments by Representation id; only the downloader uses it.
 	inits map[string]cmaf.Config
 
+	start time.Time
+
 	// owned by the downloader until it finishes
 	bytes     int64
 	requests  int
@@ -120,6 +145,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	}
 	s := &Session{cfg: cfg, inits: map[string]cmaf.Config{}}
 	start := cfg.Clock.Now()
+	s.start = start
 	if err := s.open(ctx); err != nil {
 		return nil, err
 	}
@@ -213,6 +239,7 @@ func (s *Session) get(ctx context.Context, rep *manifest.Rep, n int) ([]byte, *f
 		}
 		s.requests++
 		s.bytes += int64(r.Bytes())
+		s.transferred(r, n)
 		if num, data, err = cmaf.ParseMedia(cfg, r.Body); err == nil {
 			break
 		}
@@ -260,6 +287,22 @@ func (s *Session) fetchLayers(ctx context.Context, n, k int) (abr.Sample, error)
 		smp = addSample(smp, sampleOf(r, r.Bytes()))
 	}
 	return smp, nil
+}
+
+func (s *Session) emit(e Event) {
+	if s.cfg.OnEvent != nil {
+		s.cfg.OnEvent(e)
+	}
+}
+
+// transferred reports a finished transfer.
+func (s *Session) transferred(r *fetch.Result, seg int) {
+	if s.cfg.OnEvent == nil || r == nil {
+		return
+	}
+	ms := func(t time.Time) float64 { return float64(t.Sub(s.start)) / 1e6 }
+	s.emit(Event{Kind: "transfer", URL: r.URL, Bytes: r.Bytes(), Status: r.Status, Proto: r.Proto, Segment: seg,
+		TRequest: ms(r.TRequest), TResponse: ms(r.TResponse), TFinish: ms(r.TFinish)})
 }
 
 func sampleOf(r *fetch.Result, n int) abr.Sample {
@@ -329,6 +372,7 @@ func (s *Session) download(ctx context.Context) error {
 		if next == s.pres.Segments && a.Kind != abr.Upgrade {
 			return nil
 		}
+		s.emit(Event{Kind: "decision", Action: [...]string{"fetch", "upgrade", "wait"}[a.Kind], Segment: a.Segment, Layers: a.Quality + 1, BufferS: st.BufferS})
 	}
 }
 
@@ -445,6 +489,7 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 		if ss.StallS > 0 {
 			sum.Stalls++
 			sum.StallS += ss.StallS
+			s.emit(Event{Kind: "stall", Segment: n, StallS: ss.StallS})
 		}
 		rebuf := ss.StallS
 		if n == 0 {

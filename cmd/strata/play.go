@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/assets"
 	"github.com/strata-player/strata/decoder"
@@ -38,6 +39,7 @@ func runPlay(args []string, stdout, stderr io.Writer) error {
 	hwdec := fs.String("hwdec", "auto", "decoder: auto, cuda or no (CPU)")
 	statsFile := fs.String("stats-file", "", "write one JSON line per presented segment here")
 	retries := fs.Int("retries", 3, "retries per request (exponential backoff from 200 ms)")
+	logLevel := fs.String("log-level", "warn", "log level on stderr: debug (every transfer and decision), info (stalls, summary), warn, error")
 	trace := fs.String("trace", "", "with the built-in demo: shape its in-process origin by this bandwidth trace")
 	// Flags may come before or after the URL.
 	var pos []string
@@ -109,10 +111,26 @@ func runPlay(args []string, stdout, stderr io.Writer) error {
 		defer f.Close()
 		stats = json.NewEncoder(f)
 	}
+	level, err := zerolog.ParseLevel(*logLevel)
+	if err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: true}).Level(level).With().Timestamp().Logger()
+	onEvent := func(e player.Event) {
+		switch e.Kind {
+		case "transfer":
+			log.Debug().Str("url", e.URL).Int("bytes", e.Bytes).Int("status", e.Status).Str("proto", e.Proto).
+				Float64("trequest_ms", e.TRequest).Float64("tresponse_ms", e.TResponse).Float64("tfinish_ms", e.TFinish).Msg("transfer")
+		case "decision":
+			log.Debug().Str("action", e.Action).Int("segment", e.Segment).Int("layers", e.Layers).Float64("buffer_s", e.BufferS).Msg("decision")
+		case "stall":
+			log.Info().Int("segment", e.Segment).Float64("stall_s", e.StallS).Msg("stall")
+		}
+	}
 	sink := &render.Headless{}
 	sum, err := player.Run(ctx, player.Config{
 		MPD: pos[0], Fetcher: &fetch.Fetcher{Client: client, Retries: *retries, Backoff: 200 * time.Millisecond, MaxBackoff: 2 * time.Second},
-		Model: m, Policy: spec.New(), Sink: sink, SubGOP: *subgop, MaxBufferS: maxBuffer.Seconds(), Untimed: *untimed,
+		Model: m, Policy: spec.New(), Sink: sink, SubGOP: *subgop, MaxBufferS: maxBuffer.Seconds(), Untimed: *untimed, OnEvent: onEvent,
 		OnSegment: func(s player.SegmentStats) {
 			if stats != nil {
 				stats.Encode(s)
