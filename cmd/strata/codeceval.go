@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -199,12 +198,7 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *asJSON {
-		b, err := json.Marshal(res)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, string(b))
-		return nil
+		return printJSON(stdout, res)
 	}
 	printEval(stdout, res)
 	return nil

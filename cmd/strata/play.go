@@ -144,12 +144,7 @@ func runPlay(args []string, stdout, stderr io.Writer) error {
 		return &codedError{exitPlayback, err}
 	}
 	if *asJSON {
-		b, err := json.Marshal(sum)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, string(b))
-		return nil
+		return printJSON(stdout, sum)
 	}
 	fmt.Fprintf(stdout, "%s: %d segments, %d frames (%d dropped), startup %.0f ms, %d stalls (%.2f s), %.2f layers, PSNR-Y %.2f dB, QoE %.3f, decode %.1f frames/s, %d requests, %.2f MB\n",
 		sum.Policy, sum.Segments, sum.Frames, sum.DroppedFrames, sum.StartupMS, sum.Stalls, sum.StallS, sum.AvgLayers, sum.AvgPSNRY, sum.QoE, sum.DecodeFPS, sum.Requests, float64(sum.Bytes)/1e6)

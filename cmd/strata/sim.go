@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -101,14 +100,12 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 		s := abr.Summarize(spec.Name, model.Name, res)
 		sums = append(sums, s)
 		if *asJSON {
-			b, err := json.Marshal(struct {
+			if err := printJSON(stdout, struct {
 				abr.Summary
 				Seconds float64 `json:"seconds"`
-			}{s, time.Since(start).Seconds()})
-			if err != nil {
+			}{s, time.Since(start).Seconds()}); err != nil {
 				return err
 			}
-			fmt.Fprintln(stdout, string(b))
 		}
 	}
 	if !*asJSON {
