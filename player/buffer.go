@@ -141,6 +141,19 @@ func (b *buffer) snapshot() (float64, []int, []bool) {
 	return b.playhead, held, committed
 }
 
+// aheadS is the media downloaded ahead of the playhead: contiguous segments holding their
+// base layer, from the one under the playhead.
+func (b *buffer) aheadS(segS float64) float64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := int(b.playhead / segS)
+	end := n
+	for end < len(b.segs) && (b.segs[end].layers() > 0 || b.segs[end].committed) {
+		end++
+	}
+	return max(float64(end)*segS-b.playhead, 0)
+}
+
 // waitPlayhead blocks until the playhead passes t or ctx ends.
 func (b *buffer) waitPlayhead(ctx context.Context, t float64) error {
 	defer b.wakeOnDone(ctx)()

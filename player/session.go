@@ -46,6 +46,25 @@ type Config struct {
 	// OnEvent, if set, sees every transfer, decision and stall (from the downloader and
 	// player goroutines, possibly concurrently): the feed for logs and the overlay.
 	OnEvent func(Event)
+	// OnFrame, if set, is called by the player goroutine after every presented frame with
+	// a snapshot of the session (what an overlay shows).
+	OnFrame func(Snapshot)
+}
+
+// Snapshot is the session's state at a presented frame.
+type Snapshot struct {
+	PTS           time.Duration
+	Segment       int
+	Layers        int     // layers the current segment was decoded with
+	LayersMax     int     // layers the stream has
+	PSNRY         float64 // the current segment's decoded quality (quality table)
+	BufferS       float64 // media downloaded ahead of the playhead (base layers)
+	Stalls        int
+	StallS        float64
+	Frames        int
+	DroppedFrames int
+	DecodeFPS     float64
+	BitrateKbps   float64
 }
 
 // Event is one thing that happened in a session.
@@ -76,25 +95,29 @@ type SegmentStats struct {
 	BitrateKbps float64 `json:"bitrate_kbps"`
 	StallS      float64 `json:"stall_s"`
 	QoE         float64 `json:"qoe"`
+	QoEQuality  float64 `json:"qoe_quality"`
 	DecodeMS    float64 `json:"decode_ms"`
 	Frames      int     `json:"frames"`
 }
 
 // Summary is a finished session.
 type Summary struct {
-	Policy        string  `json:"policy"`
-	URL           string  `json:"url"`
-	SubGOP        int     `json:"subgop"`
-	Segments      int     `json:"segments"`
-	Frames        int     `json:"frames"`
-	StartupMS     float64 `json:"startup_ms"`
-	Stalls        int     `json:"stalls"`
-	StallS        float64 `json:"stall_s"`
-	AvgLayers     float64 `json:"avg_layers"`
-	AvgPSNRY      float64 `json:"avg_psnr_y"`
-	AvgKbps       float64 `json:"avg_bitrate_kbps"`
-	QoE           float64 `json:"qoe"` // sum over segments (lin on the ladder's bitrates unless configured)
-	QoEMean       float64 `json:"qoe_mean"`
+	Policy    string  `json:"policy"`
+	URL       string  `json:"url"`
+	SubGOP    int     `json:"subgop"`
+	Segments  int     `json:"segments"`
+	Frames    int     `json:"frames"`
+	StartupMS float64 `json:"startup_ms"`
+	Stalls    int     `json:"stalls"`
+	StallS    float64 `json:"stall_s"`
+	AvgLayers float64 `json:"avg_layers"`
+	AvgPSNRY  float64 `json:"avg_psnr_y"`
+	AvgKbps   float64 `json:"avg_bitrate_kbps"`
+	QoE       float64 `json:"qoe"` // sum over segments (lin on the ladder's bitrates unless configured)
+	QoEMean   float64 `json:"qoe_mean"`
+	// QoEQuality is the same model on decoded quality (Swift's QoE): utility PSNR-Y/10 dB,
+	// 4.3 per second of rebuffering, 1 per unit of quality change between segments.
+	QoEQuality    float64 `json:"qoe_quality"`
 	DecodeFPS     float64 `json:"decode_fps"`
 	DroppedFrames int     `json:"dropped_frames"`
 	Bytes         int64   `json:"bytes"`
@@ -441,6 +464,7 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 	var mediaStart time.Time // wall time of media time 0 (moves on stalls)
 	var decodeTime time.Duration
 	prevQ := min(abr.DefaultQuality, len(s.video.BitratesKbps)-1)
+	prevPSNR := -1.0
 	var psnr, layers float64
 	var crop *decoder.Frame
 	fps := float64(s.quality.FPSNum) / float64(s.quality.FPSDen)
@@ -485,6 +509,15 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 			}
 			sum.Frames++
 			s.buf.setPlayhead((pts + time.Duration(float64(time.Second)/fps)).Seconds())
+			if s.cfg.OnFrame != nil {
+				snap := Snapshot{PTS: pts, Segment: n, Layers: k, LayersMax: len(s.variant.Layers), PSNRY: ss.PSNRY,
+					BufferS: s.buf.aheadS(s.pres.SegmentDurationS), Stalls: sum.Stalls, StallS: sum.StallS + ss.StallS,
+					Frames: sum.Frames, DroppedFrames: sum.DroppedFrames, BitrateKbps: ss.BitrateKbps}
+				if dt := decodeTime.Seconds(); dt > 0 {
+					snap.DecodeFPS = float64(sum.Frames) / dt
+				}
+				s.cfg.OnFrame(snap)
+			}
 		}
 		if ss.StallS > 0 {
 			sum.Stalls++
@@ -498,6 +531,12 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 		ss.QoE = s.cfg.QoE.Reward(s.video, k-1, prevQ, rebuf)
 		prevQ = k - 1
 		sum.QoE += ss.QoE
+		if prevPSNR < 0 {
+			prevPSNR = ss.PSNRY
+		}
+		ss.QoEQuality = ss.PSNRY/10 - 4.3*rebuf - math.Abs(ss.PSNRY-prevPSNR)/10
+		prevPSNR = ss.PSNRY
+		sum.QoEQuality += ss.QoEQuality
 		psnr += ss.PSNRY
 		layers += float64(k)
 		sum.AvgKbps += ss.BitrateKbps

@@ -68,10 +68,17 @@ func TestPlaysWhatTheEncoderReconstructed(t *testing.T) {
 	}{{"joined k=2", srv2.URL, 2}, {"layer by layer k=3", srv.URL, 3}} {
 		t.Run(c.name, func(t *testing.T) {
 			rec := &recorder{}
+			var snaps []Snapshot
 			sum, err := Run(context.Background(), Config{MPD: c.url + "/manifest.mpd", Fetcher: &fetch.Fetcher{Client: srv.Client()},
-				Model: m, Policy: fixed{c.k}, Sink: rec, Untimed: true})
+				Model: m, Policy: fixed{c.k}, Sink: rec, Untimed: true, OnFrame: func(s Snapshot) { snaps = append(snaps, s) }})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if len(snaps) != 12 || snaps[11].Frames != 12 || snaps[11].Segment != 2 || snaps[11].Layers != c.k || snaps[11].LayersMax != 3 || snaps[0].PSNRY <= 0 {
+				t.Fatalf("snapshots: %d, last %+v", len(snaps), snaps[len(snaps)-1])
+			}
+			if sum.QoEQuality == 0 {
+				t.Fatalf("no quality QoE: %+v", sum)
 			}
 			// The first segment is fetched at abr.DefaultQuality (2 layers), as Pensieve does.
 			if want := float64(2+2*c.k) / 3; sum.Frames != 12 || sum.Segments != 3 || sum.AvgLayers != want || sum.Stalls != 0 {
