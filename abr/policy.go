@@ -29,9 +29,6 @@ type State struct {
 	Samples []Sample
 }
 
-// Remaining is the number of chunks not yet downloaded.
-func (s *State) Remaining() int { return s.Video.Chunks - s.Next }
-
 // ActionKind says what an Action asks for.
 type ActionKind uint8
 

@@ -111,9 +111,6 @@ func (tr *Trace) validate() error {
 	return ErrNoBandwidth
 }
 
-// Duration is the span of the trace in seconds.
-func (tr *Trace) Duration() float64 { return tr.TimeS[len(tr.TimeS)-1] - tr.TimeS[0] }
-
 // MeanMbps is the time-weighted mean bandwidth over the trace.
 func (tr *Trace) MeanMbps() float64 {
 	var bits, dur float64

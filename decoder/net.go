@@ -81,9 +81,6 @@ func NewDecoder(net *DecoderNet) *Decoder { return &Decoder{net: net} }
 // depend on it.
 func (d *Decoder) SetThreads(n int) { d.threads = n }
 
-// Net is the network this decoder runs.
-func (d *Decoder) Net() *DecoderNet { return d.net }
-
 // Decode reconstructs a frame from codes (Layers·Bits × h/8 × w/8, ±1 for received layers
 // and 0 for the rest), k layers received, distance class dc and the prediction pred
 // (6 × h × w, half resolution). The result (6 × h × w, not clamped) is written to out.

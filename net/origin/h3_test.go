@@ -3,7 +3,6 @@ package origin_test
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -196,7 +195,6 @@ func TestClientRefusesUnknownCertificate(t *testing.T) {
 	if _, err := c.Get(base + "/x"); err == nil {
 		t.Fatal("a client trusting another CA accepted the server")
 	}
-	_ = tls.VersionTLS13
 }
 
 // shapedRun downloads a large file back to back for d over a link shaped by tr and returns

@@ -21,8 +21,6 @@ type Link struct {
 	start time.Time
 	depth float64 // seconds of credit an idle link accumulates
 	next  float64 // link time (s since start) at which the link is free
-	// Delivered counts the bytes reserved so far (for tests and benchmarks).
-	delivered int64
 }
 
 // DefaultDepth is the token-bucket depth: 20 ms of capacity.
@@ -43,15 +41,7 @@ func (l *Link) Reserve(n int) time.Time {
 	t := l.now().Sub(l.start).Seconds()
 	s := math.Max(l.next, t-l.depth)
 	l.next = l.finish(s, float64(n))
-	l.delivered += int64(n)
 	return l.start.Add(time.Duration(l.next * float64(time.Second)))
-}
-
-// Delivered is the number of bytes reserved so far.
-func (l *Link) Delivered() int64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.delivered
 }
 
 // period is the loop length of the trace: it runs from 0 to its last sample time.
