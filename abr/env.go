@@ -73,29 +73,7 @@ func (e *Env) BufferS() float64 { return e.bufferMs / 1000 }
 
 // Download fetches a chunk of size bytes of chunkS seconds of media.
 func (e *Env) Download(size int64, chunkS float64) Step {
-	t, bw := e.tr.TimeS, e.tr.BandwidthMbps
-	delay := 0.0 // seconds until converted below
-	sent := 0.0
-	fsize := float64(size)
-	for {
-		throughput := bw[e.ptr] * 1e6 / 8
-		duration := t[e.ptr] - e.lastTime
-		payload := float64(throughput*duration) * e.payload
-		if sent+payload > fsize {
-			frac := (fsize - sent) / throughput / e.payload
-			delay += frac
-			e.lastTime += frac
-			break
-		}
-		sent += payload
-		delay += duration
-		e.lastTime = t[e.ptr]
-		if e.advance() && fsize-sent > skipPasses*e.passBytes {
-			k := math.Floor((fsize-sent)/e.passBytes) - 1
-			sent += k * e.passBytes
-			delay += k * t[len(t)-1]
-		}
-	}
+	delay := e.transfer(float64(size))
 	delay = float64(delay*1000) + e.rttMs // conversions forbid FMA fusion
 	rebuf := math.Max(delay-e.bufferMs, 0)
 	e.bufferMs = math.Max(e.bufferMs-delay, 0)
@@ -106,20 +84,53 @@ func (e *Env) Download(size int64, chunkS float64) Step {
 		sleep := math.Ceil(drain/DrainBufferSleepMs) * DrainBufferSleepMs
 		e.bufferMs -= sleep
 		st.SleepMs = sleep
-		for {
-			duration := t[e.ptr] - e.lastTime
-			if duration > sleep/1000 {
-				e.lastTime += sleep / 1000
-				break
-			}
-			sleep -= float64(duration * 1000)
-			e.lastTime = t[e.ptr]
-			e.advance()
-		}
-		st.LoggedSleepMs = sleep
+		st.LoggedSleepMs = e.idle(sleep)
 	}
 	st.BufferS = e.bufferMs / 1000
 	return st
+}
+
+// transfer moves fsize payload bytes over the trace from the cursor and returns the
+// seconds it took (no round trip).
+func (e *Env) transfer(fsize float64) float64 {
+	t, bw := e.tr.TimeS, e.tr.BandwidthMbps
+	delay := 0.0
+	sent := 0.0
+	for {
+		throughput := bw[e.ptr] * 1e6 / 8
+		duration := t[e.ptr] - e.lastTime
+		payload := float64(throughput*duration) * e.payload
+		if sent+payload > fsize {
+			frac := (fsize - sent) / throughput / e.payload
+			delay += frac
+			e.lastTime += frac
+			return delay
+		}
+		sent += payload
+		delay += duration
+		e.lastTime = t[e.ptr]
+		if e.advance() && fsize-sent > skipPasses*e.passBytes {
+			k := math.Floor((fsize-sent)/e.passBytes) - 1
+			sent += k * e.passBytes
+			delay += k * t[len(t)-1]
+		}
+	}
+}
+
+// idle moves the cursor sleepMs milliseconds on with the link unused and returns what is
+// left of sleepMs in the interval it ends in (fixed_env.py's returned sleep_time).
+func (e *Env) idle(sleepMs float64) float64 {
+	t := e.tr.TimeS
+	for {
+		duration := t[e.ptr] - e.lastTime
+		if duration > sleepMs/1000 {
+			e.lastTime += sleepMs / 1000
+			return sleepMs
+		}
+		sleepMs -= float64(duration * 1000)
+		e.lastTime = t[e.ptr]
+		e.advance()
+	}
 }
 
 // advance moves to the next trace interval and reports whether it wrapped around.

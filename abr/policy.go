@@ -27,6 +27,27 @@ type State struct {
 	RebufferS float64
 	// Samples holds this session's downloads, oldest first; the last is the one just finished.
 	Samples []Sample
+
+	// What layered sessions (Video.Layers != nil) add. BufferS above is the buffer as the
+	// player counts it: received media ahead of the playhead, or decoded media only for a
+	// player that counts decoded frames (the conventional view LiFteR improves on).
+	//
+	// Held[n] is how many layers of fetched segment n are held (len(Held) == Next).
+	Held []int
+	// Committed segments (0..Committed−1) went to the decoder: upgrading them is wasted.
+	Committed int
+	PlayheadS float64
+	// VirtualS is media received but not played, decoded or not (LiFteR's virtual buffer);
+	// DecodedS is the decoded part of it.
+	VirtualS, DecodedS float64
+	// DecodeFPS is the device's decode speed for this stream (0: unknown, taken as instant).
+	DecodeFPS float64
+	// DecodeWindowS: a segment is committed this long before its play time unless it holds
+	// every layer (then as soon as the decoder takes it). MaxBufferS: fetches wait while
+	// VirtualS would exceed it.
+	DecodeWindowS, MaxBufferS float64
+	// RTTMs is the round trip each request costs, as the session measures it (0: unknown).
+	RTTMs float64
 }
 
 // ActionKind says what an Action asks for.

@@ -17,12 +17,17 @@ type ChunkLog struct {
 	DelayMs     float64
 	SleepMs     float64
 	Reward      float64
+	// PSNRY is the decoded quality (layered simulator only).
+	PSNRY float64
 }
 
 // TraceResult is one simulated session.
 type TraceResult struct {
 	Trace  string
 	Chunks []ChunkLog
+	// Upgrades counts layer upgrades requested (layered simulator); WastedUpgrades those
+	// that arrived after their segment was committed to the decoder.
+	Upgrades, WastedUpgrades int
 }
 
 // SimConfig is what every simulated session shares.
@@ -31,6 +36,16 @@ type SimConfig struct {
 	QoE   QoE
 	// Link, if not nil, replaces Pensieve's link model (80 ms RTT, 95 % payload).
 	Link *LinkModel
+	// Layered, if not nil, runs the layered simulator (SimulateLayered) with it instead;
+	// Video and QoE above are then unused.
+	Layered *LayeredConfig
+}
+
+func (cfg SimConfig) run(p Policy, tr *Trace) (TraceResult, error) {
+	if cfg.Layered != nil {
+		return SimulateLayered(p, tr, *cfg.Layered)
+	}
+	return SimulateTrace(p, tr, cfg)
 }
 
 // SimulateTrace plays cfg.Video over tr in Pensieve's network model with policy p, as
@@ -79,14 +94,18 @@ func SimulateTrace(p Policy, tr *Trace, cfg SimConfig) (TraceResult, error) {
 // (0 means GOMAXPROCS), each with its own instance. progress, if not nil, is called from
 // the calling goroutine after each finished trace with the count done.
 func Simulate(spec Spec, traces []*Trace, cfg SimConfig, workers int, progress func(done int)) ([]TraceResult, error) {
-	if err := cfg.Video.Validate(); err != nil {
+	v := cfg.Video
+	if cfg.Layered != nil {
+		v = cfg.Layered.Video
+	}
+	if err := v.Validate(); err != nil {
 		return nil, err
 	}
 	out := make([]TraceResult, len(traces))
 	if spec.Sequential || workers == 1 || len(traces) < 2 {
 		p := spec.New()
 		for i, tr := range traces {
-			r, err := SimulateTrace(p, tr, cfg)
+			r, err := cfg.run(p, tr)
 			if err != nil {
 				return nil, err
 			}
@@ -111,7 +130,7 @@ func Simulate(spec Spec, traces []*Trace, cfg SimConfig, workers int, progress f
 		go func() {
 			p := spec.New()
 			for i := range jobs {
-				r, err := SimulateTrace(p, traces[i], cfg)
+				r, err := cfg.run(p, traces[i])
 				results <- result{i, r, err}
 			}
 		}()

@@ -19,6 +19,12 @@ type Summary struct {
 	// Switches counts quality changes per session; SwitchKbps sums their magnitudes.
 	Switches   float64 `json:"switches"`
 	SwitchKbps float64 `json:"switch_kbps"`
+	// Layered simulator only: mean decoded PSNR-Y, stall events after startup, layer
+	// upgrades requested and wasted (arrived after their segment was committed), per trace.
+	AvgPSNRY       float64 `json:"avg_psnr_y,omitempty"`
+	Stalls         float64 `json:"stalls,omitempty"`
+	Upgrades       float64 `json:"upgrades,omitempty"`
+	WastedUpgrades float64 `json:"wasted_upgrades,omitempty"`
 	// PerTraceQoE is each trace's QoEMean, in trace order (for CDFs).
 	PerTraceQoE []float64 `json:"-"`
 }
@@ -35,9 +41,10 @@ func Summarize(policy, qoe string, res []TraceResult) Summary {
 			s.PerTraceQoE = append(s.PerTraceQoE, 0)
 			continue
 		}
-		var all, s47, s48, br, rebuf, sw, swk float64
+		var all, s47, s48, br, rebuf, sw, swk, psnr float64
 		for i, ch := range c {
 			br += ch.BitrateKbps
+			psnr += ch.PSNRY
 			if i < 48 {
 				s48 += ch.Reward
 			}
@@ -49,6 +56,9 @@ func Summarize(policy, qoe string, res []TraceResult) Summary {
 				s47 += ch.Reward
 			}
 			rebuf += ch.RebufferS
+			if ch.RebufferS > 1e-9 {
+				s.Stalls++
+			}
 			if ch.Quality != c[i-1].Quality {
 				sw++
 				d := ch.BitrateKbps - c[i-1].BitrateKbps
@@ -78,6 +88,9 @@ func Summarize(policy, qoe string, res []TraceResult) Summary {
 		s.StartupS += c[0].RebufferS
 		s.Switches += sw
 		s.SwitchKbps += swk
+		s.AvgPSNRY += psnr / float64(len(c))
+		s.Upgrades += float64(r.Upgrades)
+		s.WastedUpgrades += float64(r.WastedUpgrades)
 	}
 	n := float64(len(res))
 	s.QoEMean /= n
@@ -89,5 +102,9 @@ func Summarize(policy, qoe string, res []TraceResult) Summary {
 	s.StartupS /= n
 	s.Switches /= n
 	s.SwitchKbps /= n
+	s.AvgPSNRY /= n
+	s.Stalls /= n
+	s.Upgrades /= n
+	s.WastedUpgrades /= n
 	return s
 }

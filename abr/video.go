@@ -19,6 +19,8 @@ type Video struct {
 	// one-ahead look-up reads the extra one).
 	Sizes  [][]int64
 	Chunks int
+	// Layers describes a layered stream (nil for single-layer videos such as envivio).
+	Layers *Layered
 }
 
 // EnvivioBitratesKbps is the ladder of Pensieve's envivio benchmark video.

@@ -35,7 +35,10 @@ type buffer struct {
 	segs     []segment
 	layers   int
 	playhead float64 // media seconds presented
+	decoded  int     // segments 0..decoded−1 are decoded (or skipped)
+	fps      float64 // the decoder's measured frames per second (0 before the first)
 	done     bool    // downloader finished or failed
+	fetched  int     // the fetches of segments 0..fetched−1 finished (upgrades may follow)
 	err      error
 }
 
@@ -102,6 +105,14 @@ func (b *buffer) commit(ctx context.Context, n int, ready func(n int) bool) ([][
 	}
 }
 
+// fetchedThrough records that the fetch of segments 0..n−1 finished.
+func (b *buffer) fetchedThrough(n int) {
+	b.mu.Lock()
+	b.fetched = n
+	b.cond.Broadcast()
+	b.mu.Unlock()
+}
+
 // skip marks segment n as unobtainable.
 func (b *buffer) skip(n int) {
 	b.mu.Lock()
@@ -126,6 +137,20 @@ func (b *buffer) setPlayhead(t float64) {
 	b.playhead = t
 	b.cond.Broadcast()
 	b.mu.Unlock()
+}
+
+// setDecoded records that segments 0..n−1 are decoded and the decoder's rate so far.
+func (b *buffer) setDecoded(n int, fps float64) {
+	b.mu.Lock()
+	b.decoded, b.fps = n, fps
+	b.mu.Unlock()
+}
+
+// decodeState returns the decoded segment count and the measured decode rate.
+func (b *buffer) decodeState() (int, float64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.decoded, b.fps
 }
 
 // snapshot returns the playhead and per-segment layer counts (for the policy's state).

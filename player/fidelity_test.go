@@ -22,9 +22,9 @@ import (
 )
 
 // TestSimulatorFidelity plays a real encoded stream in real time over HTTP/3 from an origin
-// shaped by a real trace, with robustMPC on joined Representations, and compares the
-// session's QoE with strata sim's for the same trace, video and policy (the simulator
-// configured for this link: no added round trip, full capacity). The stream is small so
+// shaped by a real trace and compares the session's QoE with strata sim's for the same
+// trace, video and policy (the simulator configured for this link: no added round trip,
+// full capacity): robustMPC in Pensieve's simulator, swift in the layered one. The stream is small so
 // decoding never limits playback; its bitrates are kbit/s, so the trace is scaled down to
 // them and QoE is measured on the log model (lin's Mbit/s utility would be ~0 here).
 func TestSimulatorFidelity(t *testing.T) {
@@ -59,16 +59,11 @@ func TestSimulatorFidelity(t *testing.T) {
 	for i, b := range tr.BandwidthMbps {
 		scaled.BandwidthMbps[i] = b * f
 	}
-	spec, _ := abr.Lookup("mpc")
-	link := abr.LinkModel{RTTMs: 0, Payload: 1}
-	want, err := abr.SimulateTrace(spec.New(), &scaled, abr.SimConfig{Video: video, QoE: abr.QoELog, Link: &link})
+	layered, err := LayeredVideo("test", si, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var simQoE float64
-	for _, c := range want.Chunks {
-		simQoE += c.Reward
-	}
+	link := abr.LinkModel{RTTMs: 0, Payload: 1}
 
 	cert, pemCert, _ := h3.SelfSigned([]string{"127.0.0.1"}, time.Hour, time.Now())
 	root, err := os.OpenRoot(dir)
@@ -76,44 +71,66 @@ func TestSimulatorFidelity(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer root.Close()
-	shaped := shape.NewLink(&scaled, 0, time.Now)
 	h, err := origin.New(origin.Config{Dir: dir, Virtual: packager.JoinedSource(root)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer h.Close()
-	// Only media segments go through the shaped link (the simulator knows nothing of the
-	// MPD, the quality table or init segments).
-	hs, err := origin.New(origin.Config{Dir: dir, Virtual: packager.JoinedSource(root), Link: shaped})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hs.Close()
-	mux := routeMedia(hs, h)
-	srv, err := h3.Listen("127.0.0.1:0", cert, mux)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, time.Second) }()
-	defer func() { cancel(); <-done }()
-	client, tr3, err := h3.NewClient(pemCert, 30*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr3.Close()
-	qoe := abr.QoELog
-	sum, err := Run(context.Background(), Config{MPD: "https://" + srv.Addr() + "/manifest.mpd",
-		Fetcher: &fetch.Fetcher{Client: client, Retries: 2, Backoff: 50 * time.Millisecond},
-		Model:   m, Policy: spec.New(), Sink: &render.Headless{}, MaxBufferS: 60, QoE: &qoe})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("player: QoE %.3f, %d stalls (%.2f s), startup %.0f ms, %.2f layers; simulator: QoE %.3f",
-		sum.QoE, sum.Stalls, sum.StallS, sum.StartupMS, sum.AvgLayers, simQoE)
-	if d := math.Abs(sum.QoE-simQoE) / math.Abs(simQoE); d > 0.10 {
-		t.Fatalf("player QoE %.3f differs from the simulator's %.3f by %.1f %% (> 10 %%)", sum.QoE, simQoE, 100*d)
+	// robustMPC on joined Representations against Pensieve's simulator (log QoE), and
+	// swift (upgrades) against the layered simulator (QoE on decoded quality).
+	for _, c := range []string{"mpc", "swift"} {
+		t.Run(c, func(t *testing.T) {
+			spec, _ := abr.Lookup(c)
+			var want abr.TraceResult
+			if c == "mpc" {
+				want, err = abr.SimulateTrace(spec.New(), &scaled, abr.SimConfig{Video: video, QoE: abr.QoELog, Link: &link})
+			} else {
+				want, err = abr.SimulateLayered(spec.New(), &scaled, abr.LayeredConfig{Video: layered, Link: &link, MaxBufferS: 60})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var simQoE float64
+			for _, ch := range want.Chunks {
+				simQoE += ch.Reward
+			}
+			// Only media segments go through the shaped link (the simulator knows nothing
+			// of the MPD, the quality table or init segments).
+			hs, err := origin.New(origin.Config{Dir: dir, Virtual: packager.JoinedSource(root), Link: shape.NewLink(&scaled, 0, time.Now)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer hs.Close()
+			srv, err := h3.Listen("127.0.0.1:0", cert, routeMedia(hs, h))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- srv.Serve(ctx, time.Second) }()
+			defer func() { cancel(); <-done }()
+			client, tr3, err := h3.NewClient(pemCert, 30*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tr3.Close()
+			qoe := abr.QoELog
+			sum, err := Run(context.Background(), Config{MPD: "https://" + srv.Addr() + "/manifest.mpd",
+				Fetcher: &fetch.Fetcher{Client: client, Retries: 2, Backoff: 50 * time.Millisecond},
+				Model:   m, Policy: spec.New(), Sink: &render.Headless{}, MaxBufferS: 60, QoE: &qoe})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := sum.QoE
+			if c == "swift" {
+				got = sum.QoEQuality
+			}
+			t.Logf("player: QoE %.3f, %d stalls (%.2f s), startup %.0f ms, %.2f layers, %d upgrades (%d wasted); simulator: QoE %.3f, %d upgrades (%d wasted)",
+				got, sum.Stalls, sum.StallS, sum.StartupMS, sum.AvgLayers, sum.Upgrades, sum.WastedUpgrade, simQoE, want.Upgrades, want.WastedUpgrades)
+			if d := math.Abs(got-simQoE) / math.Abs(simQoE); d > 0.10 {
+				t.Fatalf("player QoE %.3f differs from the simulator's %.3f by %.1f %% (> 10 %%)", got, simQoE, 100*d)
+			}
+		})
 	}
 }
 

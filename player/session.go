@@ -49,6 +49,11 @@ type Config struct {
 	// OnFrame, if set, is called by the player goroutine after every presented frame with
 	// a snapshot of the session (what an overlay shows).
 	OnFrame func(Snapshot)
+	// MaxFrames, if positive, ends the session after that many presented frames.
+	MaxFrames int
+	// Policies, if set, hands the downloader a new ABR policy (the player's `A` key); it
+	// takes over at the next decision with the session's history.
+	Policies <-chan abr.Policy
 }
 
 // Snapshot is the session's state at a presented frame.
@@ -371,6 +376,7 @@ func (s *Session) download(ctx context.Context) error {
 			}
 			st.LastQuality = a.Quality
 			next++
+			s.buf.fetchedThrough(next)
 		case abr.Upgrade:
 			if a.Segment < 0 || a.Segment >= next || a.Quality < 1 || a.Quality >= K {
 				return fmt.Errorf("player: policy %s asked for upgrade %+v", s.cfg.Policy.Name(), a)
@@ -388,14 +394,42 @@ func (s *Session) download(ctx context.Context) error {
 				return err
 			}
 		}
-		playhead, _, _ := s.buf.snapshot()
-		st.Next = next
-		st.BufferS = math.Max(float64(next)*segS-playhead, 0)
+		s.fillState(st, next)
+		select {
+		case p := <-s.cfg.Policies:
+			p.Reset()
+			s.cfg.Policy = p
+		default:
+		}
 		a = s.cfg.Policy.Decide(st)
 		if next == s.pres.Segments && a.Kind != abr.Upgrade {
 			return nil
 		}
 		s.emit(Event{Kind: "decision", Action: [...]string{"fetch", "upgrade", "wait"}[a.Kind], Segment: a.Segment, Layers: a.Quality + 1, BufferS: st.BufferS})
+	}
+}
+
+// fillState writes what the policy sees after a transfer: the buffer (received media
+// ahead of the playhead, which is also LiFteR's virtual buffer), the layers held, the
+// commit point, the decoded part and the measured decode rate.
+func (s *Session) fillState(st *abr.State, next int) {
+	segS := s.pres.SegmentDurationS
+	playhead, held, committed := s.buf.snapshot()
+	decoded, fps := s.buf.decodeState()
+	st.Next = next
+	st.PlayheadS = playhead
+	st.BufferS = math.Max(float64(next)*segS-playhead, 0)
+	st.VirtualS = st.BufferS
+	st.DecodedS = math.Max(float64(decoded)*segS-playhead, 0)
+	st.Held = held[:next]
+	st.Committed = 0
+	for st.Committed < len(committed) && committed[st.Committed] {
+		st.Committed++
+	}
+	st.DecodeFPS = fps
+	st.DecodeWindowS, st.MaxBufferS = s.cfg.DecodeWindowS, s.cfg.MaxBufferS
+	if s.cfg.Untimed {
+		st.MaxBufferS = 0
 	}
 }
 
@@ -417,9 +451,15 @@ func (s *Session) decodeLoop(ctx context.Context, out chan<- decoded) {
 	defer close(out)
 	decs := [2]*decoder.SegmentDecoder{decoder.NewSegmentDecoder(s.cfg.Model, s.cfg.Workers), decoder.NewSegmentDecoder(s.cfg.Model, s.cfg.Workers)}
 	segS := s.pres.SegmentDurationS
+	decodedFrames, busy := 0, time.Duration(0)
 	for n := 0; n < s.pres.Segments; n++ {
+		// Untimed playback has no media clock, hence no decode window: a segment commits
+		// once the next segment's fetch is done (upgrades of it may come until then).
 		ready := func(int) bool {
-			return !s.cfg.Untimed && s.buf.playhead >= float64(n)*segS-s.cfg.DecodeWindowS
+			if s.cfg.Untimed {
+				return n+1 < s.buf.fetched
+			}
+			return s.buf.playhead >= float64(n)*segS-s.cfg.DecodeWindowS
 		}
 		d := decoded{n: n}
 		units, err := s.buf.commit(ctx, n, ready)
@@ -434,7 +474,14 @@ func (s *Session) decodeLoop(ctx context.Context, out chan<- decoded) {
 				d.frames, d.k = frames, k
 			}
 			d.took = s.cfg.Clock.Now().Sub(t0)
+			decodedFrames += len(d.frames)
+			busy += d.took
 		}
+		fps := 0.0
+		if busy > 0 {
+			fps = float64(decodedFrames) / busy.Seconds()
+		}
+		s.buf.setDecoded(n+1, fps)
 		select {
 		case out <- d:
 		case <-ctx.Done():
@@ -469,6 +516,8 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 	var crop *decoder.Frame
 	fps := float64(s.quality.FPSNum) / float64(s.quality.FPSDen)
 	started := false
+	stop := false  // MaxFrames reached
+	presented := 0 // segments presented (or skipped)
 	for d := range segments {
 		if d.err != nil {
 			return sum, d.err
@@ -476,6 +525,7 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 		n := d.n
 		if d.frames == nil {
 			sum.DroppedFrames += s.quality.Quality[n].Frames
+			presented++
 			continue
 		}
 		decodeTime += d.took
@@ -508,6 +558,9 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 				return sum, err
 			}
 			sum.Frames++
+			if s.cfg.MaxFrames > 0 && sum.Frames >= s.cfg.MaxFrames {
+				stop = true
+			}
 			s.buf.setPlayhead((pts + time.Duration(float64(time.Second)/fps)).Seconds())
 			if s.cfg.OnFrame != nil {
 				snap := Snapshot{PTS: pts, Segment: n, Layers: k, LayersMax: len(s.variant.Layers), PSNRY: ss.PSNRY,
@@ -517,6 +570,9 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 					snap.DecodeFPS = float64(sum.Frames) / dt
 				}
 				s.cfg.OnFrame(snap)
+			}
+			if stop {
+				break
 			}
 		}
 		if ss.StallS > 0 {
@@ -543,11 +599,16 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 		if s.cfg.OnSegment != nil {
 			s.cfg.OnSegment(ss)
 		}
+		presented++
+		if stop {
+			break
+		}
 	}
-	if err := ctx.Err(); err != nil {
+	if err := ctx.Err(); err != nil && !stop {
 		return sum, err
 	}
-	n := float64(s.pres.Segments)
+	n := float64(max(presented, 1))
+	sum.Segments = presented
 	sum.AvgPSNRY, sum.AvgLayers, sum.AvgKbps = psnr/n, layers/n, sum.AvgKbps/n
 	sum.QoEMean = sum.QoE / n
 	if decodeTime > 0 {

@@ -25,6 +25,19 @@ func (p fixed) Decide(s *abr.State) abr.Action {
 	return abr.Action{Kind: abr.Fetch, Segment: s.Next, Quality: p.k - 1}
 }
 
+// upgrader fetches every segment's base layer, then upgrades it layer by layer to all
+// layers before fetching the next (Swift's actions, deterministically).
+type upgrader struct{}
+
+func (upgrader) Name() string { return "upgrader" }
+func (upgrader) Reset()       {}
+func (upgrader) Decide(s *abr.State) abr.Action {
+	if n := s.Next - 1; n >= 0 && s.Held[n] < len(s.Video.BitratesKbps) {
+		return abr.Action{Kind: abr.Upgrade, Segment: n, Quality: s.Held[n]}
+	}
+	return abr.Action{Kind: abr.Fetch, Segment: s.Next, Quality: 0}
+}
+
 // recorder keeps copies of presented frames.
 type recorder struct{ frames []*decoder.Frame }
 
@@ -62,15 +75,20 @@ func TestPlaysWhatTheEncoderReconstructed(t *testing.T) {
 	srv2 := httptest.NewServer(h2)
 	defer srv2.Close()
 	for _, c := range []struct {
-		name string
-		url  string
-		k    int
-	}{{"joined k=2", srv2.URL, 2}, {"layer by layer k=3", srv.URL, 3}} {
+		name    string
+		url     string
+		k       int
+		upgrade bool
+	}{{"joined k=2", srv2.URL, 2, false}, {"layer by layer k=3", srv.URL, 3, false}, {"base then upgrades", srv2.URL, 3, true}} {
 		t.Run(c.name, func(t *testing.T) {
 			rec := &recorder{}
 			var snaps []Snapshot
+			var policy abr.Policy = fixed{c.k}
+			if c.upgrade {
+				policy = upgrader{}
+			}
 			sum, err := Run(context.Background(), Config{MPD: c.url + "/manifest.mpd", Fetcher: &fetch.Fetcher{Client: srv.Client()},
-				Model: m, Policy: fixed{c.k}, Sink: rec, Untimed: true, OnFrame: func(s Snapshot) { snaps = append(snaps, s) }})
+				Model: m, Policy: policy, Sink: rec, Untimed: true, OnFrame: func(s Snapshot) { snaps = append(snaps, s) }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -81,13 +99,20 @@ func TestPlaysWhatTheEncoderReconstructed(t *testing.T) {
 				t.Fatalf("no quality QoE: %+v", sum)
 			}
 			// The first segment is fetched at abr.DefaultQuality (2 layers), as Pensieve does.
-			if want := float64(2+2*c.k) / 3; sum.Frames != 12 || sum.Segments != 3 || sum.AvgLayers != want || sum.Stalls != 0 {
+			want, first := float64(2+2*c.k)/3, 2
+			if c.upgrade {
+				want, first = 3, 3 // segment 0 is upgraded from 2 layers too
+				if sum.Upgrades != 5 || sum.WastedUpgrade != 0 {
+					t.Fatalf("upgrades: %+v", sum)
+				}
+			}
+			if sum.Frames != 12 || sum.Segments != 3 || sum.AvgLayers != want || sum.Stalls != 0 {
 				t.Fatalf("summary %+v", sum)
 			}
 			for i, f := range rec.frames {
 				k := c.k
 				if i < 4 {
-					k = 2
+					k = first
 				}
 				want := decoder.Crop(encs[i/4].Recon[k-1][i%4], 48, 32, nil)
 				if !bytes.Equal(f.Y, want.Y) || !bytes.Equal(f.V, want.V) {

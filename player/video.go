@@ -27,7 +27,35 @@ func parseQuality(b []byte, segments, layers int) (*encoder.StreamInfo, error) {
 
 // ladder is the single-layer view the classic policies decide on (abr.LadderFromLayers).
 func ladder(si *encoder.StreamInfo, segS float64) (*abr.Video, error) {
-	return abr.LadderFromLayers("stream", segS, CumBytes(si))
+	return LayeredVideo("stream", si, segS)
+}
+
+// LayeredVideo is the stream as the ABR policies and the layered simulator see it: the
+// ladder of joined objects, each layer's size as an upgrade request and the decoded
+// quality of every layer count. An upgrade's size is its units plus the container bytes a
+// media segment adds (measured on the joined base object when the packager recorded it).
+func LayeredVideo(name string, si *encoder.StreamInfo, segS float64) (*abr.Video, error) {
+	cum := CumBytes(si)
+	layer := make([][]int64, len(si.Quality))
+	psnr := make([][]float64, len(si.Quality))
+	frames := make([]int, len(si.Quality))
+	for n, q := range si.Quality {
+		frames[n] = q.Frames
+		over := int64(0)
+		if len(q.Levels) > 0 && len(cum[n]) > 0 {
+			over = max(cum[n][0]-int64(q.Levels[0].Bytes), 0)
+		}
+		prev := 0
+		for _, l := range q.Levels {
+			layer[n] = append(layer[n], int64(l.Bytes-prev)+over)
+			psnr[n] = append(psnr[n], l.PSNRY)
+			prev = l.Bytes
+		}
+	}
+	if si.FPSDen <= 0 {
+		return nil, fmt.Errorf("stream %s: frame rate %d/%d", name, si.FPSNum, si.FPSDen)
+	}
+	return abr.NewLayeredVideo(name, segS, cum, layer, psnr, frames, float64(si.FPSNum)/float64(si.FPSDen))
 }
 
 // CumBytes lists, per segment, the bytes of layers 0..k−1 for every k: the joined objects'

@@ -21,6 +21,7 @@ import (
 	"os"
 
 	"github.com/rs/zerolog"
+	"github.com/strata-player/strata/internal/playcli"
 )
 
 func main() {
@@ -36,9 +37,9 @@ func main() {
 
 // Exit codes (as mpv's): 1 usage or initialisation error, 2 playback failed, 4 interrupted.
 const (
-	exitUsage       = 1
-	exitPlayback    = 2
-	exitInterrupted = 4
+	exitUsage       = playcli.ExitUsage
+	exitPlayback    = playcli.ExitPlayback
+	exitInterrupted = playcli.ExitInterrupted
 )
 
 // codedError carries an exit code.
@@ -75,13 +76,14 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"sim", "run ABR policies over network traces in Pensieve's simulator", runSim},
+		{"sim", "run ABR policies over network traces (Pensieve's simulator; the layered one for strata streams)", runSim},
 		{"encode", "code a Y4M clip with the layered neural codec", runEncode},
 		{"decode", "decode an encoded stream with k layers to Y4M", runDecode},
 		{"package", "package encoded streams as CMAF + DASH (MPD, per-layer and joined representations)", runPackage},
 		{"serve", "HTTP/3 (+HTTP/1.1, HTTP/2) origin for a packaged directory, optionally trace-shaped", runServe},
 		{"play", "headless playback of a DASH presentation over HTTP/3 (--headless)", runPlay},
 		{"abrd", "ABR daemon: strata's policies over HTTP/JSON for other players (dash.js)", runABRD},
+		{"bench", "decode speed per backend and sub-GOP size (Go benchmark lines or JSON)", runBench},
 		{"codec-eval", "RD and decode speed of the codec against x264/x265 (BD-rate)", runCodecEval},
 	}
 }

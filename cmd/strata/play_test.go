@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+
+	"github.com/strata-player/strata/internal/shared"
 )
 
 // TestPlayDemo plays the embedded demo to the end through the in-process HTTP/3 origin.
@@ -25,4 +27,32 @@ func TestPlayDemo(t *testing.T) {
 		t.Fatalf("the demo did not play to the end: %s", out.String())
 	}
 	t.Logf("%s", out.String())
+}
+
+// TestPlayDemoLayeredPolicies plays the start of the demo on the media clock through a
+// trace-shaped HTTP/3 origin with each layered policy (the same code the simulator runs).
+func TestPlayDemoLayeredPolicies(t *testing.T) {
+	trace := shared.Require(t, "abr/traces/pensieve_train/bus.ljansbakken-oslo-report.2010-09-28_1407CEST.log")
+	for _, p := range []string{"swift", "lifter"} {
+		t.Run(p, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			if err := run([]string{"play", "--headless", "--abr", p, "--trace", trace, "--frames", "160", "--json"}, &out, &errb); err != nil {
+				t.Fatal(err, errb.String())
+			}
+			var sum struct {
+				Policy   string  `json:"policy"`
+				Frames   int     `json:"frames"`
+				Segments int     `json:"segments"`
+				Layers   float64 `json:"avg_layers"`
+				QoE      float64 `json:"qoe_quality"`
+			}
+			if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
+				t.Fatalf("%v: %q", err, out.String())
+			}
+			if sum.Policy != p || sum.Frames != 160 || sum.Segments != 4 || sum.Layers < 1 {
+				t.Fatalf("summary: %s", out.String())
+			}
+			t.Logf("%s", out.String())
+		})
+	}
 }

@@ -79,3 +79,33 @@ func plotRD(path, title string, curves map[string][]encoder.RDPoint) error {
 	}
 	return p.Save(8*vg.Inch, 5*vg.Inch, path)
 }
+
+// plotBench writes frames/s over sub-GOP size, one line per backend and resolution.
+func plotBench(path string, rs []benchResult) error {
+	p := plot.New()
+	p.Title.Text = "Decode speed per sub-GOP size"
+	p.X.Label.Text = "sub-GOP size S"
+	p.Y.Label.Text = "frames/s"
+	p.Y.Min = 0
+	p.Add(plotter.NewGrid())
+	series := map[string]plotter.XYs{}
+	var names []string
+	for _, r := range rs {
+		k := r.Backend + " " + r.Res
+		if _, ok := series[k]; !ok {
+			names = append(names, k)
+		}
+		series[k] = append(series[k], plotter.XY{X: float64(r.SubGOP), Y: r.FPS})
+	}
+	for i, n := range names {
+		l, s, err := plotter.NewLinePoints(series[n])
+		if err != nil {
+			return err
+		}
+		l.Color = palette[i%len(palette)]
+		s.Color = l.Color
+		p.Add(l, s)
+		p.Legend.Add(n, l, s)
+	}
+	return p.Save(6*vg.Inch, 4*vg.Inch, path)
+}

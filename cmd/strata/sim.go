@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/strata-player/strata/abr"
+	"github.com/strata-player/strata/internal/playcli"
 	"golang.org/x/term"
 )
 
@@ -24,7 +25,13 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	video := fs.String("video", "envivio", "video: envivio (Pensieve's benchmark video, 48 chunks of 4 s), or a directory of strata encode (stream.json) or strata package (manifest.mpd + quality tables)")
 	subgop := fs.Int("subgop", 0, "with a packaged --video: the sub-GOP variant (0: the largest)")
 	videoDir := fs.String("video-dir", "../shared/abr/video", "directory holding video_size_0..5 for --video envivio")
-	qoe := fs.String("qoe", "lin", "QoE model: lin, log or hd")
+	qoe := fs.String("qoe", "", "QoE model: lin, log or hd on the ladder's bitrates (Pensieve's simulator; the default for envivio), or quality: decoded quality in the layered simulator (the default for a strata --video)")
+	decodeFPS := fs.Float64("decode-fps", 0, "layered: the simulated device decodes this many frames/s (0: instant, unless --decode-model)")
+	decodeModel := fs.String("decode-model", "", "layered: JSON lines of `strata bench decode --json`; the device's fps for the stream's sub-GOP size and resolution")
+	deviceScale := fs.Float64("device-scale", 1, "layered: multiply the decode model's fps (0.5 = a device half as fast)")
+	decodedBuffer := fs.Bool("decoded-buffer", false, "layered: policies' buffer_s counts decoded media only (a conventional player); swift and lifter read the virtual buffer regardless")
+	maxBuffer := fs.Float64("max-buffer", 30, "layered: seconds of media fetched ahead of the playhead at most")
+	decodeWindow := fs.Float64("decode-window", 0, "layered: seconds before play time a segment lacking layers is committed to the decoder (0: one segment)")
 	logDir := fs.String("log-dir", "", "write per-chunk logs in Pensieve's column format to this directory")
 	plot := fs.String("plot", "", "write a PNG of each policy's per-trace QoE CDF to this file")
 	asJSON := fs.Bool("json", false, "print one JSON object per policy, one per line")
@@ -68,9 +75,27 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("loading video: %w", err)
 	}
-	model, err := abr.QoEByName(*qoe, v)
-	if err != nil {
-		return err
+	var layered *abr.LayeredConfig
+	qoeName := *qoe
+	if qoeName == "" {
+		qoeName = "lin"
+		if v.Layers != nil {
+			qoeName = "quality"
+		}
+	}
+	if qoeName == "quality" {
+		if v.Layers == nil {
+			return errors.New("--qoe quality needs a layered --video (a strata stream directory)")
+		}
+		if layered, err = layeredConfig(v, *video, *subgop, *decodeFPS, *decodeModel, *deviceScale, *maxBuffer, *decodeWindow, *decodedBuffer); err != nil {
+			return err
+		}
+	}
+	model := abr.QoE{Name: qoeName}
+	if layered == nil {
+		if model, err = abr.QoEByName(qoeName, v); err != nil {
+			return err
+		}
 	}
 	trs, err := abr.LoadTraceDir(*traces, tf)
 	if err != nil {
@@ -85,7 +110,7 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	var sums []abr.Summary
 	for _, spec := range specs {
 		start := time.Now()
-		res, err := abr.Simulate(spec, trs, abr.SimConfig{Video: v, QoE: model}, *workers, func(done int) {
+		res, err := abr.Simulate(spec, trs, abr.SimConfig{Video: v, QoE: model, Layered: layered}, *workers, func(done int) {
 			progress.update(fmt.Sprintf("sim %s: %d/%d traces", spec.Name, done, len(trs)))
 		})
 		progress.clear()
@@ -119,13 +144,7 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func policyNames() string {
-	var n []string
-	for _, s := range abr.Policies() {
-		n = append(n, s.Name)
-	}
-	return strings.Join(n, ", ")
-}
+func policyNames() string { return playcli.PolicyNames() }
 
 func selectPolicies(arg string) ([]abr.Spec, error) {
 	if arg == "all" {
@@ -162,10 +181,19 @@ func writeLogs(dir, policy string, res []abr.TraceResult) error {
 func printTable(w io.Writer, sums []abr.Summary, traces int, dir string) {
 	fmt.Fprintf(w, "%d traces from %s, QoE %s (per-trace values averaged over traces)\n", traces, dir, sums[0].QoE)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "policy\tmean47\tsum47\tsum48\tbitrate kbps\trebuffer s\tstartup s\tswitches\t")
+	layered := sums[0].QoE == "quality"
+	head := "policy\tmean47\tsum47\tsum48\tbitrate kbps\trebuffer s\tstartup s\tswitches\t"
+	if layered {
+		head += "PSNR-Y dB\tstalls\tupgrades\twasted\t"
+	}
+	fmt.Fprintln(tw, head)
 	for _, s := range sums {
-		fmt.Fprintf(tw, "%s\t%.4f\t%.3f\t%.3f\t%.1f\t%.3f\t%.3f\t%.2f\t\n", s.Policy, s.QoEMean47, s.QoESum47, s.QoESum48,
+		fmt.Fprintf(tw, "%s\t%.4f\t%.3f\t%.3f\t%.1f\t%.3f\t%.3f\t%.2f\t", s.Policy, s.QoEMean47, s.QoESum47, s.QoESum48,
 			s.AvgBitrateKbps, s.RebufferS, s.StartupS, s.Switches)
+		if layered {
+			fmt.Fprintf(tw, "%.2f\t%.2f\t%.2f\t%.2f\t", s.AvgPSNRY, s.Stalls, s.Upgrades, s.WastedUpgrades)
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 }

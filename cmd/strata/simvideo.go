@@ -15,6 +15,11 @@ import (
 // loadStreamVideo turns an encoded (stream.json) or packaged (manifest.mpd) directory into
 // the ladder the simulator's single-layer policies decide on: level k is layers 0..k−1.
 func loadStreamVideo(dir string, subgop int) (*abr.Video, error) {
+	v, _, err := loadStream(dir, subgop)
+	return v, err
+}
+
+func loadStream(dir string, subgop int) (*abr.Video, *encoder.StreamInfo, error) {
 	var si *encoder.StreamInfo
 	var err error
 	if _, statErr := os.Stat(filepath.Join(dir, "stream.json")); statErr == nil {
@@ -23,13 +28,14 @@ func loadStreamVideo(dir string, subgop int) (*abr.Video, error) {
 		si, err = packagedQuality(dir, subgop)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if si.Segments == 0 || len(si.Quality) != si.Segments {
-		return nil, fmt.Errorf("%s: the quality table lists %d of %d segments", dir, len(si.Quality), si.Segments)
+		return nil, nil, fmt.Errorf("%s: the quality table lists %d of %d segments", dir, len(si.Quality), si.Segments)
 	}
 	segS := float64(si.SegmentFrame) * float64(si.FPSDen) / float64(si.FPSNum)
-	return abr.LadderFromLayers(filepath.Base(dir), segS, player.CumBytes(si))
+	v, err := player.LayeredVideo(filepath.Base(dir), si, segS)
+	return v, si, err
 }
 
 func packagedQuality(dir string, subgop int) (*encoder.StreamInfo, error) {
@@ -63,4 +69,34 @@ func packagedQuality(dir string, subgop int) (*encoder.StreamInfo, error) {
 		return nil, err
 	}
 	return encoder.ReadStreamInfo(tmp)
+}
+
+// layeredConfig is the layered simulator's configuration from sim's flags; the decode
+// speed comes from --decode-fps or from a `strata bench decode --json` file (the entry for
+// the stream's sub-GOP size; fps scaled by pixel count when the resolution differs).
+func layeredConfig(v *abr.Video, dir string, subgop int, fps float64, modelFile string, scale, maxBuf, window float64, decodedBuf bool) (*abr.LayeredConfig, error) {
+	if !(fps >= 0 && fps < 1e6) || !(scale > 0 && scale <= 1000) || !(maxBuf > 0 && maxBuf <= 3600) || !(window >= 0 && window <= 3600) {
+		return nil, fmt.Errorf("--decode-fps %v, --device-scale %v, --max-buffer %v or --decode-window %v out of range", fps, scale, maxBuf, window)
+	}
+	if modelFile != "" {
+		if fps != 0 {
+			return nil, errors.New("give --decode-fps or --decode-model, not both")
+		}
+		_, si, err := loadStream(dir, subgop)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := os.ReadFile(modelFile)
+		if err != nil {
+			return nil, err
+		}
+		results, err := parseBenchJSON(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", modelFile, err)
+		}
+		if fps, err = decodeFPSFor(results, si.SubGOP, si.Width, si.Height); err != nil {
+			return nil, fmt.Errorf("%s: %w", modelFile, err)
+		}
+	}
+	return &abr.LayeredConfig{Video: v, MaxBufferS: maxBuf, DecodeWindowS: window, DecodeFPS: fps * scale, DecodedBuffer: decodedBuf}, nil
 }

@@ -1,0 +1,280 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/strata-player/strata/assets"
+	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/cmaf"
+	"github.com/strata-player/strata/encoder"
+	"github.com/strata-player/strata/internal/testenc"
+	"github.com/strata-player/strata/player/manifest"
+)
+
+// benchResult is one configuration of `strata bench decode --json`.
+type benchResult struct {
+	Backend  string  `json:"backend"`
+	Device   string  `json:"device"`
+	Res      string  `json:"res"`
+	SubGOP   int     `json:"subgop"`
+	Layers   int     `json:"layers"`
+	FPS      float64 `json:"fps"`
+	Frames   int     `json:"frames"`
+	Seconds  float64 `json:"seconds"`
+	Source   string  `json:"source"`
+	Launches float64 `json:"launches_per_frame,omitempty"`
+}
+
+func runBench(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "decode" {
+		fmt.Fprintln(stderr, "usage: strata bench decode [--backend cpu] [--res WxH] [--subgop S|all] [--json] [--plot out.png]")
+		return errors.New("bench: want the subcommand decode")
+	}
+	fs := flag.NewFlagSet("strata bench decode", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	backend := fs.String("backend", "cpu", "decode backend: cpu")
+	res := fs.String("res", "640x360", "resolution WxH; 640x360 decodes the embedded demo stream, others a synthetic clip encoded first")
+	subgop := fs.String("subgop", "all", "sub-GOP size 1, 2, 4, 8, 16, or all (1, 4, 8, 16)")
+	benchtime := fs.Duration("benchtime", 3*time.Second, "decode each configuration at least this long")
+	workers := fs.Int("workers", 0, "decoder goroutines (0: one per CPU)")
+	asJSON := fs.Bool("json", false, "print one JSON object per configuration instead of Go benchmark lines")
+	plot := fs.String("plot", "", "write a PNG of frames/s per backend and sub-GOP size")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if *backend != "cpu" {
+		return fmt.Errorf("--backend %q: this build decodes on cpu only", *backend)
+	}
+	w, h, err := parseRes(*res)
+	if err != nil {
+		return err
+	}
+	sizes := []int{1, 4, 8, 16}
+	if *subgop != "all" {
+		s, err := strconv.Atoi(*subgop)
+		if err != nil || (s != 1 && s != 2 && s != 4 && s != 8 && s != 16) {
+			return fmt.Errorf("--subgop %q: want 1, 2, 4, 8, 16 or all", *subgop)
+		}
+		sizes = []int{s}
+	}
+	if *benchtime <= 0 || *benchtime > time.Hour {
+		return fmt.Errorf("--benchtime %v out of range", *benchtime)
+	}
+	if *workers < 0 || *workers > 1024 {
+		return fmt.Errorf("--workers %d out of range 0..1024", *workers)
+	}
+	m, err := decoder.Default()
+	if err != nil {
+		return err
+	}
+	dev := cpuName()
+	if !*asJSON {
+		fmt.Fprintf(stdout, "goos: %s\ngoarch: %s\npkg: strata/bench/decode\ncpu: %s\ndevice: cpu:%s\nmodel: %.12s\n", runtime.GOOS, runtime.GOARCH, dev, dev, m.SHA256)
+	}
+	var results []benchResult
+	for _, s := range sizes {
+		segs, src, err := benchSegments(m, w, h, s)
+		if err != nil {
+			return err
+		}
+		r, err := benchDecode(m, segs, *benchtime, *workers)
+		if err != nil {
+			return err
+		}
+		r.Backend, r.Device, r.Res, r.SubGOP, r.Source = *backend, dev, *res, s, src
+		results = append(results, r)
+		if *asJSON {
+			if err := printJSON(stdout, r); err != nil {
+				return err
+			}
+			continue
+		}
+		fmt.Fprintf(stdout, "BenchmarkDecode/backend:%s/res:%s/subgop:%d-%d\t%8d\t%12.0f ns/op\t%8.2f frames/s\n",
+			r.Backend, r.Res, r.SubGOP, runtime.GOMAXPROCS(0), r.Frames, r.Seconds/float64(r.Frames)*1e9, r.FPS)
+	}
+	if *plot != "" {
+		return plotBench(*plot, results)
+	}
+	return nil
+}
+
+func parseRes(s string) (int, int, error) {
+	a, b, ok := strings.Cut(s, "x")
+	w, err1 := strconv.Atoi(a)
+	h, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || w < 16 || h < 16 || w > 7680 || h > 4320 || w%2 != 0 || h%2 != 0 {
+		return 0, 0, fmt.Errorf("--res %q: want even WxH between 16x16 and 7680x4320", s)
+	}
+	return w, h, nil
+}
+
+// benchSegments returns parsed segments of sub-GOP size s at w×h: the embedded demo's
+// when it has that resolution and variant, else one synthetic segment encoded now.
+func benchSegments(m *decoder.Model, w, h, s int) ([]*decoder.Segment, string, error) {
+	segs, err := demoSegments(s)
+	if err != nil {
+		return nil, "", fmt.Errorf("the embedded demo: %w", err)
+	}
+	if len(segs) > 0 && segs[0].Width == w && segs[0].Height == h {
+		return segs, "demo", nil
+	}
+	n := max(2*s, 16)
+	enc := &encoder.SegmentEncoder{Model: m, S: s, Layers: 3}
+	e, err := enc.Encode(testenc.Synthetic(w, h, n), 0)
+	if err != nil {
+		return nil, "", err
+	}
+	var units [][]byte
+	for l := 0; l < e.Segment.Have; l++ {
+		u, err := e.Segment.AppendUnit(nil, l)
+		if err != nil {
+			return nil, "", err
+		}
+		units = append(units, u)
+	}
+	seg, err := parseUnits(units)
+	return []*decoder.Segment{seg}, "synthetic", err
+}
+
+// demoSegments reads every segment of the demo's sub-GOP s variant with all its layers
+// (none when the demo has no such variant).
+func demoSegments(s int) ([]*decoder.Segment, error) {
+	fsys := assets.Demo()
+	raw, err := fs.ReadFile(fsys, "manifest.mpd")
+	if err != nil {
+		return nil, err
+	}
+	p, err := manifest.Parse(raw, nil)
+	if err != nil {
+		return nil, err
+	}
+	v := p.Variant(s)
+	if v == nil {
+		return nil, nil // the demo has no such variant
+	}
+	var segs []*decoder.Segment
+	for n := 0; n < p.Segments; n++ {
+		var units [][]byte
+		for _, rep := range v.Layers {
+			init, err := fs.ReadFile(fsys, path.Clean(rep.InitURL()))
+			if err != nil {
+				return nil, err
+			}
+			cfg, err := cmaf.ParseInit(init)
+			if err != nil {
+				return nil, err
+			}
+			b, err := fs.ReadFile(fsys, path.Clean(rep.MediaURL(n)))
+			if err != nil {
+				return nil, err
+			}
+			_, data, err := cmaf.ParseMedia(cfg, b)
+			if err != nil {
+				return nil, err
+			}
+			units = append(units, data)
+		}
+		seg, err := parseUnits(units)
+		if err != nil {
+			return nil, err
+		}
+		segs = append(segs, seg)
+	}
+	return segs, nil
+}
+
+func parseUnits(units [][]byte) (*decoder.Segment, error) {
+	seg, err := decoder.ParseBaseUnit(units[0])
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range units[1:] {
+		if err := seg.AddUnit(u); err != nil {
+			return nil, err
+		}
+	}
+	return seg, nil
+}
+
+// benchDecode decodes the segments in turn, with every layer, for at least d.
+func benchDecode(m *decoder.Model, segs []*decoder.Segment, d time.Duration, workers int) (benchResult, error) {
+	dec := decoder.NewSegmentDecoder(m, workers)
+	if _, err := dec.Decode(segs[0], segs[0].Have); err != nil { // warm-up: buffers allocated
+		return benchResult{}, err
+	}
+	var r benchResult
+	start := time.Now()
+	for i := 0; time.Since(start) < d; i++ {
+		s := segs[i%len(segs)]
+		frames, err := dec.Decode(s, s.Have)
+		if err != nil {
+			return r, err
+		}
+		r.Frames += len(frames)
+		r.Layers = s.Have
+	}
+	r.Seconds = time.Since(start).Seconds()
+	r.FPS = float64(r.Frames) / r.Seconds
+	return r, nil
+}
+
+// parseBenchJSON reads `strata bench decode --json` output.
+func parseBenchJSON(raw []byte) ([]benchResult, error) {
+	var out []benchResult
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	for dec.More() {
+		var r benchResult
+		if err := dec.Decode(&r); err != nil {
+			return nil, fmt.Errorf("bench results: %w", err)
+		}
+		if !(r.FPS > 0) || r.SubGOP <= 0 {
+			return nil, fmt.Errorf("bench results: entry %+v lacks fps or subgop", r)
+		}
+		out = append(out, r)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("bench results: empty")
+	}
+	return out, nil
+}
+
+// decodeFPSFor picks the entry for sub-GOP s, scaling its fps by pixel count to w×h.
+func decodeFPSFor(rs []benchResult, s, w, h int) (float64, error) {
+	for _, r := range rs {
+		if r.SubGOP != s {
+			continue
+		}
+		rw, rh, err := parseRes(r.Res)
+		if err != nil {
+			return 0, err
+		}
+		return r.FPS * float64(rw*rh) / float64(w*h), nil
+	}
+	return 0, fmt.Errorf("no result for sub-GOP size %d", s)
+}
+
+// cpuName is the CPU model from /proc/cpuinfo (the GOARCH elsewhere).
+func cpuName() string {
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return runtime.GOARCH
+}

@@ -1,0 +1,243 @@
+// Package playcli holds what `strata play --headless` and the desktop player
+// (strata-player) share: their flags, their checks, the in-process demo origin and the
+// wiring of a player.Config (HTTP/3 client, model, ABR policy, logs, stats file).
+package playcli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/strata-player/strata/abr"
+	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/net/fetch"
+	"github.com/strata-player/strata/net/h3"
+	"github.com/strata-player/strata/player"
+)
+
+// Exit codes (as mpv's): 1 usage or initialisation error, 2 playback failed, 4 interrupted.
+const (
+	ExitUsage       = 1
+	ExitPlayback    = 2
+	ExitInterrupted = 4
+)
+
+// Options are the player flags.
+type Options struct {
+	ABR          string
+	CA           string
+	Untimed      bool
+	JSON         bool
+	SubGOP       int
+	MaxBuffer    time.Duration
+	DecodeWindow time.Duration
+	HWDec        string
+	StatsFile    string
+	LogFile      string
+	LogLevel     string
+	Retries      int
+	Trace        string
+	Frames       int
+
+	URL string // the positional argument (empty: the built-in demo)
+}
+
+// Register defines the flags on fs.
+func (o *Options) Register(fs *flag.FlagSet) {
+	fs.StringVar(&o.ABR, "abr", "mpc", "ABR policy: "+PolicyNames())
+	fs.StringVar(&o.CA, "ca", "", "PEM certificate to trust for the origin (strata serve --ca writes it)")
+	fs.BoolVar(&o.Untimed, "untimed", false, "decode and present as fast as possible (no media clock)")
+	fs.BoolVar(&o.JSON, "json", false, "print the session summary as one JSON object")
+	fs.IntVar(&o.SubGOP, "subgop", 0, "sub-GOP variant to play (0: the largest available)")
+	fs.DurationVar(&o.MaxBuffer, "max-buffer", 30*time.Second, "stop downloading this far ahead of the playhead")
+	fs.DurationVar(&o.DecodeWindow, "decode-window", 0, "commit a segment lacking layers to the decoder this long before its play time (0: one segment)")
+	fs.StringVar(&o.HWDec, "hwdec", "auto", "decoder: auto, cuda or no (CPU)")
+	fs.StringVar(&o.StatsFile, "stats-file", "", "write one JSON line per presented segment here")
+	fs.StringVar(&o.LogFile, "log-file", "", "write the log (JSON lines) here instead of to stderr")
+	fs.StringVar(&o.LogLevel, "log-level", "warn", "log level: debug (every transfer and decision), info (stalls, summary), warn, error")
+	fs.IntVar(&o.Retries, "retries", 3, "retries per request (exponential backoff from 200 ms)")
+	fs.StringVar(&o.Trace, "trace", "", "with the built-in demo: shape its in-process origin by this bandwidth trace")
+	fs.IntVar(&o.Frames, "frames", 0, "stop after presenting this many frames (0: play to the end)")
+}
+
+// PolicyNames lists the registered ABR policies.
+func PolicyNames() string {
+	var n []string
+	for _, s := range abr.Policies() {
+		n = append(n, s.Name)
+	}
+	return strings.Join(n, ", ")
+}
+
+// Parse parses args (flags before or after the one optional URL) into o and checks them.
+func (o *Options) Parse(fs *flag.FlagSet, args []string) error {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(pos) > 1 {
+		fs.Usage()
+		return errors.New("give at most one MPD URL (none plays the built-in demo)")
+	}
+	if len(pos) == 1 {
+		o.URL = pos[0]
+	}
+	return o.check()
+}
+
+func (o *Options) check() error {
+	if o.URL != "" && o.Trace != "" {
+		return errors.New("--trace shapes the built-in demo's origin; for a URL, shape the server (strata serve --trace)")
+	}
+	if o.MaxBuffer <= 0 || o.MaxBuffer > time.Hour {
+		return fmt.Errorf("--max-buffer %v out of range (0, 1h]", o.MaxBuffer)
+	}
+	if o.DecodeWindow < 0 || o.DecodeWindow > time.Hour {
+		return fmt.Errorf("--decode-window %v out of range [0, 1h]", o.DecodeWindow)
+	}
+	if o.Retries < 0 || o.Retries > 20 {
+		return fmt.Errorf("--retries %d out of range 0..20", o.Retries)
+	}
+	switch o.SubGOP {
+	case 0, 1, 2, 4, 8, 16:
+	default:
+		return fmt.Errorf("--subgop %d: want 0 (largest), 1, 2, 4, 8 or 16", o.SubGOP)
+	}
+	if o.Frames < 0 {
+		return fmt.Errorf("--frames %d must not be negative", o.Frames)
+	}
+	switch o.HWDec {
+	case "auto", "no", "cuda":
+	default:
+		return fmt.Errorf("--hwdec %q: want auto, cuda or no", o.HWDec)
+	}
+	if _, err := zerolog.ParseLevel(o.LogLevel); err != nil || o.LogLevel == "" {
+		return fmt.Errorf("--log-level %q: want debug, info, warn or error", o.LogLevel)
+	}
+	_, err := abr.Lookup(o.ABR)
+	return err
+}
+
+// Session is a prepared playback: the player configuration and what to release after.
+type Session struct {
+	Config  player.Config
+	Log     zerolog.Logger
+	Backend string // the decoder backend in use ("cpu")
+	// URL is what plays (the demo's loopback URL when no URL was given).
+	URL     string
+	closers []func()
+}
+
+// Close releases the origin, the client, the stats and log files.
+func (s *Session) Close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+// Prepare wires o into a player configuration (Sink left to the caller). Without a URL it
+// starts the built-in demo's HTTP/3 origin on loopback. stderr gets the log unless
+// --log-file is set.
+func Prepare(ctx context.Context, o *Options, stderr io.Writer) (*Session, error) {
+	s := &Session{URL: o.URL, Backend: "cpu"}
+	fail := func(err error) (*Session, error) { s.Close(); return nil, err }
+	level, _ := zerolog.ParseLevel(o.LogLevel)
+	var logOut io.Writer = zerolog.ConsoleWriter{Out: stderr, NoColor: true}
+	if o.LogFile != "" {
+		f, err := os.Create(o.LogFile)
+		if err != nil {
+			return fail(err)
+		}
+		s.closers = append(s.closers, func() { f.Close() })
+		logOut = f
+	}
+	s.Log = zerolog.New(logOut).Level(level).With().Timestamp().Logger()
+	if o.HWDec == "cuda" {
+		// This build has no CUDA backend: said once, then the CPU decodes.
+		s.Log.Warn().Str("hwdec", o.HWDec).Msg("this build has no CUDA backend; decoding on the CPU")
+		fmt.Fprintln(stderr, "strata: --hwdec=cuda: this build has no CUDA backend; decoding on the CPU")
+	}
+	var caPEM []byte
+	var err error
+	if o.CA != "" {
+		if caPEM, err = os.ReadFile(o.CA); err != nil {
+			return fail(err)
+		}
+	}
+	if s.URL == "" {
+		url, pem, closeDemo, err := ServeDemo(ctx, o.Trace)
+		if err != nil {
+			return fail(err)
+		}
+		s.closers = append(s.closers, closeDemo)
+		s.URL, caPEM = url, pem
+	}
+	client, tr, err := h3.NewClient(caPEM, 60*time.Second)
+	if err != nil {
+		return fail(err)
+	}
+	s.closers = append(s.closers, func() { tr.Close() })
+	m, err := decoder.Default()
+	if err != nil {
+		return fail(err)
+	}
+	spec, err := abr.Lookup(o.ABR)
+	if err != nil {
+		return fail(err)
+	}
+	var stats *json.Encoder
+	if o.StatsFile != "" {
+		f, err := os.Create(o.StatsFile)
+		if err != nil {
+			return fail(err)
+		}
+		s.closers = append(s.closers, func() { f.Close() })
+		stats = json.NewEncoder(f)
+	}
+	log := s.Log
+	s.Config = player.Config{
+		MPD: s.URL, Fetcher: &fetch.Fetcher{Client: client, Retries: o.Retries, Backoff: 200 * time.Millisecond, MaxBackoff: 2 * time.Second},
+		Model: m, Policy: spec.New(), SubGOP: o.SubGOP, MaxBufferS: o.MaxBuffer.Seconds(), DecodeWindowS: o.DecodeWindow.Seconds(),
+		Untimed: o.Untimed, MaxFrames: o.Frames,
+		OnEvent: func(e player.Event) { logEvent(log, e) },
+		OnSegment: func(ss player.SegmentStats) {
+			if stats != nil {
+				stats.Encode(ss)
+			}
+		},
+	}
+	return s, nil
+}
+
+// logEvent writes one session event with stable field names (units in the names).
+func logEvent(log zerolog.Logger, e player.Event) {
+	switch e.Kind {
+	case "transfer":
+		log.Debug().Str("url", e.URL).Int("bytes", e.Bytes).Int("status", e.Status).Str("proto", e.Proto).
+			Float64("trequest_ms", e.TRequest).Float64("tresponse_ms", e.TResponse).Float64("tfinish_ms", e.TFinish).Msg("transfer")
+	case "decision":
+		log.Debug().Str("action", e.Action).Int("segment", e.Segment).Int("layers", e.Layers).Float64("buffer_s", e.BufferS).Msg("decision")
+	case "stall":
+		log.Info().Int("segment", e.Segment).Float64("stall_s", e.StallS).Msg("stall")
+	}
+}
+
+// Summary formats a finished session on one line.
+func Summary(sum *player.Summary) string {
+	return fmt.Sprintf("%s: %d segments, %d frames (%d dropped), startup %.0f ms, %d stalls (%.2f s), %.2f layers, PSNR-Y %.2f dB, QoE %.3f, decode %.1f frames/s, %d requests (%d upgrades), %.2f MB",
+		sum.Policy, sum.Segments, sum.Frames, sum.DroppedFrames, sum.StartupMS, sum.Stalls, sum.StallS, sum.AvgLayers, sum.AvgPSNRY, sum.QoE, sum.DecodeFPS, sum.Requests, sum.Upgrades, float64(sum.Bytes)/1e6)
+}
