@@ -16,7 +16,7 @@ define apt_ensure
 	fi
 endef
 
-.PHONY: all build setup test vet staticcheck gotest bench fuzz setup-train y4m train export demo serve-demo clean
+.PHONY: all build setup play test vet staticcheck gotest bench fuzz setup-train y4m train export demo serve-demo clean
 
 all: build
 
@@ -24,12 +24,22 @@ build:
 	$(GO) build -o bin/ ./cmd/...
 
 # ffmpeg: tests decode the shared clips with it (internal/testclip).
-APT_PACKAGES := ffmpeg
+# The desktop player (Ebiten/GLFW, cgo): X11 and OpenGL headers; its test runs it under Xvfb
+# with Mesa's software OpenGL.
+APT_PACKAGES := ffmpeg pkg-config libgl1-mesa-dev libgl1-mesa-dri libx11-dev libxrandr-dev libxcursor-dev \
+  libxinerama-dev libxi-dev libxxf86vm-dev xvfb
 
 setup:
 	$(call apt_ensure,$(APT_PACKAGES))
 	@test -x $(GOBIN)/staticcheck && $(GOBIN)/staticcheck -version | grep -q "$(STATICCHECK_VERSION:v%=%)" || \
 	  $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+# The desktop player on the built-in demo (in-process HTTP/3 origin on loopback), shaped by
+# a real trace so the overlay shows adaptation. Needs a display.
+PLAY_TRACE ?= $(SHARED)/abr/traces/oboe/trace_79.txt
+PLAY_FLAGS ?=
+play: setup
+	$(GO) run ./cmd/strata-player --trace $(PLAY_TRACE) $(PLAY_FLAGS)
 
 test: setup vet staticcheck gotest
 

@@ -106,6 +106,9 @@ func Policies() []Spec { return append([]Spec(nil), registry...) }
 
 // Lookup finds a registered policy by name.
 func Lookup(name string) (Spec, error) {
+	if s, ok, err := parseFixed(name); ok {
+		return s, err
+	}
 	for _, s := range registry {
 		if s.Name == name {
 			return s, nil
@@ -118,5 +121,5 @@ func Lookup(name string) (Spec, error) {
 		}
 		names += s.Name
 	}
-	return Spec{}, fmt.Errorf("unknown ABR policy %q (have %s)", name, names)
+	return Spec{}, fmt.Errorf("unknown ABR policy %q (have %s, fixed:<layers>)", name, names)
 }

@@ -139,11 +139,30 @@ func (b *buffer) setPlayhead(t float64) {
 	b.mu.Unlock()
 }
 
+// startAt begins playback at segment n: earlier segments count as committed (never to be
+// fetched or upgraded) and the playhead sits at n's start.
+func (b *buffer) startAt(n int, segS float64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := 0; i < n; i++ {
+		b.segs[i].committed = true
+	}
+	b.playhead = float64(n) * segS
+	b.decoded, b.fetched = n, n
+}
+
 // setDecoded records that segments 0..n−1 are decoded and the decoder's rate so far.
 func (b *buffer) setDecoded(n int, fps float64) {
 	b.mu.Lock()
 	b.decoded, b.fps = n, fps
 	b.mu.Unlock()
+}
+
+// playheadS is the media time presented.
+func (b *buffer) playheadS() float64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.playhead
 }
 
 // decodeState returns the decoded segment count and the measured decode rate.

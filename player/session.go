@@ -51,6 +51,8 @@ type Config struct {
 	OnFrame func(Snapshot)
 	// MaxFrames, if positive, ends the session after that many presented frames.
 	MaxFrames int
+	// StartSegment starts playback at that segment (a seek); earlier ones are skipped.
+	StartSegment int
 	// Policies, if set, hands the downloader a new ABR policy (the player's `A` key); it
 	// takes over at the next decision with the session's history.
 	Policies <-chan abr.Policy
@@ -70,6 +72,15 @@ type Snapshot struct {
 	DroppedFrames int
 	DecodeFPS     float64
 	BitrateKbps   float64
+	// DecodedS is the decoded part of BufferS; SubGOP the variant playing, SegmentS its
+	// segment duration and Segments its segment count.
+	DecodedS  float64
+	SubGOP    int
+	SegmentS  float64
+	Segments  int
+	StartupMS float64
+	// QoE and QoEQuality sum the segments presented before this one.
+	QoE, QoEQuality float64
 }
 
 // Event is one thing that happened in a session.
@@ -84,6 +95,7 @@ type Event struct {
 	TResponse float64 `json:"tresponse_ms,omitempty"`
 	TFinish   float64 `json:"tfinish_ms,omitempty"`
 	// decision: the policy's action and the state it saw
+	Policy  string  `json:"policy,omitempty"`
 	Action  string  `json:"action,omitempty"`
 	Segment int     `json:"segment"`
 	Layers  int     `json:"layers,omitempty"`
@@ -238,7 +250,11 @@ func (s *Session) open(ctx context.Context) error {
 	if s.video, err = ladder(s.quality, s.pres.SegmentDurationS); err != nil {
 		return fmt.Errorf("player: %w", err)
 	}
+	if s.cfg.StartSegment < 0 || s.cfg.StartSegment >= s.pres.Segments {
+		return fmt.Errorf("player: start segment %d outside 0..%d", s.cfg.StartSegment, s.pres.Segments-1)
+	}
 	s.buf = newBuffer(s.pres.Segments, len(s.variant.Layers))
+	s.buf.startAt(s.cfg.StartSegment, s.pres.SegmentDurationS)
 	return nil
 }
 
@@ -349,8 +365,8 @@ func (s *Session) download(ctx context.Context) error {
 	K := len(s.variant.Layers)
 	st := &abr.State{Video: s.video}
 	s.cfg.Policy.Reset()
-	a := abr.Action{Kind: abr.Fetch, Segment: 0, Quality: min(abr.DefaultQuality, K-1)}
-	next := 0
+	next := s.cfg.StartSegment
+	a := abr.Action{Kind: abr.Fetch, Segment: next, Quality: min(abr.DefaultQuality, K-1)}
 	for {
 		switch a.Kind {
 		case abr.Fetch:
@@ -405,7 +421,7 @@ func (s *Session) download(ctx context.Context) error {
 		if next == s.pres.Segments && a.Kind != abr.Upgrade {
 			return nil
 		}
-		s.emit(Event{Kind: "decision", Action: [...]string{"fetch", "upgrade", "wait"}[a.Kind], Segment: a.Segment, Layers: a.Quality + 1, BufferS: st.BufferS})
+		s.emit(Event{Kind: "decision", Policy: s.cfg.Policy.Name(), Action: [...]string{"fetch", "upgrade", "wait"}[a.Kind], Segment: a.Segment, Layers: a.Quality + 1, BufferS: st.BufferS})
 	}
 }
 
@@ -452,7 +468,7 @@ func (s *Session) decodeLoop(ctx context.Context, out chan<- decoded) {
 	decs := [2]*decoder.SegmentDecoder{decoder.NewSegmentDecoder(s.cfg.Model, s.cfg.Workers), decoder.NewSegmentDecoder(s.cfg.Model, s.cfg.Workers)}
 	segS := s.pres.SegmentDurationS
 	decodedFrames, busy := 0, time.Duration(0)
-	for n := 0; n < s.pres.Segments; n++ {
+	for n := s.cfg.StartSegment; n < s.pres.Segments; n++ {
 		// Untimed playback has no media clock, hence no decode window: a segment commits
 		// once the next segment's fetch is done (upgrades of it may come until then).
 		ready := func(int) bool {
@@ -542,14 +558,18 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 				sum.StartupMS = float64(now.Sub(start)) / 1e6
 			} else if !s.cfg.Untimed {
 				due := mediaStart.Add(pts)
-				if late := now.Sub(due); late > 0 && i == 0 {
+				late := now.Sub(due)
+				if late > 0 && i == 0 {
 					// The segment was not ready in time: the clock stops (a stall).
 					ss.StallS += late.Seconds()
 					mediaStart = mediaStart.Add(late)
+					late = 0
 				} else if late > time.Second/time.Duration(max(1, int(fps))) {
 					sum.DroppedFrames++
 					continue
-				} else if err := clk.Sleep(ctx, -late); err != nil {
+				}
+				// A zero sleep still holds while a pausable clock is paused.
+				if err := clk.Sleep(ctx, max(-late, 0)); err != nil {
 					return sum, err
 				}
 			}
@@ -565,7 +585,11 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 			if s.cfg.OnFrame != nil {
 				snap := Snapshot{PTS: pts, Segment: n, Layers: k, LayersMax: len(s.variant.Layers), PSNRY: ss.PSNRY,
 					BufferS: s.buf.aheadS(s.pres.SegmentDurationS), Stalls: sum.Stalls, StallS: sum.StallS + ss.StallS,
-					Frames: sum.Frames, DroppedFrames: sum.DroppedFrames, BitrateKbps: ss.BitrateKbps}
+					Frames: sum.Frames, DroppedFrames: sum.DroppedFrames, BitrateKbps: ss.BitrateKbps,
+					SubGOP: s.variant.SubGOP, SegmentS: s.pres.SegmentDurationS, Segments: s.pres.Segments, StartupMS: sum.StartupMS, QoE: sum.QoE, QoEQuality: sum.QoEQuality}
+				if dec, _ := s.buf.decodeState(); dec > 0 {
+					snap.DecodedS = max(float64(dec)*s.pres.SegmentDurationS-s.buf.playheadS(), 0)
+				}
 				if dt := decodeTime.Seconds(); dt > 0 {
 					snap.DecodeFPS = float64(sum.Frames) / dt
 				}
@@ -581,7 +605,7 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 			s.emit(Event{Kind: "stall", Segment: n, StallS: ss.StallS})
 		}
 		rebuf := ss.StallS
-		if n == 0 {
+		if n == s.cfg.StartSegment {
 			rebuf += sum.StartupMS / 1000
 		}
 		ss.QoE = s.cfg.QoE.Reward(s.video, k-1, prevQ, rebuf)

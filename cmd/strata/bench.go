@@ -6,20 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/strata-player/strata/assets"
 	"github.com/strata-player/strata/decoder"
-	"github.com/strata-player/strata/decoder/cmaf"
 	"github.com/strata-player/strata/encoder"
+	"github.com/strata-player/strata/internal/demo"
 	"github.com/strata-player/strata/internal/testenc"
-	"github.com/strata-player/strata/player/manifest"
 )
 
 // benchResult is one configuration of `strata bench decode --json`.
@@ -125,7 +121,7 @@ func parseRes(s string) (int, int, error) {
 // benchSegments returns parsed segments of sub-GOP size s at w×h: the embedded demo's
 // when it has that resolution and variant, else one synthetic segment encoded now.
 func benchSegments(m *decoder.Model, w, h, s int) ([]*decoder.Segment, string, error) {
-	segs, err := demoSegments(s)
+	segs, err := demo.Segments(s)
 	if err != nil {
 		return nil, "", fmt.Errorf("the embedded demo: %w", err)
 	}
@@ -146,68 +142,8 @@ func benchSegments(m *decoder.Model, w, h, s int) ([]*decoder.Segment, string, e
 		}
 		units = append(units, u)
 	}
-	seg, err := parseUnits(units)
+	seg, err := demo.ParseUnits(units)
 	return []*decoder.Segment{seg}, "synthetic", err
-}
-
-// demoSegments reads every segment of the demo's sub-GOP s variant with all its layers
-// (none when the demo has no such variant).
-func demoSegments(s int) ([]*decoder.Segment, error) {
-	fsys := assets.Demo()
-	raw, err := fs.ReadFile(fsys, "manifest.mpd")
-	if err != nil {
-		return nil, err
-	}
-	p, err := manifest.Parse(raw, nil)
-	if err != nil {
-		return nil, err
-	}
-	v := p.Variant(s)
-	if v == nil {
-		return nil, nil // the demo has no such variant
-	}
-	var segs []*decoder.Segment
-	for n := 0; n < p.Segments; n++ {
-		var units [][]byte
-		for _, rep := range v.Layers {
-			init, err := fs.ReadFile(fsys, path.Clean(rep.InitURL()))
-			if err != nil {
-				return nil, err
-			}
-			cfg, err := cmaf.ParseInit(init)
-			if err != nil {
-				return nil, err
-			}
-			b, err := fs.ReadFile(fsys, path.Clean(rep.MediaURL(n)))
-			if err != nil {
-				return nil, err
-			}
-			_, data, err := cmaf.ParseMedia(cfg, b)
-			if err != nil {
-				return nil, err
-			}
-			units = append(units, data)
-		}
-		seg, err := parseUnits(units)
-		if err != nil {
-			return nil, err
-		}
-		segs = append(segs, seg)
-	}
-	return segs, nil
-}
-
-func parseUnits(units [][]byte) (*decoder.Segment, error) {
-	seg, err := decoder.ParseBaseUnit(units[0])
-	if err != nil {
-		return nil, err
-	}
-	for _, u := range units[1:] {
-		if err := seg.AddUnit(u); err != nil {
-			return nil, err
-		}
-	}
-	return seg, nil
 }
 
 // benchDecode decodes the segments in turn, with every layer, for at least d.

@@ -208,3 +208,47 @@ func TestExitCodes(t *testing.T) {
 		t.Errorf("playback error: %d", c)
 	}
 }
+
+// TestLayeredEvaluation checks the layered policies' claims on the demo stream (S=8):
+// swift's mean QoE (decoded quality) is at least mpc's on all three trace sets, and when
+// decoding is the bottleneck (a device decoding 1.2× real time, its speed given as a
+// `strata bench decode --json` file) lifter's is at least mpc's on a decoded-only buffer.
+func TestLayeredEvaluation(t *testing.T) {
+	bench := filepath.Join(t.TempDir(), "bench.json")
+	// 24 frames/s at 640×360 = 1.2× the demo's 20 frames/s.
+	if err := os.WriteFile(bench, []byte(`{"backend":"cpu","device":"test","res":"640x360","subgop":8,"fps":24}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, set := range []string{"pensieve_train", "oboe", "swift_grad_dev"} {
+		dir := shared.Require(t, "abr/traces/"+set)
+		for _, c := range []struct {
+			extra []string
+			win   string
+		}{{nil, "swift"}, {[]string{"--decode-model", bench, "--decoded-buffer"}, "lifter"}} {
+			var out, errb bytes.Buffer
+			args := append([]string{"sim", "--video", "../../assets/demo", "--subgop", "8", "--policy", c.win + ",mpc", "--traces", dir, "--json"}, c.extra...)
+			if err := run(args, &out, &errb); err != nil {
+				t.Fatal(err, errb.String())
+			}
+			q := map[string]float64{}
+			for _, line := range bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n")) {
+				var s struct {
+					Policy string  `json:"policy"`
+					QoE    string  `json:"qoe"`
+					Mean   float64 `json:"qoe_mean47"`
+				}
+				if err := json.Unmarshal(line, &s); err != nil {
+					t.Fatal(err)
+				}
+				if s.QoE != "quality" {
+					t.Fatalf("QoE model %q, want quality", s.QoE)
+				}
+				q[s.Policy] = s.Mean
+			}
+			t.Logf("%s %v: %s %.4f, mpc %.4f", set, c.extra, c.win, q[c.win], q["mpc"])
+			if q[c.win] < q["mpc"] {
+				t.Errorf("%s %v: %s %.4f < mpc %.4f", set, c.extra, c.win, q[c.win], q["mpc"])
+			}
+		}
+	}
+}

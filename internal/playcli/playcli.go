@@ -51,7 +51,7 @@ type Options struct {
 
 // Register defines the flags on fs.
 func (o *Options) Register(fs *flag.FlagSet) {
-	fs.StringVar(&o.ABR, "abr", "mpc", "ABR policy: "+PolicyNames())
+	fs.StringVar(&o.ABR, "abr", "swift", "ABR policy: "+PolicyNames()+", or fixed:<layers>")
 	fs.StringVar(&o.CA, "ca", "", "PEM certificate to trust for the origin (strata serve --ca writes it)")
 	fs.BoolVar(&o.Untimed, "untimed", false, "decode and present as fast as possible (no media clock)")
 	fs.BoolVar(&o.JSON, "json", false, "print the session summary as one JSON object")
@@ -215,6 +215,8 @@ func Prepare(ctx context.Context, o *Options, stderr io.Writer) (*Session, error
 		Untimed: o.Untimed, MaxFrames: o.Frames,
 		OnEvent: func(e player.Event) { logEvent(log, e) },
 		OnSegment: func(ss player.SegmentStats) {
+			log.Debug().Int("segment", ss.Segment).Int("layers", ss.Layers).Float64("psnr_y", ss.PSNRY).Float64("stall_s", ss.StallS).
+				Float64("decode_ms", ss.DecodeMS).Msg("segment")
 			if stats != nil {
 				stats.Encode(ss)
 			}
