@@ -121,6 +121,30 @@ func TestPlaysWhatTheEncoderReconstructed(t *testing.T) {
 			}
 		})
 	}
+	t.Run("start at segment 1 (seek)", func(t *testing.T) {
+		rec := &recorder{}
+		sum, err := Run(context.Background(), Config{MPD: srv2.URL + "/manifest.mpd", Fetcher: &fetch.Fetcher{Client: srv.Client()},
+			Model: m, Policy: fixed{3}, Sink: rec, Untimed: true, StartSegment: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Frames != 8 || sum.Segments != 2 || len(rec.frames) != 8 {
+			t.Fatalf("summary %+v", sum)
+		}
+		for i, f := range rec.frames {
+			k := 3
+			if i < 4 {
+				k = 2 // the first segment fetched is at abr.DefaultQuality
+			}
+			if want := decoder.Crop(encs[1+i/4].Recon[k-1][i%4], 48, 32, nil); !bytes.Equal(f.Y, want.Y) {
+				t.Fatalf("frame %d differs from segment %d's reconstruction", i, 1+i/4)
+			}
+		}
+		if _, err := Run(context.Background(), Config{MPD: srv2.URL + "/manifest.mpd", Fetcher: &fetch.Fetcher{Client: srv.Client()},
+			Model: m, Policy: fixed{3}, Sink: rec, Untimed: true, StartSegment: 3}); err == nil {
+			t.Fatal("a start segment past the end was accepted")
+		}
+	})
 	srv.Close()
 	srv2.Close()
 	time.Sleep(50 * time.Millisecond)
