@@ -16,7 +16,7 @@ define apt_ensure
 	fi
 endef
 
-.PHONY: all build setup play test vet staticcheck gotest bench fuzz setup-train y4m train export demo serve-demo clean
+.PHONY: all build setup play abr-eval test vet staticcheck gotest bench fuzz setup-train y4m train export demo serve-demo clean
 
 all: build
 
@@ -66,10 +66,10 @@ fuzz:
 setup-train:
 	$(call apt_ensure,ffmpeg python3-torch python3-numpy)
 
-y4m: setup-train
+y4m: setup
 	$(SHARED)/media/to-y4m.sh $(Y4M_DIR)
 
-train: y4m
+train: setup-train y4m
 	$(PYTHON) encoder/train/train.py --y4m-dir $(Y4M_DIR)/train --work build/train
 
 export: setup-train
@@ -85,6 +85,19 @@ demo: setup build
 	  --layers $(DEMO_LAYERS) --subgop $$s --segment 2s || exit 1; done
 	find assets/demo -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
 	bin/strata package --in build/demo/enc-s4,build/demo/enc-s8,build/demo/enc-s16 --out assets/demo --joined virtual
+
+# The layered-policy evaluation (README): a second clip encoded with 6 layers, then every
+# policy on three trace sets, and decode-bound runs.
+EVAL_CLIP := build/eval/mix360.y4m
+$(EVAL_CLIP):
+	mkdir -p build/eval
+	ffmpeg -v error -y -i $(Y4M_DIR)/train/tos_360p.y4m -i $(Y4M_DIR)/train/chaplin_360p.y4m -i $(Y4M_DIR)/train/bikes_272p.y4m \
+	  -filter_complex "[0:v]fps=24,setsar=1[a];[1:v]fps=24,setsar=1[b];[2:v]scale=640:272,pad=640:360:0:44,fps=24,setsar=1[c];[a][b][c]concat=n=3:v=1[out]" \
+	  -map "[out]" -pix_fmt yuv420p -f yuv4mpegpipe $@
+build/eval/mix-s8/stream.json: $(EVAL_CLIP) | build
+	bin/strata encode --in $(EVAL_CLIP) --out build/eval/mix-s8 --layers 6 --subgop 8 --segment 2s
+abr-eval: y4m build build/eval/mix-s8/stream.json
+	scripts/abr-eval.sh
 
 serve-demo: build
 	bin/strata serve --dir assets/demo --ca build/strata-ca.pem
