@@ -28,9 +28,13 @@ build:
 # with Mesa's software OpenGL.
 APT_PACKAGES := ffmpeg pkg-config libgl1-mesa-dev libgl1-mesa-dri libx11-dev libxrandr-dev libxcursor-dev \
   libxinerama-dev libxi-dev libxxf86vm-dev xvfb
+# The ABR daemon's browser test: Debian's Chromium; dash.js from npm (web/package.json, pinned).
+APT_PACKAGES += chromium
+DASHJS_VERSION := $(shell sed -n 's/.*"dashjs": "\(.*\)".*/\1/p' web/package.json)
 
 setup:
 	$(call apt_ensure,$(APT_PACKAGES))
+	@grep -qs '"version": "$(DASHJS_VERSION)"' web/node_modules/dashjs/package.json || (cd web && npm ci --no-audit --no-fund)
 	@test -x $(GOBIN)/staticcheck && $(GOBIN)/staticcheck -version | grep -q "$(STATICCHECK_VERSION:v%=%)" || \
 	  $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 

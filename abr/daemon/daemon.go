@@ -56,7 +56,9 @@ type Transfer struct {
 	TFinishMS        float64 `json:"tfinish_ms"`
 }
 
-// DecisionRequest asks for the next segment's Representation.
+// DecisionRequest asks for segment Seq's Representation (Seq = segments fetched so far).
+// Asking for the same Seq again replays the answer. StallMS is the playback stall since the
+// previous request.
 type DecisionRequest struct {
 	Seq            int       `json:"seq"`
 	Last           *Transfer `json:"last"`
@@ -95,6 +97,12 @@ type session struct {
 	lastUsed time.Time
 	sum      Summary
 	lastQ    int
+	// The last answer, replayed when the same seq is asked again (a client retrying, or a
+	// synchronous catch-up while its asynchronous request is in flight): decisions are
+	// idempotent per seq and the policy's state moves once.
+	answered bool
+	lastSeq  int
+	lastDec  Decision
 }
 
 // Server is the daemon's http.Handler.
@@ -330,6 +338,9 @@ func (ss *session) decide(req *DecisionRequest, now time.Time) (Decision, error)
 	if req.Seq < 0 || req.Seq >= v.Chunks {
 		return Decision{}, fmt.Errorf("seq %d outside 0..%d", req.Seq, v.Chunks-1)
 	}
+	if ss.answered && req.Seq == ss.lastSeq {
+		return ss.lastDec, nil
+	}
 	if !(req.BufferS >= 0 && req.BufferS < 1e6) || !(req.StallMS >= 0 && req.StallMS < 1e9) {
 		return Decision{}, errors.New("buffer_s and stall_ms must be non-negative and finite")
 	}
@@ -392,7 +403,9 @@ func (ss *session) decide(req *DecisionRequest, now time.Time) (Decision, error)
 	}
 	ss.sum.QoE += r/1000 - 4.3*st.RebufferS - math.Abs(r-prev)/1000
 	ss.lastQ = q
-	return Decision{RepresentationID: ss.ladder[q].ID, Reason: reason, EstimateBPS: est}, nil
+	ss.answered, ss.lastSeq = true, req.Seq
+	ss.lastDec = Decision{RepresentationID: ss.ladder[q].ID, Reason: reason, EstimateBPS: est}
+	return ss.lastDec, nil
 }
 
 func (s *Server) switchPolicy(w http.ResponseWriter, r *http.Request) {
