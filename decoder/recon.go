@@ -85,6 +85,10 @@ func (fc *FrameCoder) SetCodes(c *Codec, payloads [][]byte, bw, bh int) error {
 }
 
 // codecsFor checks that a segment was coded for model m and returns its I and P codecs.
+// CodecsFor returns the I- and P-frame codecs that decode segments with header h, or an
+// error when the segment was coded for another model or geometry.
+func (m *Model) CodecsFor(h *SegmentHeader) (ci, cp *Codec, err error) { return codecsFor(m, h) }
+
 func codecsFor(m *Model, h *SegmentHeader) (ci, cp *Codec, err error) {
 	if fmt.Sprintf("%x", h.Model[:]) != m.SHA256[:16] {
 		return nil, nil, fmt.Errorf("segment coded for model %x, this decoder has %s", h.Model[:], m.SHA256[:16])

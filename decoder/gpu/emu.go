@@ -1,0 +1,170 @@
+package gpu
+
+/*
+#cgo CXXFLAGS: -O2 -std=c++17 -I${SRCDIR}/../../kernels
+#cgo LDFLAGS: -lpthread
+#include <stdlib.h>
+#include <string.h>
+
+typedef long long i64;
+#define GRID unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, int workers
+void emu_inp_codes(GRID, const unsigned char* payloads, const float* w, const float* bias, const float* embS,
+                   const float* embB, const i64* embOff, float* out, i64 bits, i64 layers, i64 k, i64 nb, i64 pb, i64 cout);
+void emu_predict(GRID, const unsigned char* pool, i64 frameBytes, const i64* refIdx, const int* mvs, float* pred, i64 w, i64 h);
+void emu_conv3x3(GRID, const float* in, const float* w, const float* bias, float* out, i64 cin, i64 cout, i64 h, i64 wd,
+                 i64 inStride, i64 outStride, i64 mode);
+void emu_conv1x1(GRID, const float* in, const float* w, const float* bias, float* out, i64 cin, i64 cout, i64 hw,
+                 i64 inStride, i64 outStride, i64 mode);
+void emu_shuffle(GRID, const float* in, float* out, i64 cout, i64 h, i64 w, i64 r, i64 inStride, i64 outStride, i64 relu);
+void emu_unshuffle(GRID, const float* in, float* out, i64 cin, i64 h, i64 w, i64 r, i64 inStride, i64 outStride, i64 c0);
+void emu_reconstruct(GRID, const float* o, const float* pred, unsigned char* pool, i64 frameBytes, const i64* dstIdx, i64 w, i64 h);
+void emu_yuv2rgba(GRID, const unsigned char* pool, i64 frameBytes, i64 idx, i64 w, i64 h, i64 cw, i64 ch, unsigned char* rgba);
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"unsafe"
+)
+
+// Emu is the CPU emulation device: buffers are C heap memory, launches run the kernels
+// compiled by g++ on Workers threads.
+type Emu struct {
+	Workers int // threads per launch (0: one per CPU)
+	name    string
+	live    map[*emuBuf]bool
+}
+
+type emuBuf struct {
+	p    unsafe.Pointer
+	size int
+}
+
+func (b *emuBuf) Size() int { return b.size }
+
+// NewEmu returns the emulation device.
+func NewEmu(cpu string) *Emu {
+	return &Emu{name: "emu:" + cpu, live: map[*emuBuf]bool{}}
+}
+
+// Name implements Device.
+func (e *Emu) Name() string { return e.name }
+
+// Alloc implements Device.
+func (e *Emu) Alloc(bytes int) (Buf, error) {
+	if bytes <= 0 {
+		return nil, fmt.Errorf("emu: alloc of %d bytes", bytes)
+	}
+	p := C.calloc(C.size_t(bytes), 1)
+	if p == nil {
+		return nil, errors.New("emu: out of memory")
+	}
+	b := &emuBuf{p: p, size: bytes}
+	e.live[b] = true
+	return b, nil
+}
+
+// Free implements Device.
+func (e *Emu) Free(b Buf) {
+	eb := b.(*emuBuf)
+	if e.live[eb] {
+		delete(e.live, eb)
+		C.free(eb.p)
+	}
+}
+
+func (e *Emu) span(b Buf, off, n int) (*emuBuf, error) {
+	eb, ok := b.(*emuBuf)
+	if !ok || !e.live[eb] || off < 0 || n < 0 || off+n > eb.size {
+		return nil, fmt.Errorf("emu: access [%d, %d) outside a buffer", off, off+n)
+	}
+	return eb, nil
+}
+
+// Upload implements Device.
+func (e *Emu) Upload(dst Buf, off int, src []byte) error {
+	eb, err := e.span(dst, off, len(src))
+	if err != nil || len(src) == 0 {
+		return err
+	}
+	C.memcpy(unsafe.Add(eb.p, off), unsafe.Pointer(&src[0]), C.size_t(len(src)))
+	return nil
+}
+
+// Download implements Device.
+func (e *Emu) Download(dst []byte, src Buf, off int) error {
+	eb, err := e.span(src, off, len(dst))
+	if err != nil || len(dst) == 0 {
+		return err
+	}
+	C.memcpy(unsafe.Pointer(&dst[0]), unsafe.Add(eb.p, off), C.size_t(len(dst)))
+	return nil
+}
+
+// Sync implements Device (launches are synchronous).
+func (e *Emu) Sync() error { return nil }
+
+// Close implements Device.
+func (e *Emu) Close() error {
+	for b := range e.live {
+		e.Free(b)
+	}
+	return nil
+}
+
+// Launch implements Device.
+func (e *Emu) Launch(k Kernel, g, b Dim3, args ...Arg) error {
+	want := [...]int{13, 7, 11, 10, 9, 9, 7, 8}
+	if k < 0 || k >= numKernels {
+		return fmt.Errorf("emu: unknown kernel %d", k)
+	}
+	if err := checkArgs(k, args, want[k]); err != nil {
+		return err
+	}
+	for _, d := range []Dim3{g, b} {
+		if d.X < 1 || d.Y < 1 || d.Z < 1 {
+			return fmt.Errorf("emu: %s launched with grid %v block %v", k.Name(), g, b)
+		}
+	}
+	ptr := make([]unsafe.Pointer, len(args))
+	val := make([]C.i64, len(args))
+	for i, a := range args {
+		if a.Buf != nil {
+			eb, err := e.span(a.Buf, a.Off, 0)
+			if err != nil {
+				return fmt.Errorf("emu: %s parameter %d: %w", k.Name(), i, err)
+			}
+			ptr[i] = unsafe.Add(eb.p, a.Off)
+		}
+		val[i] = C.i64(a.Val)
+	}
+	w := e.Workers
+	if w <= 0 {
+		w = runtime.GOMAXPROCS(0)
+	}
+	gx, gy, gz, bx, by, bz, cw := C.uint(g.X), C.uint(g.Y), C.uint(g.Z), C.uint(b.X), C.uint(b.Y), C.uint(b.Z), C.int(w)
+	u8 := func(i int) *C.uchar { return (*C.uchar)(ptr[i]) }
+	f32 := func(i int) *C.float { return (*C.float)(ptr[i]) }
+	i64p := func(i int) *C.i64 { return (*C.i64)(ptr[i]) }
+	switch k {
+	case InpCodes:
+		C.emu_inp_codes(gx, gy, gz, bx, by, bz, cw, u8(0), f32(1), f32(2), f32(3), f32(4), i64p(5), f32(6), val[7], val[8], val[9], val[10], val[11], val[12])
+	case Predict:
+		C.emu_predict(gx, gy, gz, bx, by, bz, cw, u8(0), val[1], i64p(2), (*C.int)(ptr[3]), f32(4), val[5], val[6])
+	case Conv3x3:
+		C.emu_conv3x3(gx, gy, gz, bx, by, bz, cw, f32(0), f32(1), f32(2), f32(3), val[4], val[5], val[6], val[7], val[8], val[9], val[10])
+	case Conv1x1:
+		C.emu_conv1x1(gx, gy, gz, bx, by, bz, cw, f32(0), f32(1), f32(2), f32(3), val[4], val[5], val[6], val[7], val[8], val[9])
+	case Shuffle:
+		C.emu_shuffle(gx, gy, gz, bx, by, bz, cw, f32(0), f32(1), val[2], val[3], val[4], val[5], val[6], val[7], val[8])
+	case Unshuffle:
+		C.emu_unshuffle(gx, gy, gz, bx, by, bz, cw, f32(0), f32(1), val[2], val[3], val[4], val[5], val[6], val[7], val[8])
+	case Reconstruct:
+		C.emu_reconstruct(gx, gy, gz, bx, by, bz, cw, f32(0), f32(1), u8(2), val[3], i64p(4), val[5], val[6])
+	case YUV2RGBA:
+		C.emu_yuv2rgba(gx, gy, gz, bx, by, bz, cw, u8(0), val[1], val[2], val[3], val[4], val[5], val[6], u8(7))
+	}
+	return nil
+}
