@@ -25,9 +25,9 @@ type convW struct {
 
 // codecW is one codec's decoder network on the device.
 type codecW struct {
-	c                                                     *decoder.Codec
+	c                                                             *decoder.Codec
 	inp, rb1a, rb1b, up1, pred1, rb2a, rb2b, up2, rb3a, rb3b, out convW
-	embS, embB                                            Buf
+	embS, embB                                                    Buf
 }
 
 // Decoder decodes segments on a Device. Weights are uploaded once (NewDecoder); work
