@@ -16,7 +16,7 @@ define apt_ensure
 	fi
 endef
 
-.PHONY: all build setup play abr-eval test vet staticcheck gotest bench fuzz setup-train y4m train export demo serve-demo clean
+.PHONY: all build setup play abr-eval ptx test vet staticcheck gotest bench fuzz setup-train y4m train export demo serve-demo clean
 
 all: build
 
@@ -102,6 +102,12 @@ build/eval/mix-s8/stream.json: $(EVAL_CLIP) | build
 	bin/strata encode --in $(EVAL_CLIP) --out build/eval/mix-s8 --layers 6 --subgop 8 --segment 2s
 abr-eval: y4m build build/eval/mix-s8/stream.json
 	scripts/abr-eval.sh
+
+# PTX of the decoder kernels, committed with the source's hash (needs nvcc: the full
+# nvidia-cuda-toolkit from Debian's non-free; run it when kernels/decode.cu changes).
+ptx:
+	nvcc -ptx -arch=compute_52 --fmad=false -o build/decode.ptx kernels/decode.cu
+	{ echo "// strata decode.cu sha256 $$(sha256sum kernels/decode.cu | cut -d' ' -f1)"; cat build/decode.ptx; } > kernels/decode.ptx
 
 serve-demo: build
 	bin/strata serve --dir assets/demo --ca build/strata-ca.pem
