@@ -53,9 +53,20 @@ type Config struct {
 	MaxFrames int
 	// StartSegment starts playback at that segment (a seek); earlier ones are skipped.
 	StartSegment int
+	// NewDecoder, if set, makes the session's segment decoders (two, used alternately by
+	// the decode goroutine): a GPU backend, say. Nil means the Go CPU engine.
+	NewDecoder func() (SegmentDecoder, error)
+	// Backend names the decoder backend for the summary ("cpu" when empty).
+	Backend string
 	// Policies, if set, hands the downloader a new ABR policy (the player's `A` key); it
 	// takes over at the next decision with the session's history.
 	Policies <-chan abr.Policy
+}
+
+// SegmentDecoder decodes a parsed segment with k layers (decoder.SegmentDecoder and
+// gpu.Decoder are two). Frames stay valid until its next Decode.
+type SegmentDecoder interface {
+	Decode(s *decoder.Segment, k int) ([]*decoder.Frame, error)
 }
 
 // Snapshot is the session's state at a presented frame.
@@ -120,6 +131,7 @@ type SegmentStats struct {
 // Summary is a finished session.
 type Summary struct {
 	Policy    string  `json:"policy"`
+	Backend   string  `json:"backend"`
 	URL       string  `json:"url"`
 	SubGOP    int     `json:"subgop"`
 	Segments  int     `json:"segments"`
@@ -465,7 +477,22 @@ type decoded struct {
 // finished with n.
 func (s *Session) decodeLoop(ctx context.Context, out chan<- decoded) {
 	defer close(out)
-	decs := [2]*decoder.SegmentDecoder{decoder.NewSegmentDecoder(s.cfg.Model, s.cfg.Workers), decoder.NewSegmentDecoder(s.cfg.Model, s.cfg.Workers)}
+	var decs [2]SegmentDecoder
+	for i := range decs {
+		if s.cfg.NewDecoder == nil {
+			decs[i] = decoder.NewSegmentDecoder(s.cfg.Model, s.cfg.Workers)
+			continue
+		}
+		dec, err := s.cfg.NewDecoder()
+		if err != nil {
+			select {
+			case out <- decoded{err: fmt.Errorf("player: decoder: %w", err)}:
+			case <-ctx.Done():
+			}
+			return
+		}
+		decs[i] = dec
+	}
 	segS := s.pres.SegmentDurationS
 	decodedFrames, busy := 0, time.Duration(0)
 	for n := s.cfg.StartSegment; n < s.pres.Segments; n++ {
@@ -523,7 +550,11 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 	}()
 	defer wg.Wait()
 	defer cancel()
-	sum := &Summary{Policy: s.cfg.Policy.Name(), URL: s.cfg.MPD, SubGOP: s.variant.SubGOP, Segments: s.pres.Segments}
+	backend := s.cfg.Backend
+	if backend == "" {
+		backend = "cpu"
+	}
+	sum := &Summary{Policy: s.cfg.Policy.Name(), Backend: backend, URL: s.cfg.MPD, SubGOP: s.variant.SubGOP, Segments: s.pres.Segments}
 	var mediaStart time.Time // wall time of media time 0 (moves on stalls)
 	var decodeTime time.Duration
 	prevQ := min(abr.DefaultQuality, len(s.video.BitratesKbps)-1)
@@ -643,7 +674,7 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 
 // decode parses the units and decodes with as many layers as parse; a corrupt enhancement
 // layer and everything above it is dropped, a corrupt base fails the segment.
-func (s *Session) decode(dec *decoder.SegmentDecoder, units [][]byte) ([]*decoder.Frame, int, error) {
+func (s *Session) decode(dec SegmentDecoder, units [][]byte) ([]*decoder.Frame, int, error) {
 	seg, err := decoder.ParseBaseUnit(units[0])
 	if err != nil {
 		return nil, 0, err

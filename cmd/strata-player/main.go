@@ -78,8 +78,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	a := &app{base: s.Config, clock: player.NewPausableClock(), policies: make(chan abr.Policy, 1),
 		policy: s.Config.Policy.Name(), seek: -1, log: s}
 	a.model = overlay.New(s.URL, s.Backend, a.policy)
-	if o.HWDec == "cuda" {
-		a.model.SetNotice("hwdec: no CUDA backend in this build, decoding on the CPU")
+	if s.Notice != "" {
+		a.model.SetNotice(s.Notice)
 	}
 	a.win = window.New(window.Options{Title: "strata — " + s.URL, Width: w, Height: h, Fullscreen: *fullscreen,
 		Page: *page, Stats: *stats, OnPause: a.paused}, a.model, a)

@@ -6,13 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/gpu"
 	"github.com/strata-player/strata/encoder"
 	"github.com/strata-player/strata/internal/demo"
 	"github.com/strata-player/strata/internal/testenc"
@@ -77,7 +77,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dev := cpuName()
+	dev := gpu.CPUName()
 	if !*asJSON {
 		fmt.Fprintf(stdout, "goos: %s\ngoarch: %s\npkg: strata/bench/decode\ncpu: %s\ndevice: cpu:%s\nmodel: %.12s\n", runtime.GOOS, runtime.GOARCH, dev, dev, m.SHA256)
 	}
@@ -201,16 +201,4 @@ func decodeFPSFor(rs []benchResult, s, w, h int) (float64, error) {
 		return r.FPS * float64(rw*rh) / float64(w*h), nil
 	}
 	return 0, fmt.Errorf("no result for sub-GOP size %d", s)
-}
-
-// cpuName is the CPU model from /proc/cpuinfo (the GOARCH elsewhere).
-func cpuName() string {
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
-				return strings.TrimSpace(v)
-			}
-		}
-	}
-	return runtime.GOARCH
 }

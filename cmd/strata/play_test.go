@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/strata-player/strata/internal/shared"
@@ -54,5 +55,32 @@ func TestPlayDemoLayeredPolicies(t *testing.T) {
 			}
 			t.Logf("%s", out.String())
 		})
+	}
+}
+
+// TestPlayHWDec: --hwdec=cuda on a machine without a usable GPU says so in one line and
+// plays on the CPU (in a -tags cuda build too: make test runs this test in both);
+// --hwdec=emu plays through the CUDA kernels emulated on the CPU.
+func TestPlayHWDec(t *testing.T) {
+	for _, c := range []struct{ hwdec, backend string }{{"cuda", "cpu"}, {"emu", "emu:"}} {
+		var out, errb bytes.Buffer
+		if err := run([]string{"play", "--headless", "--untimed", "--json", "--frames", "40", "--hwdec", c.hwdec}, &out, &errb); err != nil {
+			t.Fatal(err, errb.String())
+		}
+		var sum struct {
+			Backend string `json:"backend"`
+			Frames  int    `json:"frames"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
+			t.Fatalf("%v: %q", err, out.String())
+		}
+		if sum.Frames != 40 || !strings.HasPrefix(sum.Backend, c.backend) {
+			t.Fatalf("--hwdec %s: %s", c.hwdec, out.String())
+		}
+		lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
+		if c.hwdec == "cuda" && (len(lines) != 1 || !strings.Contains(lines[0], "decoding on the CPU")) {
+			t.Fatalf("--hwdec cuda without a GPU should say one line, got %q", errb.String())
+		}
+		t.Logf("--hwdec %s: backend %s; stderr %q", c.hwdec, sum.Backend, errb.String())
 	}
 }

@@ -21,7 +21,7 @@ type InitError struct {
 }
 
 func (e *InitError) Error() string {
-	return fmt.Sprintf("cuda: %v: driver error %d (%s)", ErrNoCUDA, e.Code, e.Msg)
+	return fmt.Sprintf("%v: driver error %d (%s)", ErrNoCUDA, e.Code, e.Msg)
 }
 
 // Unwrap makes errors.Is(err, ErrNoCUDA) hold.

@@ -25,7 +25,9 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
+	"strings"
 	"unsafe"
 )
 
@@ -44,9 +46,21 @@ type emuBuf struct {
 
 func (b *emuBuf) Size() int { return b.size }
 
-// NewEmu returns the emulation device.
-func NewEmu(cpu string) *Emu {
-	return &Emu{name: "emu:" + cpu, live: map[*emuBuf]bool{}}
+// NewEmu returns the emulation device, named after this machine's CPU.
+func NewEmu() *Emu {
+	return &Emu{name: "emu:" + CPUName(), live: map[*emuBuf]bool{}}
+}
+
+// CPUName is the CPU model from /proc/cpuinfo (GOARCH elsewhere).
+func CPUName() string {
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return runtime.GOARCH
 }
 
 // Name implements Device.

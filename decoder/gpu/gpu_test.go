@@ -18,7 +18,7 @@ func TestEmulatedKernelsEqualCPU(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev := NewEmu("test")
+	dev := NewEmu()
 	defer dev.Close()
 	gd, err := NewDecoder(dev, m)
 	if err != nil {

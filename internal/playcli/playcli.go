@@ -58,7 +58,7 @@ func (o *Options) Register(fs *flag.FlagSet) {
 	fs.IntVar(&o.SubGOP, "subgop", 0, "sub-GOP variant to play (0: the largest available)")
 	fs.DurationVar(&o.MaxBuffer, "max-buffer", 30*time.Second, "stop downloading this far ahead of the playhead")
 	fs.DurationVar(&o.DecodeWindow, "decode-window", 0, "commit a segment lacking layers to the decoder this long before its play time (0: one segment)")
-	fs.StringVar(&o.HWDec, "hwdec", "auto", "decoder: auto, cuda or no (CPU)")
+	fs.StringVar(&o.HWDec, "hwdec", "auto", "decoder: auto (CUDA if usable, else CPU), cuda, no (CPU), or emu (the CUDA kernels emulated on the CPU; slow, for testing)")
 	fs.StringVar(&o.StatsFile, "stats-file", "", "write one JSON line per presented segment here")
 	fs.StringVar(&o.LogFile, "log-file", "", "write the log (JSON lines) here instead of to stderr")
 	fs.StringVar(&o.LogLevel, "log-level", "warn", "log level: debug (every transfer and decision), info (stalls, summary), warn, error")
@@ -121,9 +121,9 @@ func (o *Options) check() error {
 		return fmt.Errorf("--frames %d must not be negative", o.Frames)
 	}
 	switch o.HWDec {
-	case "auto", "no", "cuda":
+	case "auto", "no", "cuda", "emu":
 	default:
-		return fmt.Errorf("--hwdec %q: want auto, cuda or no", o.HWDec)
+		return fmt.Errorf("--hwdec %q: want auto, cuda, no or emu", o.HWDec)
 	}
 	if _, err := zerolog.ParseLevel(o.LogLevel); err != nil || o.LogLevel == "" {
 		return fmt.Errorf("--log-level %q: want debug, info, warn or error", o.LogLevel)
@@ -136,7 +136,8 @@ func (o *Options) check() error {
 type Session struct {
 	Config  player.Config
 	Log     zerolog.Logger
-	Backend string // the decoder backend in use ("cpu")
+	Backend string // the decoder backend in use: "cpu", "cuda:<gpu>" or "emu:<cpu>"
+	Notice  string // a line for the overlay (a fallback to the CPU)
 	// URL is what plays (the demo's loopback URL when no URL was given).
 	URL     string
 	closers []func()
@@ -166,11 +167,6 @@ func Prepare(ctx context.Context, o *Options, stderr io.Writer) (*Session, error
 		logOut = f
 	}
 	s.Log = zerolog.New(logOut).Level(level).With().Timestamp().Logger()
-	if o.HWDec == "cuda" {
-		// This build has no CUDA backend: said once, then the CPU decodes.
-		s.Log.Warn().Str("hwdec", o.HWDec).Msg("this build has no CUDA backend; decoding on the CPU")
-		fmt.Fprintln(stderr, "strata: --hwdec=cuda: this build has no CUDA backend; decoding on the CPU")
-	}
 	var caPEM []byte
 	var err error
 	if o.CA != "" {
@@ -195,6 +191,9 @@ func Prepare(ctx context.Context, o *Options, stderr io.Writer) (*Session, error
 	if err != nil {
 		return fail(err)
 	}
+	be := openBackend(o.HWDec, m, s.Log, stderr)
+	s.closers = append(s.closers, be.close)
+	s.Backend, s.Notice = be.name, be.notice
 	spec, err := abr.Lookup(o.ABR)
 	if err != nil {
 		return fail(err)
@@ -212,7 +211,7 @@ func Prepare(ctx context.Context, o *Options, stderr io.Writer) (*Session, error
 	s.Config = player.Config{
 		MPD: s.URL, Fetcher: &fetch.Fetcher{Client: client, Retries: o.Retries, Backoff: 200 * time.Millisecond, MaxBackoff: 2 * time.Second},
 		Model: m, Policy: spec.New(), SubGOP: o.SubGOP, MaxBufferS: o.MaxBuffer.Seconds(), DecodeWindowS: o.DecodeWindow.Seconds(),
-		Untimed: o.Untimed, MaxFrames: o.Frames,
+		Untimed: o.Untimed, MaxFrames: o.Frames, NewDecoder: be.newDec, Backend: be.name,
 		OnEvent: func(e player.Event) { logEvent(log, e) },
 		OnSegment: func(ss player.SegmentStats) {
 			log.Debug().Int("segment", ss.Segment).Int("layers", ss.Layers).Float64("psnr_y", ss.PSNRY).Float64("stall_s", ss.StallS).
@@ -240,6 +239,6 @@ func logEvent(log zerolog.Logger, e player.Event) {
 
 // Summary formats a finished session on one line.
 func Summary(sum *player.Summary) string {
-	return fmt.Sprintf("%s: %d segments, %d frames (%d dropped), startup %.0f ms, %d stalls (%.2f s), %.2f layers, PSNR-Y %.2f dB, QoE %.3f, decode %.1f frames/s, %d requests (%d upgrades), %.2f MB",
-		sum.Policy, sum.Segments, sum.Frames, sum.DroppedFrames, sum.StartupMS, sum.Stalls, sum.StallS, sum.AvgLayers, sum.AvgPSNRY, sum.QoE, sum.DecodeFPS, sum.Requests, sum.Upgrades, float64(sum.Bytes)/1e6)
+	return fmt.Sprintf("%s on %s: %d segments, %d frames (%d dropped), startup %.0f ms, %d stalls (%.2f s), %.2f layers, PSNR-Y %.2f dB, QoE %.3f, decode %.1f frames/s, %d requests (%d upgrades), %.2f MB",
+		sum.Policy, sum.Backend, sum.Segments, sum.Frames, sum.DroppedFrames, sum.StartupMS, sum.Stalls, sum.StallS, sum.AvgLayers, sum.AvgPSNRY, sum.QoE, sum.DecodeFPS, sum.Requests, sum.Upgrades, float64(sum.Bytes)/1e6)
 }
