@@ -27,7 +27,7 @@ type Config struct {
 	Model   *decoder.Model
 	Policy  abr.Policy
 	Sink    render.Sink
-	// SubGOP picks the variant; 0 takes the largest S available.
+	// SubGOP picks the variant; 0 takes the largest S available, SubGOPAuto probes.
 	SubGOP int
 	// MaxBufferS stops downloading this far ahead of the playhead. It defaults to 30 s.
 	MaxBufferS float64
@@ -130,10 +130,14 @@ type SegmentStats struct {
 
 // Summary is a finished session.
 type Summary struct {
-	Policy    string  `json:"policy"`
-	Backend   string  `json:"backend"`
-	URL       string  `json:"url"`
-	SubGOP    int     `json:"subgop"`
+	Policy  string `json:"policy"`
+	Backend string `json:"backend"`
+	URL     string `json:"url"`
+	SubGOP  int    `json:"subgop"`
+	// Probes are the sub-GOP probing measurements (with SubGOPAuto); FrameRate is the
+	// frame rate the chosen variant sustains on this device.
+	Probes    []Probe `json:"probes,omitempty"`
+	FrameRate float64 `json:"frame_rate,omitempty"`
 	Segments  int     `json:"segments"`
 	Frames    int     `json:"frames"`
 	StartupMS float64 `json:"startup_ms"`
@@ -172,6 +176,10 @@ type Session struct {
 	inits map[string]cmaf.Config
 
 	start time.Time
+
+	// sub-GOP probing results (set by open)
+	probes    []Probe
+	frameRate float64
 
 	// owned by the downloader until it finishes
 	bytes     int64
@@ -243,7 +251,18 @@ func (s *Session) open(ctx context.Context) error {
 		return fmt.Errorf("player: %w", err)
 	}
 	s.variant = s.pres.Variants[len(s.pres.Variants)-1]
-	if s.cfg.SubGOP != 0 {
+	if s.cfg.SubGOP == SubGOPAuto {
+		v, probes, fps, err := s.probe(ctx)
+		if err != nil {
+			return fmt.Errorf("player: %w", err)
+		}
+		s.variant, s.probes, s.frameRate = v, probes, fps
+		detail := ""
+		for _, p := range probes {
+			detail += fmt.Sprintf("S=%d %.1f fps; ", p.SubGOP, p.FPS)
+		}
+		s.emit(Event{Kind: "probe", Action: fmt.Sprintf("%schose S=%d (%.1f fps)", detail, v.SubGOP, fps)})
+	} else if s.cfg.SubGOP != 0 {
 		if s.variant = s.pres.Variant(s.cfg.SubGOP); s.variant == nil {
 			return fmt.Errorf("player: the presentation has no sub-GOP %d variant", s.cfg.SubGOP)
 		}
@@ -554,7 +573,7 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 	if backend == "" {
 		backend = "cpu"
 	}
-	sum := &Summary{Policy: s.cfg.Policy.Name(), Backend: backend, URL: s.cfg.MPD, SubGOP: s.variant.SubGOP, Segments: s.pres.Segments}
+	sum := &Summary{Policy: s.cfg.Policy.Name(), Backend: backend, URL: s.cfg.MPD, SubGOP: s.variant.SubGOP, Probes: s.probes, FrameRate: s.frameRate, Segments: s.pres.Segments}
 	var mediaStart time.Time // wall time of media time 0 (moves on stalls)
 	var decodeTime time.Duration
 	prevQ := min(abr.DefaultQuality, len(s.video.BitratesKbps)-1)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -151,4 +152,50 @@ func TestPlaysWhatTheEncoderReconstructed(t *testing.T) {
 	if after := runtime.NumGoroutine(); after > before+2 {
 		t.Errorf("goroutines: %d before, %d after", before, after)
 	}
+}
+
+// TestSubGOPProbe: with SubGOPAuto the player times every variant's first segment on its
+// decoder and, when all decode far faster than real time (tiny frames), takes the smallest S.
+func TestSubGOPProbe(t *testing.T) {
+	m, err := decoder.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := testenc.Synthetic(48, 32, 8)
+	d2, _ := testenc.EncodeDir(t, m, frames, 2, 2, 4)
+	d4, _ := testenc.EncodeDir(t, m, frames, 4, 2, 4)
+	out := t.TempDir()
+	if _, err := packager.Package([]string{d4, d2}, out, packager.Options{Joined: packager.JoinedVirtual}); err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	h, err := origin.New(origin.Config{Dir: out, Virtual: packager.JoinedSource(root)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	var probeEvent string
+	sum, err := Run(context.Background(), Config{MPD: srv.URL + "/manifest.mpd", Fetcher: &fetch.Fetcher{Client: srv.Client()},
+		Model: m, Policy: fixed{2}, Sink: &recorder{}, Untimed: true, SubGOP: SubGOPAuto,
+		OnEvent: func(e Event) {
+			if e.Kind == "probe" {
+				probeEvent = e.Action
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.SubGOP != 2 || len(sum.Probes) != 2 || sum.Probes[0].SubGOP != 2 || sum.Probes[1].SubGOP != 4 || !(sum.Probes[0].FPS > 0) || sum.Frames != 8 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if sum.FrameRate != 25 || probeEvent == "" {
+		t.Fatalf("frame rate %v, probe event %q", sum.FrameRate, probeEvent)
+	}
+	t.Logf("probe: %s", probeEvent)
 }

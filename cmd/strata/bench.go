@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/cuda"
 	"github.com/strata-player/strata/decoder/gpu"
 	"github.com/strata-player/strata/encoder"
 	"github.com/strata-player/strata/internal/demo"
 	"github.com/strata-player/strata/internal/testenc"
+	"github.com/strata-player/strata/player"
 )
 
 // benchResult is one configuration of `strata bench decode --json`.
@@ -39,7 +41,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	fs := flag.NewFlagSet("strata bench decode", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	backend := fs.String("backend", "cpu", "decode backend: cpu")
+	backend := fs.String("backend", "cpu", "decode backend: cpu (the Go engine), emu (the CUDA kernels compiled for the CPU), cuda (the GPU; needs a -tags cuda build)")
 	res := fs.String("res", "640x360", "resolution WxH; 640x360 decodes the embedded demo stream, others a synthetic clip encoded first")
 	subgop := fs.String("subgop", "all", "sub-GOP size 1, 2, 4, 8, 16, or all (1, 4, 8, 16)")
 	benchtime := fs.Duration("benchtime", 3*time.Second, "decode each configuration at least this long")
@@ -52,8 +54,8 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
-	if *backend != "cpu" {
-		return fmt.Errorf("--backend %q: this build decodes on cpu only", *backend)
+	if *backend != "cpu" && *backend != "emu" && *backend != "cuda" {
+		return fmt.Errorf("--backend %q: want cpu, emu or cuda", *backend)
 	}
 	w, h, err := parseRes(*res)
 	if err != nil {
@@ -77,9 +79,13 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dev := gpu.CPUName()
+	newDec, dev, closeDev, err := benchBackend(*backend, m, *workers)
+	if err != nil {
+		return err
+	}
+	defer closeDev()
 	if !*asJSON {
-		fmt.Fprintf(stdout, "goos: %s\ngoarch: %s\npkg: strata/bench/decode\ncpu: %s\ndevice: cpu:%s\nmodel: %.12s\n", runtime.GOOS, runtime.GOARCH, dev, dev, m.SHA256)
+		fmt.Fprintf(stdout, "goos: %s\ngoarch: %s\npkg: strata/bench/decode\ncpu: %s\ndevice: %s\nmodel: %.12s\n", runtime.GOOS, runtime.GOARCH, gpu.CPUName(), dev, m.SHA256)
 	}
 	var results []benchResult
 	for _, s := range sizes {
@@ -87,7 +93,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		r, err := benchDecode(m, segs, *benchtime, *workers)
+		r, err := benchDecode(newDec, segs, *benchtime)
 		if err != nil {
 			return err
 		}
@@ -99,8 +105,12 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 			}
 			continue
 		}
-		fmt.Fprintf(stdout, "BenchmarkDecode/backend:%s/res:%s/subgop:%d-%d\t%8d\t%12.0f ns/op\t%8.2f frames/s\n",
+		line := fmt.Sprintf("BenchmarkDecode/backend:%s/res:%s/subgop:%d-%d\t%8d\t%12.0f ns/op\t%8.2f frames/s",
 			r.Backend, r.Res, r.SubGOP, runtime.GOMAXPROCS(0), r.Frames, r.Seconds/float64(r.Frames)*1e9, r.FPS)
+		if r.Launches > 0 {
+			line += fmt.Sprintf("\t%8.2f launches/frame", r.Launches)
+		}
+		fmt.Fprintln(stdout, line)
 	}
 	if *plot != "" {
 		return plotBench(*plot, results)
@@ -146,15 +156,62 @@ func benchSegments(m *decoder.Model, w, h, s int) ([]*decoder.Segment, string, e
 	return []*decoder.Segment{seg}, "synthetic", err
 }
 
-// benchDecode decodes the segments in turn, with every layer, for at least d.
-func benchDecode(m *decoder.Model, segs []*decoder.Segment, d time.Duration, workers int) (benchResult, error) {
-	dec := decoder.NewSegmentDecoder(m, workers)
+// launchCounter is a decoder that counts kernel launches (the GPU backends).
+type launchCounter interface{ LaunchCount() int }
+
+// benchBackend opens the backend and returns a maker of segment decoders on it, the device
+// name and a closer.
+func benchBackend(backend string, m *decoder.Model, workers int) (func() (player.SegmentDecoder, error), string, func(), error) {
+	if backend == "cpu" {
+		return func() (player.SegmentDecoder, error) { return decoder.NewSegmentDecoder(m, workers), nil },
+			"cpu:" + gpu.CPUName(), func() {}, nil
+	}
+	var dev gpu.Device
+	if backend == "emu" {
+		e := gpu.NewEmu()
+		e.Workers = workers
+		dev = e
+	} else {
+		d, err := cuda.Open(0)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("--backend cuda: %w", err)
+		}
+		dev = d
+	}
+	return func() (player.SegmentDecoder, error) {
+		gd, err := gpu.NewDecoder(dev, m)
+		if err != nil {
+			return nil, err
+		}
+		return countingDecoder{gd}, nil
+	}, dev.Name(), func() { dev.Close() }, nil
+}
+
+type countingDecoder struct{ *gpu.Decoder }
+
+func (c countingDecoder) LaunchCount() int { return c.Launches }
+
+// benchDecode decodes the segments in turn, with every layer, for at least d (and at
+// least one segment after a warm-up decode).
+func benchDecode(newDec func() (player.SegmentDecoder, error), segs []*decoder.Segment, d time.Duration) (benchResult, error) {
+	dec, err := newDec()
+	if err != nil {
+		return benchResult{}, err
+	}
+	if c, ok := dec.(countingDecoder); ok {
+		defer c.Close()
+	}
 	if _, err := dec.Decode(segs[0], segs[0].Have); err != nil { // warm-up: buffers allocated
 		return benchResult{}, err
 	}
+	launches0 := 0
+	lc, counts := dec.(launchCounter)
+	if counts {
+		launches0 = lc.LaunchCount()
+	}
 	var r benchResult
 	start := time.Now()
-	for i := 0; time.Since(start) < d; i++ {
+	for i := 0; i == 0 || time.Since(start) < d; i++ {
 		s := segs[i%len(segs)]
 		frames, err := dec.Decode(s, s.Have)
 		if err != nil {
@@ -165,6 +222,9 @@ func benchDecode(m *decoder.Model, segs []*decoder.Segment, d time.Duration, wor
 	}
 	r.Seconds = time.Since(start).Seconds()
 	r.FPS = float64(r.Frames) / r.Seconds
+	if counts {
+		r.Launches = float64(lc.LaunchCount()-launches0) / float64(r.Frames)
+	}
 	return r, nil
 }
 

@@ -40,6 +40,8 @@ func driverMessage(code int) string {
 		return "CUDA_ERROR_UNKNOWN"
 	case -1:
 		return "cuInit was never called"
+	case -2:
+		return "this binary was built without -tags cuda"
 	}
 	return "see the CUDA driver API's CUresult"
 }

@@ -9,5 +9,5 @@ const Built = false
 
 // Open reports that this build has no CUDA backend.
 func Open(ordinal int) (gpu.Device, error) {
-	return nil, &InitError{Code: -2, Msg: "this binary was built without -tags cuda"}
+	return nil, &InitError{Code: -2, Msg: driverMessage(-2)}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/internal/demo"
+	"github.com/strata-player/strata/internal/testenc"
 )
 
 // TestEmulatedKernelsEqualCPU decodes demo segments with the kernels of kernels/decode.cu
@@ -55,5 +56,42 @@ func TestEmulatedKernelsEqualCPU(t *testing.T) {
 					float64(gd.Launches-launches)/float64(len(want)))
 			}
 		}
+	}
+}
+
+// TestLaunchesPerFrame counts kernel launches per decoded frame for S = 1, 4, 8 and 16
+// (the GPU speed proxy measurable without a GPU): LFR depth batches make S = 8 need at
+// most 1/2.5 of the plain chain's launches.
+func TestLaunchesPerFrame(t *testing.T) {
+	m, err := decoder.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := NewEmu()
+	defer dev.Close()
+	gd, err := NewDecoder(dev, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gd.Close()
+	frames := testenc.Synthetic(64, 48, 32)
+	per := map[int]float64{}
+	for _, s := range []int{1, 4, 8, 16} {
+		_, encs := testenc.EncodeDir(t, m, frames, s, 2, 32)
+		before := gd.Launches
+		got, err := gd.Decode(encs[0].Segment, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for f, fr := range got {
+			if !bytes.Equal(fr.Y, encs[0].Recon[1][f].Y) {
+				t.Fatalf("S=%d frame %d differs from the encoder's reconstruction", s, f)
+			}
+		}
+		per[s] = float64(gd.Launches-before) / float64(len(got))
+		t.Logf("S=%d: %.2f launches per frame (32-frame segment)", s, per[s])
+	}
+	if per[8] > per[1]/2.5 {
+		t.Fatalf("S=8 needs %.2f launches per frame, more than 1/2.5 of S=1's %.2f", per[8], per[1])
 	}
 }

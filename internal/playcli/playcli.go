@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,7 +36,7 @@ type Options struct {
 	CA           string
 	Untimed      bool
 	JSON         bool
-	SubGOP       int
+	SubGOP       string
 	MaxBuffer    time.Duration
 	DecodeWindow time.Duration
 	HWDec        string
@@ -55,7 +56,7 @@ func (o *Options) Register(fs *flag.FlagSet) {
 	fs.StringVar(&o.CA, "ca", "", "PEM certificate to trust for the origin (strata serve --ca writes it)")
 	fs.BoolVar(&o.Untimed, "untimed", false, "decode and present as fast as possible (no media clock)")
 	fs.BoolVar(&o.JSON, "json", false, "print the session summary as one JSON object")
-	fs.IntVar(&o.SubGOP, "subgop", 0, "sub-GOP variant to play (0: the largest available)")
+	fs.StringVar(&o.SubGOP, "subgop", "0", "sub-GOP variant: 0 (the largest available), 1, 2, 4, 8, 16, or auto (probe: time each variant's first segment on this decoder and take the smallest S decoding 1.2× real time)")
 	fs.DurationVar(&o.MaxBuffer, "max-buffer", 30*time.Second, "stop downloading this far ahead of the playhead")
 	fs.DurationVar(&o.DecodeWindow, "decode-window", 0, "commit a segment lacking layers to the decoder this long before its play time (0: one segment)")
 	fs.StringVar(&o.HWDec, "hwdec", "auto", "decoder: auto (CUDA if usable, else CPU), cuda, no (CPU), or emu (the CUDA kernels emulated on the CPU; slow, for testing)")
@@ -112,10 +113,8 @@ func (o *Options) check() error {
 	if o.Retries < 0 || o.Retries > 20 {
 		return fmt.Errorf("--retries %d out of range 0..20", o.Retries)
 	}
-	switch o.SubGOP {
-	case 0, 1, 2, 4, 8, 16:
-	default:
-		return fmt.Errorf("--subgop %d: want 0 (largest), 1, 2, 4, 8 or 16", o.SubGOP)
+	if _, err := o.subGOP(); err != nil {
+		return err
 	}
 	if o.Frames < 0 {
 		return fmt.Errorf("--frames %d must not be negative", o.Frames)
@@ -130,6 +129,17 @@ func (o *Options) check() error {
 	}
 	_, err := abr.Lookup(o.ABR)
 	return err
+}
+
+// subGOP is --subgop as player.Config wants it.
+func (o *Options) subGOP() (int, error) {
+	switch o.SubGOP {
+	case "auto":
+		return player.SubGOPAuto, nil
+	case "0", "1", "2", "4", "8", "16":
+		return strconv.Atoi(o.SubGOP)
+	}
+	return 0, fmt.Errorf("--subgop %q: want auto, 0 (largest), 1, 2, 4, 8 or 16", o.SubGOP)
 }
 
 // Session is a prepared playback: the player configuration and what to release after.
@@ -208,9 +218,10 @@ func Prepare(ctx context.Context, o *Options, stderr io.Writer) (*Session, error
 		stats = json.NewEncoder(f)
 	}
 	log := s.Log
+	subgop, _ := o.subGOP()
 	s.Config = player.Config{
 		MPD: s.URL, Fetcher: &fetch.Fetcher{Client: client, Retries: o.Retries, Backoff: 200 * time.Millisecond, MaxBackoff: 2 * time.Second},
-		Model: m, Policy: spec.New(), SubGOP: o.SubGOP, MaxBufferS: o.MaxBuffer.Seconds(), DecodeWindowS: o.DecodeWindow.Seconds(),
+		Model: m, Policy: spec.New(), SubGOP: subgop, MaxBufferS: o.MaxBuffer.Seconds(), DecodeWindowS: o.DecodeWindow.Seconds(),
 		Untimed: o.Untimed, MaxFrames: o.Frames, NewDecoder: be.newDec, Backend: be.name,
 		OnEvent: func(e player.Event) { logEvent(log, e) },
 		OnSegment: func(ss player.SegmentStats) {
@@ -234,6 +245,8 @@ func logEvent(log zerolog.Logger, e player.Event) {
 		log.Debug().Str("action", e.Action).Int("segment", e.Segment).Int("layers", e.Layers).Float64("buffer_s", e.BufferS).Msg("decision")
 	case "stall":
 		log.Info().Int("segment", e.Segment).Float64("stall_s", e.StallS).Msg("stall")
+	case "probe":
+		log.Info().Str("result", e.Action).Msg("sub-GOP probe")
 	}
 }
 

@@ -36,6 +36,7 @@ type Model struct {
 	lastSeg   player.SegmentStats
 	upgrades  int
 	lastLayer int
+	probe     string
 }
 
 // New starts a model for a session playing url on backend.
@@ -78,6 +79,8 @@ func (m *Model) OnEvent(e player.Event) {
 	switch e.Kind {
 	case "transfer":
 		m.transfers = appendLast(m.transfers, e, 16)
+	case "probe":
+		m.probe = e.Action
 	case "decision":
 		m.decisions = appendLast(m.decisions, e, 8)
 		if e.Action == "upgrade" {
@@ -157,6 +160,9 @@ func (m *Model) Lines(page int, renderFPS float64) []string {
 			fmt.Sprintf("last object: %d bytes in %s", bytes, msStr(took)),
 			fmt.Sprintf("decoder:     %s, sub-GOP %d, per segment p50 %s p99 %s", m.backend, s.SubGOP, msStr(p50), msStr(p99)),
 		)
+		if m.probe != "" {
+			l = append(l, "probe:       "+m.probe)
+		}
 	default:
 		l = append(l,
 			"url:         "+shortURL(m.url),
