@@ -1,0 +1,56 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestBenchDecode runs the benchmark briefly on each backend this build has and reads its
+// JSON back as the simulator's decode model does.
+func TestBenchDecode(t *testing.T) {
+	for _, backend := range []string{"cpu", "emu"} {
+		var out, errb bytes.Buffer
+		if err := run([]string{"bench", "decode", "--backend", backend, "--subgop", "8", "--benchtime", "1ms", "--json"}, &out, &errb); err != nil {
+			t.Fatal(err, errb.String())
+		}
+		rs, err := parseBenchJSON(out.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rs[0]
+		if r.Backend != backend || r.SubGOP != 8 || r.Res != "640x360" || r.Frames != 40 || !(r.FPS > 0) || r.Source != "demo" {
+			t.Fatalf("%s: %+v", backend, r)
+		}
+		if (backend == "emu") != (r.Launches > 0) {
+			t.Fatalf("%s: launches per frame %v", backend, r.Launches)
+		}
+		fps, err := decodeFPSFor(rs, 8, 1280, 720)
+		if err != nil || fps != r.FPS/4 {
+			t.Fatalf("decode model at 1280x720: %v, %v (want a quarter of %v)", fps, err, r.FPS)
+		}
+	}
+	var out, errb bytes.Buffer
+	if err := run([]string{"bench", "decode", "--backend", "tpu"}, &out, &errb); err == nil || !strings.Contains(err.Error(), "want cpu, emu or cuda") {
+		t.Fatalf("unknown backend: %v", err)
+	}
+}
+
+func FuzzParseBenchJSON(f *testing.F) {
+	f.Add([]byte(`{"backend":"cpu","device":"x","res":"640x360","subgop":8,"fps":20.3}` + "\n"))
+	f.Add([]byte(`{"backend":"emu","res":"64x48","subgop":1,"fps":1e3,"launches_per_frame":17}{"subgop":4,"fps":2}`))
+	f.Add([]byte(`{"subgop":0,"fps":-1}`))
+	f.Add([]byte(`[`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rs, err := parseBenchJSON(b)
+		if err != nil {
+			return
+		}
+		for _, r := range rs {
+			if !(r.FPS > 0) || r.SubGOP <= 0 {
+				t.Fatalf("accepted %+v", r)
+			}
+			decodeFPSFor(rs, r.SubGOP, 640, 360) // must not panic
+		}
+	})
+}
