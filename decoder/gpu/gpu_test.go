@@ -10,22 +10,27 @@ import (
 	"github.com/strata-player/strata/internal/testenc"
 )
 
-// TestEmulatedKernelsEqualCPU decodes demo segments with the kernels of kernels/decode.cu
-// compiled for the CPU and compares every 8-bit frame with the Go CPU engine's, for every
-// sub-GOP variant and every layer count. make test checks segment 1 of each variant (an
-// intra anchor and P-frames at every depth); STRATA_EMU_FULL=1 checks the whole demo.
-func TestEmulatedKernelsEqualCPU(t *testing.T) {
+// emuDecoder is a decoder of the default model on the emulation device.
+func emuDecoder(t *testing.T) (*decoder.Model, *Decoder) {
 	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
 	dev := NewEmu()
-	defer dev.Close()
 	gd, err := NewDecoder(dev, m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer gd.Close()
+	t.Cleanup(func() { gd.Close(); dev.Close() })
+	return m, gd
+}
+
+// TestEmulatedKernelsEqualCPU decodes demo segments with the kernels of kernels/decode.cu
+// compiled for the CPU and compares every 8-bit frame with the Go CPU engine's, for every
+// sub-GOP variant and every layer count. make test checks segment 1 of each variant (an
+// intra anchor and P-frames at every depth); STRATA_EMU_FULL=1 checks the whole demo.
+func TestEmulatedKernelsEqualCPU(t *testing.T) {
+	m, gd := emuDecoder(t)
 	cpu := decoder.NewSegmentDecoder(m, 0)
 	for _, s := range []int{4, 8, 16} {
 		segs, err := demo.Segments(s)
@@ -63,17 +68,7 @@ func TestEmulatedKernelsEqualCPU(t *testing.T) {
 // (the GPU speed proxy measurable without a GPU): LFR depth batches make S = 8 need at
 // most 1/2.5 of the plain chain's launches.
 func TestLaunchesPerFrame(t *testing.T) {
-	m, err := decoder.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dev := NewEmu()
-	defer dev.Close()
-	gd, err := NewDecoder(dev, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gd.Close()
+	m, gd := emuDecoder(t)
 	frames := testenc.Synthetic(64, 48, 32)
 	per := map[int]float64{}
 	for _, s := range []int{1, 4, 8, 16} {
