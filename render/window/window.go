@@ -63,6 +63,18 @@ type Window struct {
 	stats      bool
 	statsUntil time.Time // i: stats shown once, until then
 	pauseTicks int       // ticks since the last pause (−1: not paused or reported)
+	drawn      drawKey   // what the retained screen shows
+}
+
+// drawKey is what a drawn screen depends on: the screen is retained between frames and
+// redrawn only when it changes (a software-rendered window otherwise spends a core
+// redrawing the same picture at the display's rate, which the decoder needs).
+type drawKey struct {
+	pts         time.Duration
+	w, h, page  int
+	stats       bool
+	overlayTick int64 // the overlay refreshes at least twice a second
+	hasImage    bool
 }
 
 // New returns a window; call Run on the main goroutine.
@@ -105,6 +117,7 @@ func (w *Window) Run() error {
 	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
 	ebiten.SetFullscreen(w.opt.Fullscreen)
 	ebiten.SetRunnableOnUnfocused(true)
+	ebiten.SetScreenClearedEveryFrame(false)
 	err := ebiten.RunGame(w)
 	w.mu.Lock()
 	w.closed = true
@@ -182,6 +195,16 @@ func (w *Window) Draw(screen *ebiten.Image) {
 		w.drawnPTS, w.fresh = w.pts, false
 	}
 	w.mu.Unlock()
+	showStats := w.stats || time.Now().Before(w.statsUntil)
+	key := drawKey{pts: w.drawnPTS, w: screen.Bounds().Dx(), h: screen.Bounds().Dy(), page: w.page, stats: showStats,
+		hasImage: w.img != nil}
+	if showStats {
+		key.overlayTick = time.Now().UnixMilli() / 500
+	}
+	if key == w.drawn {
+		return
+	}
+	w.drawn = key
 	screen.Fill(color.Black)
 	if w.img != nil {
 		sw, sh := screen.Bounds().Dx(), screen.Bounds().Dy()
@@ -191,7 +214,7 @@ func (w *Window) Draw(screen *ebiten.Image) {
 		op.GeoM.Translate(float64(r.Min.X), float64(r.Min.Y))
 		screen.DrawImage(w.img, op)
 	}
-	if w.stats || time.Now().Before(w.statsUntil) {
+	if showStats {
 		w.drawOverlay(screen)
 	}
 }
