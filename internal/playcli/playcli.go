@@ -242,7 +242,7 @@ func logEvent(log zerolog.Logger, e player.Event) {
 		log.Debug().Str("url", e.URL).Int("bytes", e.Bytes).Int("status", e.Status).Str("proto", e.Proto).
 			Float64("trequest_ms", e.TRequest).Float64("tresponse_ms", e.TResponse).Float64("tfinish_ms", e.TFinish).Msg("transfer")
 	case "decision":
-		log.Debug().Str("action", e.Action).Int("segment", e.Segment).Int("layers", e.Layers).Float64("buffer_s", e.BufferS).Msg("decision")
+		log.Debug().Str("policy", e.Policy).Str("action", e.Action).Int("segment", e.Segment).Int("layers", e.Layers).Float64("buffer_s", e.BufferS).Msg("decision")
 	case "stall":
 		log.Info().Int("segment", e.Segment).Float64("stall_s", e.StallS).Msg("stall")
 	case "probe":

@@ -334,6 +334,12 @@ func TestWindowShowsDecodedFramesAndOverlay(t *testing.T) {
 		t.Fatalf("after the page key the video region is at %.2f dB", got)
 	}
 	t.Logf("page 2: %d overlay pixels changed", changed)
+	// A cycles the ABR policy live: from fixed:3 to the first of the cycle, swift.
+	X.key(t, win, 'a')
+	sw := logs.wait(t, "abr switch", 10*time.Second, nil)
+	if sw["policy"] != "swift" {
+		t.Fatalf("A switched to %v, want swift", sw["policy"])
+	}
 	X.key(t, win, 'q')
 	select {
 	case err := <-exited:
