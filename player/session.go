@@ -397,7 +397,11 @@ func (s *Session) download(ctx context.Context) error {
 	st := &abr.State{Video: s.video}
 	s.cfg.Policy.Reset()
 	next := s.cfg.StartSegment
-	a := abr.Action{Kind: abr.Fetch, Segment: next, Quality: min(abr.DefaultQuality, K-1)}
+	first := min(abr.DefaultQuality, K-1)
+	if ip, ok := s.cfg.Policy.(abr.Initialer); ok {
+		first = max(0, min(ip.InitialQuality(s.video), K-1))
+	}
+	a := abr.Action{Kind: abr.Fetch, Segment: next, Quality: first}
 	for {
 		switch a.Kind {
 		case abr.Fetch:

@@ -75,7 +75,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	defer s.Close()
 
-	a := &app{base: s.Config, clock: player.NewPausableClock(), policies: make(chan abr.Policy, 1),
+	a := &app{opts: &o, base: s.Config, clock: player.NewPausableClock(), policies: make(chan abr.Policy, 1),
 		policy: s.Config.Policy.Name(), seek: -1, log: s}
 	a.model = overlay.New(s.URL, s.Backend, a.policy)
 	if s.Notice != "" {
@@ -120,6 +120,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // app runs sessions (a seek restarts one at another segment) and implements the window's
 // Controls.
 type app struct {
+	opts     *playcli.Options
 	base     player.Config
 	clock    *player.PausableClock
 	policies chan abr.Policy
@@ -146,7 +147,7 @@ func (a *app) play(ctx context.Context) {
 		sctx, cancel := context.WithCancel(ctx)
 		a.mu.Lock()
 		a.cancel = cancel
-		spec, err := abr.Lookup(a.policy)
+		newPolicy, err := playcli.LookupPolicy(a.policy)
 		a.mu.Unlock()
 		if err != nil {
 			a.err = err
@@ -154,7 +155,7 @@ func (a *app) play(ctx context.Context) {
 			return
 		}
 		cfg := a.base
-		cfg.Policy, cfg.Policies, cfg.Clock, cfg.Sink, cfg.StartSegment = spec.New(), a.policies, a.clock, a.win, start
+		cfg.Policy, cfg.Policies, cfg.Clock, cfg.Sink, cfg.StartSegment = a.opts.Limit(newPolicy()), a.policies, a.clock, a.win, start
 		onEvent, onSegment := cfg.OnEvent, cfg.OnSegment
 		cfg.OnEvent = func(e player.Event) {
 			onEvent(e)
@@ -226,7 +227,7 @@ func (a *app) Lock(delta int) {
 }
 
 func (a *app) switchTo(name string) {
-	spec, err := abr.Lookup(name)
+	newPolicy, err := playcli.LookupPolicy(name)
 	if err != nil {
 		return
 	}
@@ -234,7 +235,7 @@ func (a *app) switchTo(name string) {
 	case <-a.policies:
 	default:
 	}
-	a.policies <- spec.New()
+	a.policies <- a.opts.Limit(newPolicy())
 	a.mu.Lock()
 	a.policy = name
 	a.mu.Unlock()

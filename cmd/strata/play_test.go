@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/strata-player/strata/abr/daemon"
 
 	"github.com/strata-player/strata/internal/shared"
 )
@@ -83,4 +87,42 @@ func TestPlayHWDec(t *testing.T) {
 		}
 		t.Logf("--hwdec %s: backend %s; stderr %q", c.hwdec, sum.Backend, errb.String())
 	}
+}
+
+// TestPlayABROptions: --abr remote:<url> takes every decision from an ABR daemon, and
+// --abr-max-bitrate caps any policy's level.
+func TestPlayABROptions(t *testing.T) {
+	var decisions atomic.Int64
+	d := daemon.New(daemon.Config{OnDecision: func(string, int, daemon.Decision) { decisions.Add(1) }})
+	srv := httptest.NewServer(d)
+	defer srv.Close()
+	for _, c := range []struct {
+		args   []string
+		policy string
+		layers float64
+	}{
+		{[]string{"--abr", "remote:" + srv.URL + "#bba"}, "remote:" + srv.URL, 0},
+		{[]string{"--abr", "fixed:3", "--abr-max-bitrate", "400"}, "fixed:3", 1},
+	} {
+		var out, errb bytes.Buffer
+		args := append([]string{"play", "--headless", "--untimed", "--json", "--frames", "80"}, c.args...)
+		if err := run(args, &out, &errb); err != nil {
+			t.Fatal(err, errb.String())
+		}
+		var sum struct {
+			Policy string  `json:"policy"`
+			Frames int     `json:"frames"`
+			Layers float64 `json:"avg_layers"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
+			t.Fatalf("%v: %q", err, out.String())
+		}
+		if sum.Policy != c.policy || sum.Frames != 80 || (c.layers > 0 && sum.Layers != c.layers) {
+			t.Fatalf("%v: %s", c.args, out.String())
+		}
+	}
+	if decisions.Load() < 2 {
+		t.Fatalf("the daemon made %d decisions", decisions.Load())
+	}
+	t.Logf("remote: the daemon made %d decisions", decisions.Load())
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/strata-player/strata/abr"
+	"github.com/strata-player/strata/abr/daemon"
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/net/fetch"
 	"github.com/strata-player/strata/net/h3"
@@ -46,13 +47,15 @@ type Options struct {
 	Retries      int
 	Trace        string
 	Frames       int
+	MaxKbps      float64
+	InitialKbps  float64
 
 	URL string // the positional argument (empty: the built-in demo)
 }
 
 // Register defines the flags on fs.
 func (o *Options) Register(fs *flag.FlagSet) {
-	fs.StringVar(&o.ABR, "abr", "swift", "ABR policy: "+PolicyNames()+", or fixed:<layers>")
+	fs.StringVar(&o.ABR, "abr", "swift", "ABR policy: "+PolicyNames()+", fixed:<layers>, or remote:<abrd URL>[#policy]")
 	fs.StringVar(&o.CA, "ca", "", "PEM certificate to trust for the origin (strata serve --ca writes it)")
 	fs.BoolVar(&o.Untimed, "untimed", false, "decode and present as fast as possible (no media clock)")
 	fs.BoolVar(&o.JSON, "json", false, "print the session summary as one JSON object")
@@ -66,6 +69,8 @@ func (o *Options) Register(fs *flag.FlagSet) {
 	fs.IntVar(&o.Retries, "retries", 3, "retries per request (exponential backoff from 200 ms)")
 	fs.StringVar(&o.Trace, "trace", "", "with the built-in demo: shape its in-process origin by this bandwidth trace")
 	fs.IntVar(&o.Frames, "frames", 0, "stop after presenting this many frames (0: play to the end)")
+	fs.Float64Var(&o.MaxKbps, "abr-max-bitrate", 0, "never fetch a level above this many kbit/s (0: no cap)")
+	fs.Float64Var(&o.InitialKbps, "abr-initial-bitrate", 0, "fetch the first segment at the highest level at or below this many kbit/s (0: the policy's default)")
 }
 
 // PolicyNames lists the registered ABR policies.
@@ -116,6 +121,9 @@ func (o *Options) check() error {
 	if _, err := o.subGOP(); err != nil {
 		return err
 	}
+	if !(o.MaxKbps >= 0 && o.MaxKbps < 1e9) || !(o.InitialKbps >= 0 && o.InitialKbps < 1e9) {
+		return fmt.Errorf("--abr-max-bitrate %v or --abr-initial-bitrate %v out of range [0, 1e9)", o.MaxKbps, o.InitialKbps)
+	}
 	if o.Frames < 0 {
 		return fmt.Errorf("--frames %d must not be negative", o.Frames)
 	}
@@ -127,8 +135,32 @@ func (o *Options) check() error {
 	if _, err := zerolog.ParseLevel(o.LogLevel); err != nil || o.LogLevel == "" {
 		return fmt.Errorf("--log-level %q: want debug, info, warn or error", o.LogLevel)
 	}
-	_, err := abr.Lookup(o.ABR)
+	_, err := LookupPolicy(o.ABR)
 	return err
+}
+
+// Limit wraps p in the --abr-max-bitrate and --abr-initial-bitrate bounds, if any.
+func (o *Options) Limit(p abr.Policy) abr.Policy {
+	if o.MaxKbps == 0 && o.InitialKbps == 0 {
+		return p
+	}
+	return &abr.Limited{Policy: p, MaxKbps: o.MaxKbps, InitialKbps: o.InitialKbps}
+}
+
+// LookupPolicy returns a maker of the named policy: a registered one, fixed:<layers>, or
+// remote:<url>[#policy] (decisions from an ABR daemon, strata abrd).
+func LookupPolicy(name string) (func() abr.Policy, error) {
+	if r, ok, err := daemon.ParseRemote(name); ok {
+		if err != nil {
+			return nil, err
+		}
+		return func() abr.Policy { c := *r; return &c }, nil
+	}
+	spec, err := abr.Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	return spec.New, nil
 }
 
 // subGOP is --subgop as player.Config wants it.
@@ -204,7 +236,7 @@ func Prepare(ctx context.Context, o *Options, stderr io.Writer) (*Session, error
 	be := openBackend(o.HWDec, m, s.Log, stderr)
 	s.closers = append(s.closers, be.close)
 	s.Backend, s.Notice = be.name, be.notice
-	spec, err := abr.Lookup(o.ABR)
+	newPolicy, err := LookupPolicy(o.ABR)
 	if err != nil {
 		return fail(err)
 	}
@@ -221,7 +253,7 @@ func Prepare(ctx context.Context, o *Options, stderr io.Writer) (*Session, error
 	subgop, _ := o.subGOP()
 	s.Config = player.Config{
 		MPD: s.URL, Fetcher: &fetch.Fetcher{Client: client, Retries: o.Retries, Backoff: 200 * time.Millisecond, MaxBackoff: 2 * time.Second},
-		Model: m, Policy: spec.New(), SubGOP: subgop, MaxBufferS: o.MaxBuffer.Seconds(), DecodeWindowS: o.DecodeWindow.Seconds(),
+		Model: m, Policy: o.Limit(newPolicy()), SubGOP: subgop, MaxBufferS: o.MaxBuffer.Seconds(), DecodeWindowS: o.DecodeWindow.Seconds(),
 		Untimed: o.Untimed, MaxFrames: o.Frames, NewDecoder: be.newDec, Backend: be.name,
 		OnEvent: func(e player.Event) { logEvent(log, e) },
 		OnSegment: func(ss player.SegmentStats) {
