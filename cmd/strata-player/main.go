@@ -165,7 +165,13 @@ func (a *app) play(ctx context.Context) {
 			onSegment(ss)
 			a.model.OnSegment(ss)
 		}
-		cfg.OnFrame = a.model.OnFrame
+		onFrame := cfg.OnFrame // the stats file's per-second samples
+		cfg.OnFrame = func(sn player.Snapshot) {
+			if onFrame != nil {
+				onFrame(sn)
+			}
+			a.model.OnFrame(sn)
+		}
 		sum, err := player.Run(sctx, cfg)
 		cancel()
 		a.mu.Lock()

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,8 +18,24 @@ import (
 // TestPlayDemo plays the embedded demo to the end through the in-process HTTP/3 origin.
 func TestPlayDemo(t *testing.T) {
 	var out, errb bytes.Buffer
-	if err := run([]string{"play", "--headless", "--untimed", "--json"}, &out, &errb); err != nil {
+	stats := filepath.Join(t.TempDir(), "stats.jsonl")
+	if err := run([]string{"play", "--headless", "--untimed", "--json", "--stats-file", stats}, &out, &errb); err != nil {
 		t.Fatal(err, errb.String())
+	}
+	raw, err := os.ReadFile(stats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, l := range bytes.Split(bytes.TrimSpace(raw), []byte("\n")) {
+		var m map[string]any
+		if err := json.Unmarshal(l, &m); err != nil {
+			t.Fatalf("stats line %q: %v", l, err)
+		}
+		kinds[m["kind"].(string)]++
+	}
+	if kinds["segment"] != 15 || kinds["second"] != 30 {
+		t.Fatalf("stats file: %v, want 15 segment and 30 second lines", kinds)
 	}
 	var sum map[string]any
 	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {

@@ -63,7 +63,7 @@ func (o *Options) Register(fs *flag.FlagSet) {
 	fs.DurationVar(&o.MaxBuffer, "max-buffer", 30*time.Second, "stop downloading this far ahead of the playhead")
 	fs.DurationVar(&o.DecodeWindow, "decode-window", 0, "commit a segment lacking layers to the decoder this long before its play time (0: one segment)")
 	fs.StringVar(&o.HWDec, "hwdec", "auto", "decoder: auto (CUDA if usable, else CPU), cuda, no (CPU), or emu (the CUDA kernels emulated on the CPU; slow, for testing)")
-	fs.StringVar(&o.StatsFile, "stats-file", "", "write one JSON line per presented segment here")
+	fs.StringVar(&o.StatsFile, "stats-file", "", "write JSON lines here: one per presented segment (kind segment) and one per second of playback (kind second)")
 	fs.StringVar(&o.LogFile, "log-file", "", "write the log (JSON lines) here instead of to stderr")
 	fs.StringVar(&o.LogLevel, "log-level", "warn", "log level: debug (every transfer and decision), info (stalls, summary), warn, error")
 	fs.IntVar(&o.Retries, "retries", 3, "retries per request (exponential backoff from 200 ms)")
@@ -256,15 +256,50 @@ func Prepare(ctx context.Context, o *Options, stderr io.Writer) (*Session, error
 		Model: m, Policy: o.Limit(newPolicy()), SubGOP: subgop, MaxBufferS: o.MaxBuffer.Seconds(), DecodeWindowS: o.DecodeWindow.Seconds(),
 		Untimed: o.Untimed, MaxFrames: o.Frames, NewDecoder: be.newDec, Backend: be.name,
 		OnEvent: func(e player.Event) { logEvent(log, e) },
+		OnFrame: perSecond(stats),
 		OnSegment: func(ss player.SegmentStats) {
 			log.Debug().Int("segment", ss.Segment).Int("layers", ss.Layers).Float64("psnr_y", ss.PSNRY).Float64("stall_s", ss.StallS).
 				Float64("decode_ms", ss.DecodeMS).Msg("segment")
 			if stats != nil {
-				stats.Encode(ss)
+				stats.Encode(struct {
+					Kind string `json:"kind"`
+					player.SegmentStats
+				}{"segment", ss})
 			}
 		},
 	}
 	return s, nil
+}
+
+// perSecond returns an OnFrame hook writing one sample per second of media to stats
+// (nil when there is no stats file).
+func perSecond(stats *json.Encoder) func(player.Snapshot) {
+	if stats == nil {
+		return nil
+	}
+	next := time.Duration(0)
+	return func(s player.Snapshot) {
+		if s.PTS < next {
+			return
+		}
+		next = s.PTS.Truncate(time.Second) + time.Second
+		stats.Encode(struct {
+			Kind          string  `json:"kind"`
+			TS            float64 `json:"t_s"`
+			Segment       int     `json:"segment"`
+			Layers        int     `json:"layers"`
+			PSNRY         float64 `json:"psnr_y"`
+			BufferS       float64 `json:"buffer_s"`
+			DecodedS      float64 `json:"decoded_s"`
+			DecodeFPS     float64 `json:"decode_fps"`
+			Frames        int     `json:"frames"`
+			DroppedFrames int     `json:"dropped_frames"`
+			Stalls        int     `json:"stalls"`
+			StallS        float64 `json:"stall_s"`
+			BitrateKbps   float64 `json:"bitrate_kbps"`
+		}{"second", s.PTS.Seconds(), s.Segment, s.Layers, s.PSNRY, s.BufferS, s.DecodedS, s.DecodeFPS, s.Frames,
+			s.DroppedFrames, s.Stalls, s.StallS, s.BitrateKbps})
+	}
 }
 
 // logEvent writes one session event with stable field names (units in the names).
