@@ -122,8 +122,8 @@ func (badUpgrade) Decide(s *State) Action {
 	return Action{Kind: Upgrade, Segment: 0, Quality: 5}
 }
 
-// TestLayeredPoliciesRun: swift and lifter finish real traces on a layered video, swift
-// upgrades when bandwidth allows, and both see the decode rate.
+// TestLayeredPoliciesRun: every policy, classic and layered, plays a layered video to the
+// end in the layered simulator with a decode rate set (their actions are all valid).
 func TestLayeredPoliciesRun(t *testing.T) {
 	v := layeredTestVideo(t)
 	for _, name := range []string{"swift", "lifter", "mpc", "bba", "bola", "rate"} {

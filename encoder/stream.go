@@ -51,16 +51,23 @@ func UnitName(seg, l int) string { return fmt.Sprintf("seg%05d.l%d.nvc", seg, l)
 
 // ReadStreamInfo reads DIR/stream.json.
 func ReadStreamInfo(dir string) (*StreamInfo, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "stream.json"))
+	name := filepath.Join(dir, "stream.json")
+	b, err := os.ReadFile(name)
 	if err != nil {
 		return nil, err
 	}
+	return ParseStreamInfo(name, b)
+}
+
+// ParseStreamInfo parses a stream description (stream.json, or a packager's quality
+// sidecar, which has the same form); name is for errors.
+func ParseStreamInfo(name string, b []byte) (*StreamInfo, error) {
 	var si StreamInfo
 	if err := json.Unmarshal(b, &si); err != nil {
-		return nil, fmt.Errorf("%s/stream.json: %w", dir, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if si.Version != decoder.BitstreamVersion || si.Segments < 0 || si.Layers < 1 || si.Width <= 0 || si.Height <= 0 {
-		return nil, fmt.Errorf("%s/stream.json: unsupported or invalid stream description", dir)
+		return nil, fmt.Errorf("%s: unsupported or invalid stream description", name)
 	}
 	return &si, nil
 }

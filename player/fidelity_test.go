@@ -135,17 +135,9 @@ func TestSimulatorFidelity(t *testing.T) {
 }
 
 func readSidecar(path string) (*encoder.StreamInfo, error) {
-	tmp, err := os.MkdirTemp("", "sidecar")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(tmp, "stream.json"), b, 0o644); err != nil {
-		return nil, err
-	}
-	return encoder.ReadStreamInfo(tmp)
+	return encoder.ParseStreamInfo(path, b)
 }

@@ -1,7 +1,6 @@
 package player
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/strata-player/strata/abr"
@@ -10,9 +9,9 @@ import (
 
 // parseQuality reads a quality sidecar (the stream.json that strata encode wrote).
 func parseQuality(b []byte, segments, layers int) (*encoder.StreamInfo, error) {
-	var si encoder.StreamInfo
-	if err := json.Unmarshal(b, &si); err != nil {
-		return nil, fmt.Errorf("quality table: %w", err)
+	si, err := encoder.ParseStreamInfo("quality table", b)
+	if err != nil {
+		return nil, err
 	}
 	if len(si.Quality) != segments {
 		return nil, fmt.Errorf("quality table has %d segments, the MPD %d", len(si.Quality), segments)
@@ -22,7 +21,7 @@ func parseQuality(b []byte, segments, layers int) (*encoder.StreamInfo, error) {
 			return nil, fmt.Errorf("quality table segment %d has %d levels, want %d", i, len(q.Levels), layers)
 		}
 	}
-	return &si, nil
+	return si, nil
 }
 
 // ladder is the single-layer view the classic policies decide on (abr.LadderFromLayers).

@@ -156,9 +156,6 @@ func benchSegments(m *decoder.Model, w, h, s int) ([]*decoder.Segment, string, e
 	return []*decoder.Segment{seg}, "synthetic", err
 }
 
-// launchCounter is a decoder that counts kernel launches (the GPU backends).
-type launchCounter interface{ LaunchCount() int }
-
 // benchBackend opens the backend and returns a maker of segment decoders on it, the device
 // name and a closer.
 func benchBackend(backend string, m *decoder.Model, workers int) (func() (player.SegmentDecoder, error), string, func(), error) {
@@ -179,17 +176,9 @@ func benchBackend(backend string, m *decoder.Model, workers int) (func() (player
 		dev = d
 	}
 	return func() (player.SegmentDecoder, error) {
-		gd, err := gpu.NewDecoder(dev, m)
-		if err != nil {
-			return nil, err
-		}
-		return countingDecoder{gd}, nil
+		return gpu.NewDecoder(dev, m)
 	}, dev.Name(), func() { dev.Close() }, nil
 }
-
-type countingDecoder struct{ *gpu.Decoder }
-
-func (c countingDecoder) LaunchCount() int { return c.Launches }
 
 // benchDecode decodes the segments in turn, with every layer, for at least d (and at
 // least one segment after a warm-up decode).
@@ -198,16 +187,16 @@ func benchDecode(newDec func() (player.SegmentDecoder, error), segs []*decoder.S
 	if err != nil {
 		return benchResult{}, err
 	}
-	if c, ok := dec.(countingDecoder); ok {
-		defer c.Close()
+	gd, onGPU := dec.(*gpu.Decoder) // the GPU backends count kernel launches
+	if onGPU {
+		defer gd.Close()
 	}
 	if _, err := dec.Decode(segs[0], segs[0].Have); err != nil { // warm-up: buffers allocated
 		return benchResult{}, err
 	}
 	launches0 := 0
-	lc, counts := dec.(launchCounter)
-	if counts {
-		launches0 = lc.LaunchCount()
+	if onGPU {
+		launches0 = gd.Launches
 	}
 	var r benchResult
 	start := time.Now()
@@ -222,8 +211,8 @@ func benchDecode(newDec func() (player.SegmentDecoder, error), segs []*decoder.S
 	}
 	r.Seconds = time.Since(start).Seconds()
 	r.FPS = float64(r.Frames) / r.Seconds
-	if counts {
-		r.Launches = float64(lc.LaunchCount()-launches0) / float64(r.Frames)
+	if onGPU {
+		r.Launches = float64(gd.Launches-launches0) / float64(r.Frames)
 	}
 	return r, nil
 }

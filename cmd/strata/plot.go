@@ -68,14 +68,9 @@ func plotRD(path, title string, curves map[string][]encoder.RDPoint) error {
 		for j, q := range c {
 			pts[j] = plotter.XY{X: q.BPP, Y: q.PSNR}
 		}
-		l, s, err := plotter.NewLinePoints(pts)
-		if err != nil {
+		if err := addSeries(p, n, pts, i); err != nil {
 			return err
 		}
-		l.Color = palette[i%len(palette)]
-		s.Color = l.Color
-		p.Add(l, s)
-		p.Legend.Add(n, l, s)
 	}
 	return p.Save(8*vg.Inch, 5*vg.Inch, path)
 }
@@ -98,14 +93,22 @@ func plotBench(path string, rs []benchResult) error {
 		series[k] = append(series[k], plotter.XY{X: float64(r.SubGOP), Y: r.FPS})
 	}
 	for i, n := range names {
-		l, s, err := plotter.NewLinePoints(series[n])
-		if err != nil {
+		if err := addSeries(p, n, series[n], i); err != nil {
 			return err
 		}
-		l.Color = palette[i%len(palette)]
-		s.Color = l.Color
-		p.Add(l, s)
-		p.Legend.Add(n, l, s)
 	}
 	return p.Save(6*vg.Inch, 4*vg.Inch, path)
+}
+
+// addSeries adds a line with points in the i-th palette colour, with a legend entry.
+func addSeries(p *plot.Plot, name string, pts plotter.XYs, i int) error {
+	l, s, err := plotter.NewLinePoints(pts)
+	if err != nil {
+		return err
+	}
+	l.Color = palette[i%len(palette)]
+	s.Color = l.Color
+	p.Add(l, s)
+	p.Legend.Add(name, l, s)
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/strata-player/strata/abr"
+	"github.com/strata-player/strata/encoder"
 	"github.com/strata-player/strata/internal/playcli"
 	"golang.org/x/term"
 )
@@ -67,10 +68,11 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("unknown --trace-format %q (want auto, cooked, mahimahi or sabre)", *format)
 	}
 	var v *abr.Video
+	var si *encoder.StreamInfo
 	if *video == "envivio" {
 		v, err = abr.LoadEnvivio(*videoDir)
 	} else {
-		v, err = loadStreamVideo(*video, *subgop)
+		v, si, err = loadStream(*video, *subgop)
 	}
 	if err != nil {
 		return fmt.Errorf("loading video: %w", err)
@@ -87,7 +89,7 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 		if v.Layers == nil {
 			return errors.New("--qoe quality needs a layered --video (a strata stream directory)")
 		}
-		if layered, err = layeredConfig(v, *video, *subgop, *decodeFPS, *decodeModel, *deviceScale, *maxBuffer, *decodeWindow, *decodedBuffer); err != nil {
+		if layered, err = layeredConfig(v, si, *decodeFPS, *decodeModel, *deviceScale, *maxBuffer, *decodeWindow, *decodedBuffer); err != nil {
 			return err
 		}
 	}

@@ -12,13 +12,8 @@ import (
 	"github.com/strata-player/strata/player/manifest"
 )
 
-// loadStreamVideo turns an encoded (stream.json) or packaged (manifest.mpd) directory into
-// the ladder the simulator's single-layer policies decide on: level k is layers 0..k−1.
-func loadStreamVideo(dir string, subgop int) (*abr.Video, error) {
-	v, _, err := loadStream(dir, subgop)
-	return v, err
-}
-
+// loadStream turns an encoded (stream.json) or packaged (manifest.mpd) directory into the
+// stream the simulators play (level k is layers 0..k−1) and its quality table.
 func loadStream(dir string, subgop int) (*abr.Video, *encoder.StreamInfo, error) {
 	var si *encoder.StreamInfo
 	var err error
@@ -56,35 +51,24 @@ func packagedQuality(dir string, subgop int) (*encoder.StreamInfo, error) {
 	if v.QualityURL == "" || filepath.IsAbs(v.QualityURL) || !filepath.IsLocal(v.QualityURL) {
 		return nil, errors.New(dir + ": the variant's quality table is not a local file")
 	}
-	tmp, err := os.MkdirTemp("", "strata-quality")
+	name := filepath.Join(dir, v.QualityURL)
+	b, err := os.ReadFile(name)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(tmp)
-	b, err := os.ReadFile(filepath.Join(dir, v.QualityURL))
-	if err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(tmp, "stream.json"), b, 0o644); err != nil {
-		return nil, err
-	}
-	return encoder.ReadStreamInfo(tmp)
+	return encoder.ParseStreamInfo(name, b)
 }
 
 // layeredConfig is the layered simulator's configuration from sim's flags; the decode
 // speed comes from --decode-fps or from a `strata bench decode --json` file (the entry for
 // the stream's sub-GOP size; fps scaled by pixel count when the resolution differs).
-func layeredConfig(v *abr.Video, dir string, subgop int, fps float64, modelFile string, scale, maxBuf, window float64, decodedBuf bool) (*abr.LayeredConfig, error) {
+func layeredConfig(v *abr.Video, si *encoder.StreamInfo, fps float64, modelFile string, scale, maxBuf, window float64, decodedBuf bool) (*abr.LayeredConfig, error) {
 	if !(fps >= 0 && fps < 1e6) || !(scale > 0 && scale <= 1000) || !(maxBuf > 0 && maxBuf <= 3600) || !(window >= 0 && window <= 3600) {
 		return nil, fmt.Errorf("--decode-fps %v, --device-scale %v, --max-buffer %v or --decode-window %v out of range", fps, scale, maxBuf, window)
 	}
 	if modelFile != "" {
 		if fps != 0 {
 			return nil, errors.New("give --decode-fps or --decode-model, not both")
-		}
-		_, si, err := loadStream(dir, subgop)
-		if err != nil {
-			return nil, err
 		}
 		raw, err := os.ReadFile(modelFile)
 		if err != nil {

@@ -205,19 +205,19 @@ func (d *Decoder) Decode(s *decoder.Segment, k int) ([]*decoder.Frame, error) {
 	for len(d.frames) < s.Frames {
 		d.frames = append(d.frames, nil)
 	}
-	host := make([]byte, frameBytes)
 	for f := 0; f < s.Frames; f++ {
 		fr := d.frames[f]
 		if fr == nil || fr.W != w || fr.H != h {
 			fr = decoder.NewFrame(w, h)
 			d.frames[f] = fr
 		}
-		if err := d.dev.Download(host, pool, f*frameBytes); err != nil {
-			return nil, err
+		off := f * frameBytes
+		for _, plane := range [][]byte{fr.Y, fr.U, fr.V} { // the pool holds Y, U, V in turn
+			if err := d.dev.Download(plane, pool, off); err != nil {
+				return nil, err
+			}
+			off += len(plane)
 		}
-		copy(fr.Y, host[:w*h])
-		copy(fr.U, host[w*h:w*h*5/4])
-		copy(fr.V, host[w*h*5/4:])
 	}
 	d.Frames += s.Frames
 	return d.frames[:s.Frames], nil
