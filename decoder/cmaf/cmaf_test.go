@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/Eyevinn/mp4ff/mp4"
 )
 
 func testConfig(layer uint8) Config {
@@ -108,4 +110,47 @@ func FuzzParseMedia(f *testing.F) {
 		ParseMedia(cfg, b)
 		ParseInit(b)
 	})
+}
+
+// An init segment whose sample table lacks stsd (or whose track lacks mdia, minf or stbl)
+// is an error, not a nil dereference (found by FuzzParseMedia).
+func TestParseInitMissingBoxes(t *testing.T) {
+	cfg := testConfig(0)
+	for _, drop := range []string{"stsd", "stbl", "minf", "mdia"} {
+		init := mp4.NewMP4Init()
+		init.AddChild(mp4.NewFtyp("cmf2", 0, []string{"cmfc"}))
+		moov := mp4.NewMoovBox()
+		init.AddChild(moov)
+		moov.AddChild(mp4.CreateMvhd())
+		trak := mp4.CreateEmptyTrak(cfg.TrackID(), cfg.Timescale(), "video", "und")
+		moov.AddChild(trak)
+		switch drop {
+		case "stsd":
+			trak.Mdia.Minf.Stbl.Children = removeBox(trak.Mdia.Minf.Stbl.Children, "stsd")
+		case "stbl":
+			trak.Mdia.Minf.Children = removeBox(trak.Mdia.Minf.Children, "stbl")
+		case "minf":
+			trak.Mdia.Children = removeBox(trak.Mdia.Children, "minf")
+		case "mdia":
+			trak.Children = removeBox(trak.Children, "mdia")
+		}
+		var b bytes.Buffer
+		if err := init.Encode(&b); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ParseInit(b.Bytes())
+		if !errors.Is(err, ErrCMAF) {
+			t.Errorf("init without %s: err %v, want ErrCMAF", drop, err)
+		}
+	}
+}
+
+func removeBox(children []mp4.Box, typ string) []mp4.Box {
+	var out []mp4.Box
+	for _, c := range children {
+		if c.Type() != typ {
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -66,7 +66,10 @@ func ParseInit(b []byte) (Config, error) {
 	if f.Init == nil || f.Init.Moov == nil || len(f.Init.Moov.Traks) != 1 {
 		return Config{}, fmt.Errorf("%w: not an init segment with one track", ErrCMAF)
 	}
-	stsd := f.Init.Moov.Trak.Mdia.Minf.Stbl.Stsd
+	stsd := sampleDescriptions(f.Init.Moov.Trak)
+	if stsd == nil {
+		return Config{}, fmt.Errorf("%w: init segment's track has no trak/mdia/minf/stbl/stsd", ErrCMAF)
+	}
 	for _, c := range stsd.Children {
 		vse, ok := c.(*mp4.VisualSampleEntryBox)
 		if !ok || vse.Type() != SampleEntry {
@@ -79,6 +82,14 @@ func ParseInit(b []byte) (Config, error) {
 		}
 	}
 	return Config{}, fmt.Errorf("%w: no %s sample entry with an %s box", ErrCMAF, SampleEntry, ConfigBox)
+}
+
+// sampleDescriptions is trak/mdia/minf/stbl/stsd, or nil when any box on the path is missing.
+func sampleDescriptions(trak *mp4.TrakBox) *mp4.StsdBox {
+	if trak == nil || trak.Mdia == nil || trak.Mdia.Minf == nil || trak.Mdia.Minf.Stbl == nil {
+		return nil
+	}
+	return trak.Mdia.Minf.Stbl.Stsd
 }
 
 // BuildMedia returns the media segment (styp + moof + mdat) of segment number seg (0-based)
