@@ -102,14 +102,25 @@ func (tr *Trace) validate() error {
 		// The model loops from time 0 to the last sample; a shorter loop is no trace.
 		return fmt.Errorf("last sample at %g s: the trace must span at least 1 ms from time 0", last)
 	}
+	// Bytes one pass over the trace delivers (after a wrap the model measures the first
+	// interval from 0, not TimeS[0]). With less a download's progress per
+	// interval vanishes under float rounding and the network model never finishes.
+	pass, prev := 0.0, 0.0
 	for i := 1; i < len(tr.TimeS); i++ {
-		// After a wrap the model measures the first interval from 0, not TimeS[0].
-		if tr.BandwidthMbps[i] > 0 && (tr.TimeS[i] > tr.TimeS[i-1] || (i == 1 && tr.TimeS[1] > 0)) {
-			return nil
-		}
+		pass += tr.BandwidthMbps[i] * 1e6 / 8 * (tr.TimeS[i] - prev)
+		prev = tr.TimeS[i]
 	}
-	return ErrNoBandwidth
+	if !(pass >= MinPassBytes) {
+		if pass > 0 {
+			return fmt.Errorf("%w: one pass of %g s delivers %.3g bytes, less than %d", ErrNoBandwidth, prev, pass, MinPassBytes)
+		}
+		return ErrNoBandwidth
+	}
+	return nil
 }
+
+// MinPassBytes is the least a trace must deliver in one pass for the network model to use it.
+const MinPassBytes = 1000
 
 // MeanMbps is the time-weighted mean bandwidth over the trace.
 func (tr *Trace) MeanMbps() float64 {

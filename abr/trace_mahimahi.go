@@ -40,25 +40,36 @@ func ParseMahimahi(name string, data []byte) (*Trace, error) {
 	if period <= 0 {
 		return nil, &ParseError{File: name, Msg: "trace period (last timestamp) must be positive"}
 	}
-	bins := int((period + MahimahiBinMs - 1) / MahimahiBinMs)
-	counts := make([]int, bins)
-	for _, ms := range stamps {
-		// Opportunity at ms delivers during (ms-1, ms]; timestamp 0 belongs to the first bin.
-		b := int((ms - 1) / MahimahiBinMs)
-		if ms == 0 {
-			b = 0
-		}
-		counts[b]++
+	// Count packets per bin, touching only bins that hold packets: a run of empty bins
+	// becomes one zero-bandwidth interval, so memory follows the number of timestamps,
+	// not the trace's period (a single timestamp of 10^10 ms is 10^8 bins).
+	tr := &Trace{Name: name, TimeS: []float64{0}, BandwidthMbps: []float64{0}}
+	emit := func(from, to int64, packets int) {
+		tr.TimeS = append(tr.TimeS, float64(to)/1000)
+		tr.BandwidthMbps = append(tr.BandwidthMbps, float64(packets)*1500*8/(float64(to-from)/1000)/1e6)
 	}
-	tr := &Trace{Name: name, TimeS: make([]float64, bins+1), BandwidthMbps: make([]float64, bins+1)}
-	for i, c := range counts {
-		end := int64(i+1) * MahimahiBinMs
-		if end > period {
-			end = period
+	bin := func(ms int64) int64 {
+		// Opportunity at ms delivers during (ms-1, ms]; timestamp 0 belongs to the first bin.
+		if ms == 0 {
+			return 0
 		}
-		width := float64(end-int64(i)*MahimahiBinMs) / 1000
-		tr.TimeS[i+1] = float64(end) / 1000
-		tr.BandwidthMbps[i+1] = float64(c) * 1500 * 8 / width / 1e6
+		return (ms - 1) / MahimahiBinMs
+	}
+	end := int64(0) // end of the last emitted interval, ms
+	for i := 0; i < len(stamps); {
+		b := bin(stamps[i])
+		j := i
+		for j < len(stamps) && bin(stamps[j]) == b {
+			j++
+		}
+		from := b * MahimahiBinMs
+		if from > end {
+			emit(end, from, 0)
+		}
+		to := min(from+MahimahiBinMs, period)
+		emit(from, to, j-i)
+		end = to
+		i = j
 	}
 	tr.BandwidthMbps[0] = tr.BandwidthMbps[1]
 	if err := tr.validate(); err != nil {

@@ -169,3 +169,35 @@ func FuzzParseSabre(f *testing.F) {
 		checkTrace(t, tr)
 	})
 }
+
+// Found by FuzzParseMahimahi: one far timestamp made one bin per 100 ms of its period
+// (10^8 bins, 1.4 GB); a trickle of bandwidth made every download loop forever.
+func TestParseAbsurdTraces(t *testing.T) {
+	tr, err := ParseMahimahi("far", []byte("9000500000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.TimeS) > 3 {
+		t.Fatalf("one timestamp gave %d samples", len(tr.TimeS))
+	}
+	if tr.TimeS[len(tr.TimeS)-1] != 9000500 {
+		t.Fatalf("period %v s", tr.TimeS[len(tr.TimeS)-1])
+	}
+	// Gaps become one zero interval, packets keep their bins.
+	tr, err = ParseMahimahi("gap", []byte("50\n50\n1000\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantT := []float64{0, 0.1, 0.9, 1}
+	wantB := []float64{0.24, 0.24, 0, 0.12}
+	for i := range wantT {
+		if math.Abs(tr.TimeS[i]-wantT[i]) > 1e-12 || math.Abs(tr.BandwidthMbps[i]-wantB[i]) > 1e-12 {
+			t.Fatalf("got %v %v, want %v %v", tr.TimeS, tr.BandwidthMbps, wantT, wantB)
+		}
+	}
+	for _, in := range []string{"0 1e-18\n1 1e-18\n", "0 1e-18\n1e6 1e-18\n"} {
+		if _, err := ParseCooked("trickle", []byte(in)); err == nil || !strings.Contains(err.Error(), "less than 1000") {
+			t.Errorf("%q: err %v, want a trickle rejected", in, err)
+		}
+	}
+}
