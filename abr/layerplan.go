@@ -23,7 +23,7 @@ type Layer struct {
 	// Safety divides the throughput estimate for upgrade deadlines (1.25 by default).
 	Safety float64
 
-	est robust
+	est Robust
 
 	// per-decision scratch
 	s      *State
@@ -55,7 +55,7 @@ func (p *Layer) Name() string {
 }
 
 // Reset implements Policy.
-func (p *Layer) Reset() { p.est = robust{} }
+func (p *Layer) Reset() { p.est.Forget() }
 
 // Decide implements Policy.
 func (p *Layer) Decide(s *State) Action {
@@ -64,7 +64,7 @@ func (p *Layer) Decide(s *State) Action {
 		return Action{Kind: Fetch, Segment: s.Next, Quality: min(DefaultQuality, len(v.BitratesKbps)-1)}
 	}
 	p.s = s
-	p.c = p.est.update(s.Samples)
+	p.c = p.est.PredictMBps(s) * 1e6 // bytes/s
 	p.rtt = estimateRTT(s)
 	p.decS = 0
 	if s.DecodeFPS > 0 {
@@ -101,7 +101,6 @@ func (p *Layer) Decide(s *State) Action {
 func (p *Layer) bestUpgrade(base float64) (Action, bool) {
 	s := p.s
 	L := s.Video.Layers
-	K := len(s.Video.BitratesKbps)
 	safety := p.Safety
 	if safety <= 0 {
 		safety = 1.25
@@ -109,7 +108,7 @@ func (p *Layer) bestUpgrade(base float64) (Action, bool) {
 	bestGain, bestN := 0.01, -1
 	for n := s.Committed; n < s.Next; n++ {
 		h := s.Held[n]
-		if h >= K || h == 0 {
+		if h >= s.Reach(n) || h == 0 {
 			continue
 		}
 		t := p.rtt + float64(L.LayerBytes[n][h])/p.c
@@ -164,12 +163,11 @@ func (p *Layer) backlog() {
 	if p.decS == 0 || s.Video.Layers == nil {
 		return
 	}
-	K := len(s.Video.BitratesKbps)
 	prev := math.Inf(-1)
 	for n := s.Committed; n < s.Next; n++ {
 		due := float64(n)*segS - s.PlayheadS + p.stall0
 		start := math.Max(p.freeAt, prev)
-		if s.Held[n] < K {
+		if s.Held[n] < s.Reach(n) {
 			start = math.Max(start, due-s.DecodeWindowS)
 		}
 		p.freeAt = start + float64(s.Video.Layers.Frames[n])*p.decS
@@ -260,42 +258,4 @@ func estimateRTT(s *State) float64 {
 		sum += math.Max(x.DelayMs-x.DownloadMs, 0)
 	}
 	return sum / float64(len(w)) / 1000
-}
-
-// robust is robustMPC's throughput predictor: the harmonic mean of the last ≤ 5 samples'
-// bytes per second of request delay (round trip included, so a server that holds its
-// response headers back cannot inflate it), divided by 1 + the largest of the last ≤ 5
-// relative prediction errors.
-type robust struct {
-	has  bool
-	last float64
-	errs []float64
-}
-
-func (r *robust) update(samples []Sample) float64 {
-	tput := func(x Sample) float64 { return float64(x.Bytes) / (math.Max(x.DelayMs, 0.001) / 1000) }
-	c := tput(samples[len(samples)-1])
-	e := 0.0
-	if r.has {
-		e = math.Abs(r.last-c) / c
-	}
-	if len(r.errs) == 5 {
-		r.errs = append(r.errs[:0], r.errs[1:]...)
-	}
-	r.errs = append(r.errs, e)
-	w := samples
-	if len(w) > 5 {
-		w = w[len(w)-5:]
-	}
-	sum := 0.0
-	for _, x := range w {
-		sum += 1 / tput(x)
-	}
-	h := float64(len(w)) / sum
-	maxErr := 0.0
-	for _, x := range r.errs {
-		maxErr = math.Max(maxErr, x)
-	}
-	r.has, r.last = true, h
-	return h / (1 + maxErr)
 }

@@ -3,9 +3,7 @@ package abr
 import "math"
 
 // MPC is robustMPC exactly as Pensieve's test/mpc.py decides (Yin et al., SIGCOMM'15):
-// throughput samples c = bytes/delay (round trip included); ĉ = harmonic mean of the last
-// ≤ 5; error = |ĉ_prev − c|/c; prediction C = ĉ/(1 + max of the last ≤ 5 errors); an
-// exhaustive search over every plan of Horizon chunks (fewer near the end) maximising
+// the Robust throughput prediction C; an exhaustive search over every plan of Horizon chunks (fewer near the end) maximising
 // ΣR/1000 − 4.3·Σrebuffer − Σ|ΔR|/1000, where each planned chunk downloads in size/C,
 // rebuffers if the buffer is shorter and then adds one chunk (no cap, no RTT). Ties go to
 // the plan enumerated last.
@@ -20,9 +18,7 @@ type MPC struct {
 	KeepHistory  bool
 	RebufPenalty float64 // It defaults to 4.3 (QoE lin).
 
-	hasEst  bool
-	lastEst float64
-	errs    []float64 // the last ≤ 5 errors, oldest first
+	est Robust
 
 	// search scratch, reused across decisions
 	dl      [][]float64 // dl[position][q]: planned download time
@@ -56,41 +52,11 @@ func (p *MPC) Name() string {
 
 // Reset implements Policy.
 func (p *MPC) Reset() {
-	if !p.KeepHistory {
-		p.hasEst = false
-		p.errs = p.errs[:0]
+	if p.KeepHistory {
+		p.est.NewSession()
+	} else {
+		p.est.Forget()
 	}
-}
-
-// PredictMbps updates the error history with the newest sample and returns the robust
-// throughput prediction C in MB/s (as mpc.py keeps it: kilobytes per millisecond).
-func (p *MPC) predict(samples []Sample) float64 {
-	last := samples[len(samples)-1]
-	c := float64(last.Bytes) / last.DelayMs / 1000
-	curErr := 0.0
-	if p.hasEst {
-		curErr = math.Abs(p.lastEst-c) / c
-	}
-	if len(p.errs) == 5 {
-		copy(p.errs, p.errs[1:])
-		p.errs = p.errs[:4]
-	}
-	p.errs = append(p.errs, curErr)
-	w := samples
-	if len(w) > 5 {
-		w = w[len(w)-5:]
-	}
-	sum := 0.0
-	for _, s := range w {
-		sum += 1 / (float64(s.Bytes) / s.DelayMs / 1000)
-	}
-	harmonic := 1.0 / (sum / float64(len(w)))
-	maxErr := 0.0
-	for _, e := range p.errs {
-		maxErr = math.Max(maxErr, e)
-	}
-	p.hasEst, p.lastEst = true, harmonic
-	return harmonic / (1 + maxErr)
 }
 
 // Decide implements Policy.
@@ -98,7 +64,7 @@ func (p *MPC) Decide(s *State) Action {
 	if len(s.Samples) == 0 {
 		return Action{Kind: Fetch, Segment: s.Next, Quality: DefaultQuality}
 	}
-	future := p.predict(s.Samples)
+	future := p.est.PredictMBps(s)
 	v := s.Video
 	horizon := p.Horizon
 	if rem := v.Chunks - s.Next; rem < horizon {

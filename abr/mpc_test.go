@@ -40,17 +40,39 @@ func TestMPCBatchKeepsHistory(t *testing.T) {
 	p := NewMPC(true)
 	st := &State{Video: syntheticVideo(48), Next: 1, BufferS: 4, Samples: []Sample{{Bytes: 1e6, DelayMs: 1000}}}
 	p.Decide(st)
-	st.Samples = []Sample{{Bytes: 1e6, DelayMs: 4000}}
+	st.Samples = append(st.Samples, Sample{Bytes: 1e6, DelayMs: 4000})
 	p.Decide(st)
 	p.Reset()
-	if len(p.errs) != 2 || !p.hasEst {
-		t.Fatalf("mpc-batch lost its history on Reset: %v", p.errs)
+	if len(p.est.errs) != 2 || !p.est.has {
+		t.Fatalf("mpc-batch lost its history on Reset: %v", p.est.errs)
 	}
 	q := NewMPC(false)
 	q.Decide(st)
 	q.Reset()
-	if len(q.errs) != 0 || q.hasEst {
+	if len(q.est.errs) != 0 || q.est.has {
 		t.Fatal("mpc kept history across Reset")
+	}
+}
+
+// A decision without a new transfer (after a wait or a failed request) predicts from the
+// same history: it used to take the last sample again, as a fake error of 0.
+func TestRobustTakesEachSampleOnce(t *testing.T) {
+	var r Robust
+	st := &State{Samples: []Sample{{Bytes: 1e6, DelayMs: 1000}, {Bytes: 1e6, DelayMs: 4000}}}
+	a := r.PredictMBps(st)
+	b := r.PredictMBps(st)
+	if a != b || len(r.errs) != 2 {
+		t.Fatalf("second prediction %v (first %v), %d errors", b, a, len(r.errs))
+	}
+	// A capped list (the daemon keeps the last 64) still counts by Transfers.
+	st = &State{Samples: []Sample{{Bytes: 1e6, DelayMs: 1000}}, Transfers: 70}
+	var q Robust
+	q.PredictMBps(st)
+	st.Samples = []Sample{{Bytes: 1e6, DelayMs: 1000}, {Bytes: 1e6, DelayMs: 500}}
+	st.Transfers = 71
+	q.PredictMBps(st)
+	if len(q.errs) != 2 || q.errs[1] == 0 {
+		t.Fatalf("errors %v", q.errs)
 	}
 }
 

@@ -27,6 +27,9 @@ type State struct {
 	RebufferS float64
 	// Samples holds this session's downloads, oldest first; the last is the one just finished.
 	Samples []Sample
+	// Transfers counts every sample the session produced; Samples may keep only the last
+	// ones. 0 means len(Samples).
+	Transfers int
 
 	// What layered sessions (Video.Layers != nil) add. BufferS above is the buffer as the
 	// player counts it: received media ahead of the playhead, or decoded media only for a
@@ -34,6 +37,9 @@ type State struct {
 	//
 	// Held[n] is how many layers of fetched segment n are held (len(Held) == Next).
 	Held []int
+	// Reachable[n] is the most layers fetched segment n can still get (a layer the origin
+	// failed to deliver is not offered again); nil means every layer.
+	Reachable []int
 	// Committed segments (0..Committed−1) went to the decoder: upgrading them is wasted.
 	Committed int
 	PlayheadS float64
@@ -122,4 +128,20 @@ func Lookup(name string) (Spec, error) {
 		names += s.Name
 	}
 	return Spec{}, fmt.Errorf("unknown ABR policy %q (have %s, fixed:<layers>)", name, names)
+}
+
+// Reach is the most layers fetched segment n can still get.
+func (s *State) Reach(n int) int {
+	if n < len(s.Reachable) {
+		return s.Reachable[n]
+	}
+	return len(s.Video.BitratesKbps)
+}
+
+// TransferCount is how many samples the session produced so far.
+func (s *State) TransferCount() int {
+	if s.Transfers > 0 {
+		return s.Transfers
+	}
+	return len(s.Samples)
 }

@@ -249,3 +249,76 @@ func TestOriginRestart(t *testing.T) {
 		t.Fatalf("summary %+v", sum)
 	}
 }
+
+// TestFailedUpgradeNotRetried: an origin that 404s or truncates one enhancement layer gets at
+// most 3 requests for it per segment from a policy that upgrades whenever it can (before,
+// a failed upgrade left the segment upgradable and the policy asked again at once: 4,368
+// GETs in 15 s), and the summary counts every request the origin saw.
+func TestFailedUpgradeNotRetried(t *testing.T) {
+	m, err := decoder.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, _ := testenc.EncodeDir(t, m, testenc.Synthetic(48, 32, 12), 4, 3, 4)
+	out := t.TempDir()
+	if _, err := packager.Package([]string{dir}, out, packager.Options{Joined: packager.JoinedNone}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := origin.New(origin.Config{Dir: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	for _, c := range []struct {
+		name  string
+		fault func(w http.ResponseWriter, r *http.Request, nth int) bool
+	}{
+		{"404", func(w http.ResponseWriter, r *http.Request, nth int) bool {
+			if r.URL.Path == "/s4-l2/seg-1.m4s" {
+				http.NotFound(w, r)
+				return true
+			}
+			return false
+		}},
+		{"truncated", func(w http.ResponseWriter, r *http.Request, nth int) bool {
+			if r.URL.Path == "/s4-l1/seg-2.m4s" {
+				w.Header().Set("Content-Length", "40")
+				w.Write(make([]byte, 40))
+				return true
+			}
+			return false
+		}},
+		{"503", func(w http.ResponseWriter, r *http.Request, nth int) bool {
+			if r.URL.Path == "/s4-l2/seg-0.m4s" {
+				http.Error(w, "busy", http.StatusServiceUnavailable)
+				return true
+			}
+			return false
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := &faulty{next: h, seen: map[string]int{}, fault: c.fault}
+			srv := httptest.NewServer(f)
+			defer srv.Close()
+			sum, err := Run(context.Background(), Config{MPD: srv.URL + "/manifest.mpd",
+				Fetcher: &fetch.Fetcher{Client: srv.Client(), Retries: 1, Backoff: time.Millisecond},
+				Model:   m, Policy: upgrader{}, Sink: &render.Headless{}, Untimed: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			total := 0
+			for path, n := range f.seen {
+				total += n
+				if strings.Contains(path, "/seg-") && n > 3 {
+					t.Errorf("%s requested %d times", path, n)
+				}
+			}
+			if sum.Requests != total {
+				t.Errorf("summary counts %d requests, the origin saw %d (%v)", sum.Requests, total, f.seen)
+			}
+			if sum.Frames != 12 || sum.SkippedSegments != 0 {
+				t.Errorf("summary %+v", sum)
+			}
+		})
+	}
+}

@@ -187,6 +187,9 @@ type Session struct {
 	upgrades  int
 	refetches int
 	failures  []error
+	// reach[n] is the most layers segment n can still get: a layer that failed (missing,
+	// truncated twice, server error after retries) is not asked for again.
+	reach []int
 }
 
 // Run plays the presentation to the end (or until ctx ends) and returns the summary.
@@ -239,10 +242,10 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 // open fetches and parses the MPD and the chosen variant's quality table.
 func (s *Session) open(ctx context.Context) error {
 	r, err := s.cfg.Fetcher.Get(ctx, s.cfg.MPD)
+	s.requests += fetch.Attempts(r, err)
 	if err != nil {
 		return fmt.Errorf("player: fetching the MPD: %w", err)
 	}
-	s.requests++
 	base, err := url.Parse(s.cfg.MPD)
 	if err != nil {
 		return err
@@ -271,10 +274,10 @@ func (s *Session) open(ctx context.Context) error {
 		return errors.New("player: the variant lacks layer Representations or a quality table")
 	}
 	q, err := s.cfg.Fetcher.Get(ctx, s.variant.QualityURL)
+	s.requests += fetch.Attempts(q, err)
 	if err != nil {
 		return fmt.Errorf("player: fetching the quality table: %w", err)
 	}
-	s.requests++
 	if s.quality, err = parseQuality(q.Body, s.pres.Segments, len(s.variant.Layers)); err != nil {
 		return fmt.Errorf("player: %w", err)
 	}
@@ -295,10 +298,10 @@ func (s *Session) get(ctx context.Context, rep *manifest.Rep, n int) ([]byte, *f
 	var err error
 	if !ok {
 		ir, err := s.cfg.Fetcher.Get(ctx, rep.InitURL())
+		s.requests += fetch.Attempts(ir, err)
 		if err != nil {
 			return nil, nil, err
 		}
-		s.requests++
 		s.bytes += int64(ir.Bytes())
 		if cfg, err = cmaf.ParseInit(ir.Body); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", rep.ID, err)
@@ -309,10 +312,11 @@ func (s *Session) get(ctx context.Context, rep *manifest.Rep, n int) ([]byte, *f
 	var num uint32
 	var data []byte
 	for attempt := 0; attempt < 2; attempt++ { // a malformed segment is fetched once more
-		if r, err = s.cfg.Fetcher.Get(ctx, rep.MediaURL(n)); err != nil {
+		r, err = s.cfg.Fetcher.Get(ctx, rep.MediaURL(n))
+		s.requests += fetch.Attempts(r, err)
+		if err != nil {
 			return nil, nil, err
 		}
-		s.requests++
 		s.bytes += int64(r.Bytes())
 		s.transferred(r, n)
 		if num, data, err = cmaf.ParseMedia(cfg, r.Body); err == nil {
@@ -356,6 +360,7 @@ func (s *Session) fetchLayers(ctx context.Context, n, k int) (abr.Sample, error)
 			if l == 0 || ctx.Err() != nil {
 				return smp, err
 			}
+			s.reach[n] = l
 			break // keep the layers we have
 		}
 		s.buf.add(n, l, data)
@@ -395,6 +400,10 @@ func (s *Session) download(ctx context.Context) error {
 	segS := s.pres.SegmentDurationS
 	K := len(s.variant.Layers)
 	st := &abr.State{Video: s.video}
+	s.reach = make([]int, s.pres.Segments)
+	for n := range s.reach {
+		s.reach[n] = K
+	}
 	s.cfg.Policy.Reset()
 	next := s.cfg.StartSegment
 	first := min(abr.DefaultQuality, K-1)
@@ -432,6 +441,10 @@ func (s *Session) download(ctx context.Context) error {
 			if a.Segment < 0 || a.Segment >= next || a.Quality < 1 || a.Quality >= K {
 				return fmt.Errorf("player: policy %s asked for upgrade %+v", s.cfg.Policy.Name(), a)
 			}
+			if a.Quality >= s.reach[a.Segment] {
+				return fmt.Errorf("player: policy %s asked for layer %d of segment %d, which failed before",
+					s.cfg.Policy.Name(), a.Quality, a.Segment)
+			}
 			data, r, err := s.get(ctx, s.variant.Layers[a.Quality], a.Segment)
 			if err == nil {
 				s.upgrades++
@@ -439,6 +452,8 @@ func (s *Session) download(ctx context.Context) error {
 				st.Samples = append(st.Samples, sampleOf(r, r.Bytes()))
 			} else if ctx.Err() != nil {
 				return ctx.Err()
+			} else {
+				s.reach[a.Segment] = a.Quality
 			}
 		case abr.Wait:
 			if err := s.cfg.Clock.Sleep(ctx, 100*time.Millisecond); err != nil {
@@ -473,6 +488,7 @@ func (s *Session) fillState(st *abr.State, next int) {
 	st.VirtualS = st.BufferS
 	st.DecodedS = math.Max(float64(decoded)*segS-playhead, 0)
 	st.Held = held[:next]
+	st.Reachable = s.reach[:next]
 	st.Committed = 0
 	for st.Committed < len(committed) && committed[st.Committed] {
 		st.Committed++

@@ -33,7 +33,7 @@ type upgrader struct{}
 func (upgrader) Name() string { return "upgrader" }
 func (upgrader) Reset()       {}
 func (upgrader) Decide(s *abr.State) abr.Action {
-	if n := s.Next - 1; n >= 0 && s.Held[n] < len(s.Video.BitratesKbps) {
+	if n := s.Next - 1; n >= 0 && s.Held[n] < s.Reach(n) {
 		return abr.Action{Kind: abr.Upgrade, Segment: n, Quality: s.Held[n]}
 	}
 	return abr.Action{Kind: abr.Fetch, Segment: s.Next, Quality: 0}

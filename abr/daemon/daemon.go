@@ -374,6 +374,7 @@ func (ss *session) decide(req *DecisionRequest, now time.Time) (Decision, error)
 		}
 		st.LastQuality = q
 		st.Samples = append(st.Samples, abr.Sample{Bytes: t.Bytes, DelayMs: delay, DownloadMs: dl})
+		st.Transfers++
 		if len(st.Samples) > 64 {
 			st.Samples = append(st.Samples[:0], st.Samples[len(st.Samples)-64:]...)
 		}

@@ -36,6 +36,27 @@ type HTTPError struct {
 
 func (e *HTTPError) Error() string { return fmt.Sprintf("GET %s: HTTP %d", e.URL, e.Status) }
 
+// Error is a failed Get: the last attempt's error and how many requests were made.
+type Error struct {
+	Attempts int
+	Err      error
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Attempts is how many requests a Get that returned (r, err) made.
+func Attempts(r *Result, err error) int {
+	var fe *Error
+	switch {
+	case r != nil:
+		return r.Attempts
+	case errors.As(err, &fe):
+		return fe.Attempts
+	}
+	return 0
+}
+
 // Fetcher downloads with retries. The zero value is not usable: set Client.
 type Fetcher struct {
 	Client *http.Client
@@ -79,10 +100,11 @@ func (f *Fetcher) sleep(ctx context.Context, d time.Duration) error {
 func (f *Fetcher) Get(ctx context.Context, url string) (*Result, error) {
 	wait := f.Backoff
 	var last error
-	for attempt := 1; attempt <= f.Retries+1; attempt++ {
+	attempt := 1
+	for ; attempt <= f.Retries+1; attempt++ {
 		if attempt > 1 {
 			if err := f.sleep(ctx, wait); err != nil {
-				return nil, err
+				return nil, &Error{Attempts: attempt - 1, Err: err}
 			}
 			wait = min(2*wait, max(f.MaxBackoff, f.Backoff))
 		}
@@ -96,7 +118,7 @@ func (f *Fetcher) Get(ctx context.Context, url string) (*Result, error) {
 			break
 		}
 	}
-	return nil, last
+	return nil, &Error{Attempts: min(attempt, f.Retries+1), Err: last}
 }
 
 func (f *Fetcher) once(ctx context.Context, url string) (*Result, bool, error) {
