@@ -74,7 +74,7 @@ func (p *Layer) Decide(s *State) Action {
 	if p.h <= 0 {
 		p.h = 5
 	}
-	p.h = min(p.h, v.Chunks-s.Next)
+	p.h = min(boundedHorizon(p.h, len(v.BitratesKbps)), v.Chunks-s.Next)
 	p.backlog()
 	best := -math.MaxFloat64
 	if p.h > 0 {

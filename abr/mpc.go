@@ -18,7 +18,8 @@ type MPC struct {
 	KeepHistory  bool
 	RebufPenalty float64 // It defaults to 4.3 (QoE lin).
 
-	est Robust
+	est   Robust
+	plans int // plans enumerated by the last decision
 
 	// search scratch, reused across decisions
 	dl      [][]float64 // dl[position][q]: planned download time
@@ -66,7 +67,7 @@ func (p *MPC) Decide(s *State) Action {
 	}
 	future := p.est.PredictMBps(s)
 	v := s.Video
-	horizon := p.Horizon
+	horizon := boundedHorizon(p.Horizon, len(v.BitratesKbps))
 	if rem := v.Chunks - s.Next; rem < horizon {
 		horizon = rem
 	}
@@ -87,7 +88,7 @@ func (p *MPC) Decide(s *State) Action {
 			p.dl[pos][q] = (float64(size) / 1e6) / future
 		}
 	}
-	p.best, p.bestQ = -1e8, 0
+	p.best, p.bestQ, p.plans = -1e8, 0, 0
 	p.plan(0, s.BufferS, 0, 0, 0, s.LastQuality, -1)
 	return Action{Kind: Fetch, Segment: s.Next, Quality: p.bestQ}
 }
@@ -97,6 +98,7 @@ func (p *MPC) Decide(s *State) Action {
 // reward is bit-identical to mpc.py's.
 func (p *MPC) plan(pos int, buf, rebuf, brSum, smooth float64, last, first int) {
 	if pos == p.horizon {
+		p.plans++
 		reward := brSum/1000 - float64(p.RebufPenalty*rebuf) - smooth/1000
 		if reward >= p.best {
 			p.best, p.bestQ = reward, first

@@ -120,3 +120,20 @@ func BenchmarkSimulateOboeMPC(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(traces)*EnvivioChunks)*float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
 }
+
+// A ladder of 64 rungs gets a shorter horizon: at most MaxPlans plans per decision (64^5
+// before), while Pensieve's 6 rungs keep the full 5-segment horizon.
+func TestMPCPlanBudget(t *testing.T) {
+	for _, c := range []struct{ rungs, plans int }{{6, 7776}, {64, 4096}, {200, 200}} {
+		v := &Video{Name: "wide", ChunkS: 4, Chunks: 100}
+		for q := 0; q < c.rungs; q++ {
+			v.BitratesKbps = append(v.BitratesKbps, float64(100*(q+1)))
+		}
+		v.SizeFunc = func(q, i int) int64 { return int64(v.BitratesKbps[q] * 500) }
+		p := NewMPC(false)
+		p.Decide(&State{Video: v, Next: 1, BufferS: 8, Samples: []Sample{{Bytes: 1e6, DelayMs: 1000}}})
+		if p.plans != c.plans || p.plans > MaxPlans {
+			t.Errorf("%d rungs: %d plans, want %d (≤ %d)", c.rungs, p.plans, c.plans, MaxPlans)
+		}
+	}
+}

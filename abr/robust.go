@@ -75,3 +75,20 @@ func (r *Robust) take(samples []Sample) {
 	r.has, r.last = true, harmonic
 	r.cached = harmonic / (1 + maxErr)
 }
+
+// MaxPlans bounds the plans one lookahead search enumerates (K^horizon): a ladder with
+// more rungs gets a shorter horizon, so a decision's cost is bounded whatever the ladder.
+// Pensieve's 6 rungs × 5 segments (7,776 plans) are within it.
+const MaxPlans = 1 << 15
+
+// boundedHorizon is the longest horizon ≤ h whose K^horizon plans fit MaxPlans (at least 1).
+func boundedHorizon(h, K int) int {
+	plans := 1
+	for i := 0; i < h; i++ {
+		if plans*K > MaxPlans {
+			return max(i, 1)
+		}
+		plans *= K
+	}
+	return h
+}

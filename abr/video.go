@@ -17,8 +17,11 @@ type Video struct {
 	// Sizes[q][i] is chunk i's size in bytes at quality q. It may hold more entries than
 	// Chunks (Pensieve's envivio files have 49 for 48 simulated chunks; robustMPC's
 	// one-ahead look-up reads the extra one).
-	Sizes  [][]int64
-	Chunks int
+	Sizes [][]int64
+	// SizeFunc, if set, replaces Sizes (a long stream whose sizes are computed, e.g. the
+	// daemon's nominal ladder: memory independent of the stream's length).
+	SizeFunc func(q, i int) int64
+	Chunks   int
 	// Layers describes a layered stream (nil for single-layer videos such as envivio).
 	Layers *Layered
 }
@@ -67,9 +70,9 @@ func ParseSizes(name string, data []byte) ([]int64, error) {
 	return out, nil
 }
 
-// Validate checks the ladder and the size table.
+// Validate checks the ladder and the size table (or that SizeFunc stands in for it).
 func (v *Video) Validate() error {
-	if len(v.BitratesKbps) == 0 || len(v.Sizes) != len(v.BitratesKbps) {
+	if len(v.BitratesKbps) == 0 || (v.SizeFunc == nil && len(v.Sizes) != len(v.BitratesKbps)) {
 		return fmt.Errorf("video %s: %d bitrates but %d size lists", v.Name, len(v.BitratesKbps), len(v.Sizes))
 	}
 	for q := 1; q < len(v.BitratesKbps); q++ {
@@ -79,6 +82,9 @@ func (v *Video) Validate() error {
 	}
 	if v.BitratesKbps[0] <= 0 || !(v.ChunkS > 0) || v.Chunks <= 0 {
 		return fmt.Errorf("video %s: bitrates, chunk length and chunk count must be positive", v.Name)
+	}
+	if v.SizeFunc != nil {
+		return nil
 	}
 	for q, s := range v.Sizes {
 		if len(s) < v.Chunks {
@@ -90,6 +96,9 @@ func (v *Video) Validate() error {
 
 // Size is chunk i's size at quality q, or 0 outside the table (as mpc.py's get_chunk_size).
 func (v *Video) Size(q, i int) int64 {
+	if v.SizeFunc != nil {
+		return v.SizeFunc(q, i)
+	}
 	if i < 0 || i >= len(v.Sizes[q]) {
 		return 0
 	}

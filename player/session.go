@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/strata-player/strata/abr"
@@ -187,6 +189,8 @@ type Session struct {
 	upgrades  int
 	refetches int
 	failures  []error
+	// policyName is the policy deciding now (the downloader switches it on the A key).
+	policyName atomic.Value
 	// reach[n] is the most layers segment n can still get: a layer that failed (missing,
 	// truncated twice, server error after retries) is not asked for again.
 	reach []int
@@ -207,6 +211,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		cfg.QoE = &abr.QoELin
 	}
 	s := &Session{cfg: cfg, inits: map[string]cmaf.Config{}}
+	s.policyName.Store(cfg.Policy.Name())
 	start := cfg.Clock.Now()
 	s.start = start
 	if err := s.open(ctx); err != nil {
@@ -229,6 +234,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	wg.Wait()
 	if sum != nil {
 		sum.Bytes, sum.Requests, sum.Upgrades, sum.Refetches = s.bytes, s.requests, s.upgrades, s.refetches
+		sum.Policy = s.policyName.Load().(string)
 		sum.SkippedSegments = len(s.failures)
 		if err == nil && sum.Frames == 0 {
 			err = fmt.Errorf("player: nothing could be played: %w", errors.Join(s.failures...))
@@ -400,14 +406,18 @@ func (s *Session) download(ctx context.Context) error {
 	segS := s.pres.SegmentDurationS
 	K := len(s.variant.Layers)
 	st := &abr.State{Video: s.video}
+	// The downloader owns the policy; the A key hands it a new one over cfg.Policies.
+	policy := s.cfg.Policy
+	defer func() { release(policy) }()
+	bind(policy, ctx)
 	s.reach = make([]int, s.pres.Segments)
 	for n := range s.reach {
 		s.reach[n] = K
 	}
-	s.cfg.Policy.Reset()
+	policy.Reset()
 	next := s.cfg.StartSegment
 	first := min(abr.DefaultQuality, K-1)
-	if ip, ok := s.cfg.Policy.(abr.Initialer); ok {
+	if ip, ok := policy.(abr.Initialer); ok {
 		first = max(0, min(ip.InitialQuality(s.video), K-1))
 	}
 	a := abr.Action{Kind: abr.Fetch, Segment: next, Quality: first}
@@ -416,7 +426,7 @@ func (s *Session) download(ctx context.Context) error {
 		case abr.Fetch:
 			if a.Segment != next || a.Quality < 0 || a.Quality >= K {
 				return fmt.Errorf("player: policy %s asked to fetch segment %d at %d layers; next is %d of 1..%d",
-					s.cfg.Policy.Name(), a.Segment, a.Quality+1, next, K)
+					policy.Name(), a.Segment, a.Quality+1, next, K)
 			}
 			if !s.cfg.Untimed {
 				if err := s.buf.waitPlayhead(ctx, float64(next)*segS-s.cfg.MaxBufferS); err != nil {
@@ -439,11 +449,11 @@ func (s *Session) download(ctx context.Context) error {
 			s.buf.fetchedThrough(next)
 		case abr.Upgrade:
 			if a.Segment < 0 || a.Segment >= next || a.Quality < 1 || a.Quality >= K {
-				return fmt.Errorf("player: policy %s asked for upgrade %+v", s.cfg.Policy.Name(), a)
+				return fmt.Errorf("player: policy %s asked for upgrade %+v", policy.Name(), a)
 			}
 			if a.Quality >= s.reach[a.Segment] {
 				return fmt.Errorf("player: policy %s asked for layer %d of segment %d, which failed before",
-					s.cfg.Policy.Name(), a.Quality, a.Segment)
+					policy.Name(), a.Quality, a.Segment)
 			}
 			data, r, err := s.get(ctx, s.variant.Layers[a.Quality], a.Segment)
 			if err == nil {
@@ -463,15 +473,33 @@ func (s *Session) download(ctx context.Context) error {
 		s.fillState(st, next)
 		select {
 		case p := <-s.cfg.Policies:
+			release(policy)
+			bind(p, ctx)
 			p.Reset()
-			s.cfg.Policy = p
+			policy = p
+			s.policyName.Store(p.Name())
 		default:
 		}
-		a = s.cfg.Policy.Decide(st)
+		a = policy.Decide(st)
 		if next == s.pres.Segments && a.Kind != abr.Upgrade {
 			return nil
 		}
-		s.emit(Event{Kind: "decision", Policy: s.cfg.Policy.Name(), Action: [...]string{"fetch", "upgrade", "wait"}[a.Kind], Segment: a.Segment, Layers: a.Quality + 1, BufferS: st.BufferS})
+		s.emit(Event{Kind: "decision", Policy: policy.Name(), Action: [...]string{"fetch", "upgrade", "wait"}[a.Kind], Segment: a.Segment, Layers: a.Quality + 1, BufferS: st.BufferS})
+	}
+}
+
+// bind ties a policy that makes requests of its own (remote:) to the playback's context.
+func bind(p abr.Policy, ctx context.Context) {
+	if b, ok := p.(interface{ Bind(context.Context) }); ok {
+		b.Bind(ctx)
+	}
+}
+
+// release ends what a policy holds outside the process (a daemon session) once the
+// session no longer uses it.
+func release(p abr.Policy) {
+	if c, ok := p.(io.Closer); ok {
+		c.Close()
 	}
 }
 
@@ -593,7 +621,7 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 	if backend == "" {
 		backend = "cpu"
 	}
-	sum := &Summary{Policy: s.cfg.Policy.Name(), Backend: backend, URL: s.cfg.MPD, SubGOP: s.variant.SubGOP, Probes: s.probes, FrameRate: s.frameRate, Segments: s.pres.Segments}
+	sum := &Summary{Policy: s.policyName.Load().(string), Backend: backend, URL: s.cfg.MPD, SubGOP: s.variant.SubGOP, Probes: s.probes, FrameRate: s.frameRate, Segments: s.pres.Segments}
 	var mediaStart time.Time // wall time of media time 0 (moves on stalls)
 	var decodeTime time.Duration
 	prevQ := min(abr.DefaultQuality, len(s.video.BitratesKbps)-1)

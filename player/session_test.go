@@ -199,3 +199,40 @@ func TestSubGOPProbe(t *testing.T) {
 	}
 	t.Logf("probe: %s", probeEvent)
 }
+
+// A policy handed over cfg.Policies mid-session (the A key) takes over: the summary names it
+// and, under -race, no goroutine but the downloader touches the policy.
+func TestPolicySwitch(t *testing.T) {
+	m, err := decoder.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, _ := testenc.EncodeDir(t, m, testenc.Synthetic(48, 32, 12), 4, 3, 4)
+	out := t.TempDir()
+	if _, err := packager.Package([]string{dir}, out, packager.Options{Joined: packager.JoinedNone}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := origin.New(origin.Config{Dir: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	policies := make(chan abr.Policy, 1)
+	policies <- fixed{3}
+	var decisions []string
+	sum, err := Run(context.Background(), Config{MPD: srv.URL + "/manifest.mpd", Fetcher: &fetch.Fetcher{Client: srv.Client()},
+		Model: m, Policy: upgrader{}, Policies: policies, Sink: &recorder{}, Untimed: true,
+		OnEvent: func(e Event) {
+			if e.Kind == "decision" {
+				decisions = append(decisions, e.Policy)
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Policy != "fixed" || len(decisions) == 0 || decisions[len(decisions)-1] != "fixed" {
+		t.Fatalf("summary policy %q, decisions by %v", sum.Policy, decisions)
+	}
+}

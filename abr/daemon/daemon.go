@@ -12,10 +12,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"mime"
+	"net"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/strata-player/strata/abr"
@@ -30,6 +34,10 @@ type Config struct {
 	Now func() time.Time
 	// OnDecision, if set, is called for every decision (for logs and tests).
 	OnDecision func(session string, seq int, d Decision)
+	// AllowOrigins are the web origins (scheme://host:port) whose pages may use the API;
+	// "*" allows any. Empty: pages served from loopback (localhost, 127.0.0.0/8, [::1]) only.
+	// Requests from any other origin are refused, so a web page cannot drive the daemon.
+	AllowOrigins []string
 }
 
 // Rung is one Representation of the ladder a session decides on.
@@ -88,13 +96,16 @@ type Summary struct {
 type session struct {
 	// mu serialises requests of one session: its policy is stateful and dash.js may send
 	// a decision request before the previous answer arrived.
-	mu       sync.Mutex
-	id       string
-	policy   abr.Policy
-	video    *abr.Video
-	ladder   []Rung
-	state    abr.State
-	lastUsed time.Time
+	mu     sync.Mutex
+	id     string
+	policy abr.Policy
+	video  *abr.Video
+	sizes  *sizeBook
+	ladder []Rung
+	state  abr.State
+	// lastUsed (Unix ns) is read by the reaper without mu, so a busy session never blocks
+	// the server's lock.
+	lastUsed atomic.Int64
 	sum      Summary
 	lastQ    int
 	// The last answer, replayed when the same seq is asked again (a client retrying, or a
@@ -143,17 +154,52 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// ServeHTTP implements http.Handler, with CORS for browser players.
+// ServeHTTP implements http.Handler, with CORS for the browser players of allowed origins.
+// Requests that carry state (POST, PUT) must be application/json, which a foreign page
+// cannot send without a preflight that this server refuses.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Access-Control-Allow-Origin", "*")
+	w.Header().Add("Vary", "Origin")
+	if o := r.Header.Get("Origin"); o != "" {
+		if !s.originAllowed(o) {
+			problem(w, http.StatusForbidden, "origin-refused", "Origin not allowed", "pages from "+o+" may not use this daemon (see --allow-origin)")
+			return
+		}
+		w.Header().Set("Access-Control-Allow-Origin", o)
+	}
 	if r.Method == http.MethodOptions {
 		w.Header().Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE")
 		w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
+		w.Header().Set("Access-Control-Max-Age", "600")
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	if (r.Method == http.MethodPost || r.Method == http.MethodPut) && r.URL.Path != "/pensieve" {
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+			problem(w, http.StatusUnsupportedMediaType, "media-type", "JSON required", "send Content-Type: application/json")
+			return
+		}
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
 	s.mux.ServeHTTP(w, r)
+}
+
+// originAllowed reports whether a page from origin o may call the API.
+func (s *Server) originAllowed(o string) bool {
+	if len(s.cfg.AllowOrigins) == 0 {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			return false
+		}
+		h := u.Hostname()
+		ip := net.ParseIP(h)
+		return h == "localhost" || (ip != nil && ip.IsLoopback())
+	}
+	for _, a := range s.cfg.AllowOrigins {
+		if a == "*" || strings.EqualFold(a, o) {
+			return true
+		}
+	}
+	return false
 }
 
 // problem writes an RFC 9457 problem detail.
@@ -203,44 +249,64 @@ func (s *Server) policies(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// sizeBook is a session's segment sizes: bitrate × duration per rung, unless a request
+// announced a segment's sizes (the last few are kept). Its memory does not depend on the
+// stream's length.
+type sizeBook struct {
+	nominal []int64
+	told    [8]struct {
+		seq   int
+		sizes []int64
+	}
+}
+
+func (b *sizeBook) size(q, i int) int64 {
+	if t := &b.told[i&7]; t.sizes != nil && t.seq == i {
+		return t.sizes[q]
+	}
+	return b.nominal[q]
+}
+
+func (b *sizeBook) tell(seq int, sizes []int64) {
+	t := &b.told[seq&7]
+	t.seq = seq
+	t.sizes = append(t.sizes[:0], sizes...)
+}
+
 // ladderVideo is the abr.Video of a ladder: sizes are bitrate × duration unless a request
 // tells the next segment's sizes.
-func ladderVideo(req *CreateRequest) (*abr.Video, error) {
+func ladderVideo(req *CreateRequest) (*abr.Video, *sizeBook, error) {
 	if len(req.Ladder) == 0 || len(req.Ladder) > 64 {
-		return nil, errors.New("ladder needs 1..64 representations")
+		return nil, nil, errors.New("ladder needs 1..64 representations")
 	}
 	if !(req.SegmentDurationS > 0 && req.SegmentDurationS <= 600) {
-		return nil, errors.New("segment_duration_s must be in (0, 600]")
+		return nil, nil, errors.New("segment_duration_s must be in (0, 600]")
 	}
 	if req.Segments < 0 || req.Segments > 1<<20 {
-		return nil, errors.New("segments must be in 0..1048576")
+		return nil, nil, errors.New("segments must be in 0..1048576")
 	}
 	rungs := append([]Rung(nil), req.Ladder...)
 	sort.SliceStable(rungs, func(i, j int) bool { return rungs[i].BandwidthBPS < rungs[j].BandwidthBPS })
 	n := req.Segments
 	if n == 0 {
-		n = 1 << 16
+		n = 1 << 20
 	}
-	v := &abr.Video{Name: "ladder", ChunkS: req.SegmentDurationS, Chunks: n}
+	book := &sizeBook{}
+	v := &abr.Video{Name: "ladder", ChunkS: req.SegmentDurationS, Chunks: n, SizeFunc: book.size}
 	seen := map[string]bool{}
 	for i, r := range rungs {
-		if r.ID == "" || seen[r.ID] || r.BandwidthBPS <= 0 || r.BandwidthBPS > 1e12 {
-			return nil, fmt.Errorf("ladder entry %d: need a unique id and a positive bandwidth_bps", i)
+		if r.ID == "" || len(r.ID) > 256 || seen[r.ID] || r.BandwidthBPS <= 0 || r.BandwidthBPS > 1e12 {
+			return nil, nil, fmt.Errorf("ladder entry %d: need a unique id (≤ 256 bytes) and a positive bandwidth_bps", i)
 		}
 		if i > 0 && r.BandwidthBPS == rungs[i-1].BandwidthBPS {
-			return nil, fmt.Errorf("ladder entries %s and %s have the same bandwidth", rungs[i-1].ID, r.ID)
+			return nil, nil, fmt.Errorf("ladder entries %s and %s have the same bandwidth", rungs[i-1].ID, r.ID)
 		}
 		seen[r.ID] = true
 		v.BitratesKbps = append(v.BitratesKbps, float64(r.BandwidthBPS)/1000)
-		size := int64(math.Ceil(float64(r.BandwidthBPS) * req.SegmentDurationS / 8))
-		sizes := make([]int64, n+2)
-		for j := range sizes {
-			sizes[j] = size
-		}
-		v.Sizes = append(v.Sizes, sizes)
+		book.nominal = append(book.nominal, int64(math.Ceil(float64(r.BandwidthBPS)*req.SegmentDurationS/8)))
 	}
 	req.Ladder = rungs
-	return v, v.Validate()
+	return v, book, v.Validate()
 }
 
 func newID() string {
@@ -259,7 +325,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusUnprocessableEntity, "unknown-policy", "Unknown policy", err.Error())
 		return
 	}
-	v, err := ladderVideo(&req)
+	v, book, err := ladderVideo(&req)
 	if err != nil {
 		problem(w, http.StatusUnprocessableEntity, "bad-ladder", "Invalid ladder", err.Error())
 		return
@@ -272,27 +338,27 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusServiceUnavailable, "too-many-sessions", "Too many sessions", fmt.Sprintf("the limit is %d", s.cfg.MaxSessions))
 		return
 	}
-	ss := newSession(newID(), spec.New(), v, req.Ladder, now)
+	ss := newSession(newID(), spec.New(), v, book, req.Ladder, now)
 	s.sessions[ss.id] = ss
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, map[string]string{"session_id": ss.id, "policy": spec.Name})
 }
 
-func newSession(id string, p abr.Policy, v *abr.Video, ladder []Rung, now time.Time) *session {
+func newSession(id string, p abr.Policy, v *abr.Video, book *sizeBook, ladder []Rung, now time.Time) *session {
 	p.Reset()
-	ss := &session{id: id, policy: p, video: v, ladder: ladder, lastUsed: now, lastQ: min(abr.DefaultQuality, len(ladder)-1)}
+	ss := &session{id: id, policy: p, video: v, sizes: book, ladder: ladder, lastQ: min(abr.DefaultQuality, len(ladder)-1)}
+	ss.lastUsed.Store(now.UnixNano())
 	ss.state.Video = v
 	ss.sum.SessionID, ss.sum.Policy = id, p.Name()
 	return ss
 }
 
-// reapLocked drops idle sessions; s.mu is held.
+// reapLocked drops idle sessions; s.mu is held (never a session's lock: a session busy
+// deciding must not stall every other request).
 func (s *Server) reapLocked(now time.Time) {
+	cut := now.Add(-s.cfg.IdleTimeout).UnixNano()
 	for id, ss := range s.sessions {
-		ss.mu.Lock()
-		idle := now.Sub(ss.lastUsed) > s.cfg.IdleTimeout
-		ss.mu.Unlock()
-		if idle {
+		if ss.lastUsed.Load() < cut {
 			delete(s.sessions, id)
 		}
 	}
@@ -333,7 +399,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 func (ss *session) decide(req *DecisionRequest, now time.Time) (Decision, error) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	ss.lastUsed = now
+	ss.lastUsed.Store(now.UnixNano())
 	v := ss.video
 	if req.Seq < 0 || req.Seq >= v.Chunks {
 		return Decision{}, fmt.Errorf("seq %d outside 0..%d", req.Seq, v.Chunks-1)
@@ -348,12 +414,12 @@ func (ss *session) decide(req *DecisionRequest, now time.Time) (Decision, error)
 		if len(req.NextSizesBytes) != len(ss.ladder) {
 			return Decision{}, fmt.Errorf("next_sizes_bytes has %d entries, the ladder %d", len(req.NextSizesBytes), len(ss.ladder))
 		}
-		for q, b := range req.NextSizesBytes {
+		for _, b := range req.NextSizesBytes {
 			if b <= 0 || b > 1<<40 {
 				return Decision{}, errors.New("next_sizes_bytes must be positive")
 			}
-			v.Sizes[q][req.Seq] = b
 		}
+		ss.sizes.tell(req.Seq, req.NextSizesBytes)
 	}
 	st := &ss.state
 	st.Next, st.BufferS, st.RebufferS = req.Seq, req.BufferS, req.StallMS/1000
@@ -481,9 +547,9 @@ func (s *Server) pensieve(w http.ResponseWriter, r *http.Request) {
 			ladder[i] = Rung{ID: fmt.Sprint(i), BandwidthBPS: int64(k * 1000)}
 		}
 		cr := &CreateRequest{Policy: "mpc", SegmentDurationS: 4, Segments: abr.EnvivioChunks, Ladder: ladder}
-		v, _ := ladderVideo(cr)
+		v, book, _ := ladderVideo(cr)
 		spec, _ := abr.Lookup("mpc")
-		s.legacy = newSession("pensieve", spec.New(), v, cr.Ladder, s.cfg.Now())
+		s.legacy = newSession("pensieve", spec.New(), v, book, cr.Ladder, s.cfg.Now())
 	}
 	ss := s.legacy
 	s.mu.Unlock()

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,12 +17,14 @@ import (
 // Remote is an abr.Policy whose decisions come from an ABR daemon (`strata abrd`) at URL:
 // the player's --abr remote:<url>. It opens a session with the stream's ladder on the
 // first decision, then posts every finished download; a daemon that cannot be reached or
-// answers with an error keeps the last level (Errors counts those decisions).
+// answers with an error keeps the last level (Errors counts those decisions). Reset and
+// Close delete the daemon session; Bind ties its requests to the playback's context.
 type Remote struct {
 	URL    string // e.g. http://127.0.0.1:8333
 	Policy string // the daemon's policy (mpc when empty)
 	Client *http.Client
 
+	ctx     context.Context
 	session string
 	video   *abr.Video
 	last    int
@@ -44,8 +47,34 @@ func ParseRemote(name string) (*Remote, bool, error) {
 // Name implements abr.Policy.
 func (r *Remote) Name() string { return "remote:" + r.URL }
 
-// Reset implements abr.Policy: the next decision opens a new daemon session.
-func (r *Remote) Reset() { r.session, r.video = "", nil }
+// Reset implements abr.Policy: the daemon session ends; the next decision opens a new one.
+func (r *Remote) Reset() { r.Close() }
+
+// Bind makes the daemon requests of the decisions that follow end with ctx (the player's
+// playback).
+func (r *Remote) Bind(ctx context.Context) { r.ctx = ctx }
+
+// Close deletes the daemon session, if one is open (best effort: the daemon's idle reaper
+// drops it anyway). It implements io.Closer.
+func (r *Remote) Close() error {
+	if r.session == "" {
+		return nil
+	}
+	id := r.session
+	r.session, r.video = "", nil
+	// The playback's context may be over already: the delete gets its own short one.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.context()), time.Second)
+	defer cancel()
+	var sum Summary
+	return r.callCtx(ctx, "DELETE", "/v1/sessions/"+id, nil, &sum)
+}
+
+func (r *Remote) context() context.Context {
+	if r.ctx != nil {
+		return r.ctx
+	}
+	return context.Background()
+}
 
 // Decide implements abr.Policy. It only fetches (the daemon's API decides levels).
 func (r *Remote) Decide(s *abr.State) abr.Action {
@@ -103,15 +132,25 @@ func (r *Remote) open(v *abr.Video) error {
 }
 
 func (r *Remote) call(method, path string, body, out any) error {
-	b, err := json.Marshal(body)
+	return r.callCtx(r.context(), method, path, body, out)
+}
+
+func (r *Remote) callCtx(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	hr, err := http.NewRequestWithContext(ctx, method, r.URL+path, rd)
 	if err != nil {
 		return err
 	}
-	hr, err := http.NewRequest(method, r.URL+path, bytes.NewReader(b))
-	if err != nil {
-		return err
+	if body != nil {
+		hr.Header.Set("Content-Type", "application/json")
 	}
-	hr.Header.Set("Content-Type", "application/json")
 	resp, err := r.Client.Do(hr)
 	if err != nil {
 		return err

@@ -8,8 +8,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,6 +27,8 @@ func runABRD(args []string, stdout, stderr io.Writer) error {
 	maxSessions := fs.Int("max-sessions", 1000, "concurrent sessions")
 	idle := fs.Duration("idle", 10*time.Minute, "drop sessions idle this long")
 	maxBody := fs.Int64("max-body", 64<<10, "request body limit in bytes")
+	var origins originList
+	fs.Var(&origins, "allow-origin", "a web origin (scheme://host:port) whose pages may use the API; repeatable; * for any (default: loopback pages only)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -42,7 +46,7 @@ func runABRD(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--addr %s is not loopback; pass --allow-remote to serve other hosts", *addr)
 	}
 	log := zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: true}).With().Timestamp().Logger()
-	d := daemon.New(daemon.Config{MaxSessions: *maxSessions, IdleTimeout: *idle, MaxBody: *maxBody,
+	d := daemon.New(daemon.Config{MaxSessions: *maxSessions, IdleTimeout: *idle, MaxBody: *maxBody, AllowOrigins: origins,
 		OnDecision: func(s string, seq int, dec daemon.Decision) {
 			log.Info().Str("session", s).Int("seq", seq).Str("representation_id", dec.RepresentationID).
 				Float64("estimate_bps", dec.EstimateBPS).Str("reason", dec.Reason).Msg("decision")
@@ -64,5 +68,22 @@ func runABRD(args []string, stdout, stderr io.Writer) error {
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	return nil
+}
+
+// originList is a repeatable flag of web origins.
+type originList []string
+
+func (o *originList) String() string { return strings.Join(*o, ",") }
+
+func (o *originList) Set(v string) error {
+	if v != "*" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return fmt.Errorf("want an origin such as https://player.example:8443 or *, got %q", v)
+		}
+		v = u.Scheme + "://" + u.Host
+	}
+	*o = append(*o, v)
 	return nil
 }
