@@ -4,6 +4,6 @@
 // test/fixed_env.py network model; QoE models; and the baseline policies (BBA,
 // rate-based, BOLA, robustMPC).
 //
-// Nothing here logs or touches the file system except the explicit loaders (LoadTrace,
-// LoadTraceDir, LoadVideo); parsers work on []byte.
+// Nothing here logs or touches the file system except the explicit loaders (LoadVideo; traces are
+// read by net/trace); parsers work on []byte.
 package abr

@@ -1,5 +1,7 @@
 package abr
 
+import "github.com/strata-player/strata/net/trace"
+
 import "math"
 
 // The constants of Pensieve's test/fixed_env.py.
@@ -27,7 +29,7 @@ type Step struct {
 // arithmetic in the same order, so results agree with Pensieve's logs to the last bits.
 // Buffer and delays are kept in milliseconds as there.
 type Env struct {
-	tr       *Trace
+	tr       *trace.Trace
 	rttMs    float64
 	payload  float64
 	ptr      int
@@ -54,11 +56,11 @@ var PensieveLink = LinkModel{RTTMs: LinkRTTMs, Payload: PacketPayload}
 
 // NewEnv starts a session on tr with an empty buffer at the trace's first sample, with
 // Pensieve's link. tr must be valid (as the parsers return them).
-func NewEnv(tr *Trace) *Env { return NewEnvLink(tr, PensieveLink) }
+func NewEnv(tr *trace.Trace) *Env { return NewEnvLink(tr, PensieveLink) }
 
 // NewEnvLink is NewEnv with another link model (e.g. a loopback origin shaped by the trace:
 // no added round trip, full capacity).
-func NewEnvLink(tr *Trace, l LinkModel) *Env {
+func NewEnvLink(tr *trace.Trace, l LinkModel) *Env {
 	e := &Env{tr: tr, ptr: 1, lastTime: tr.TimeS[0], rttMs: l.RTTMs, payload: l.Payload}
 	prev := 0.0
 	for i := 1; i < len(tr.TimeS); i++ {

@@ -3,6 +3,7 @@ package abr
 import (
 	"errors"
 	"fmt"
+	"github.com/strata-player/strata/net/trace"
 	"math"
 )
 
@@ -39,7 +40,7 @@ const maxActions = 1 << 20
 // segment by one layer (one request for that layer) or wait. Rewards are QoE on decoded
 // quality (u = PSNR-Y/10, 4.3 per stalled second, |Δu| per change; segment 0's stall is
 // the startup delay), as the player's qoe_quality.
-func SimulateLayered(p Policy, tr *Trace, cfg LayeredConfig) (TraceResult, error) {
+func SimulateLayered(p Policy, tr *trace.Trace, cfg LayeredConfig) (TraceResult, error) {
 	v := cfg.Video
 	if v == nil || v.Layers == nil {
 		return TraceResult{}, errors.New("layered simulator: the video has no layer table")

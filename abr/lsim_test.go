@@ -1,6 +1,7 @@
 package abr
 
 import (
+	"github.com/strata-player/strata/net/trace"
 	"math"
 	"testing"
 )
@@ -20,8 +21,8 @@ func layeredTestVideo(t *testing.T) *Video {
 }
 
 // constTrace is 8 Mbit/s (1 MB/s) for 1000 s.
-func constTrace() *Trace {
-	return &Trace{Name: "const", TimeS: []float64{0, 1000}, BandwidthMbps: []float64{8, 8}}
+func constTrace() *trace.Trace {
+	return &trace.Trace{Name: "const", TimeS: []float64{0, 1000}, BandwidthMbps: []float64{8, 8}}
 }
 
 type fetchAll struct{ q int }

@@ -1,6 +1,7 @@
 package abr
 
 import (
+	"github.com/strata-player/strata/net/trace"
 	"testing"
 
 	"github.com/strata-player/strata/internal/shared"
@@ -25,7 +26,7 @@ func TestMPCFollowsBandwidth(t *testing.T) {
 		mbps float64
 		want int
 	}{{0.2, 0}, {1.0, 1}, {2.5, 3}, {50, 5}} {
-		tr := &Trace{Name: "flat", TimeS: []float64{0, 1000}, BandwidthMbps: []float64{c.mbps, c.mbps}}
+		tr := &trace.Trace{Name: "flat", TimeS: []float64{0, 1000}, BandwidthMbps: []float64{c.mbps, c.mbps}}
 		r, err := SimulateTrace(NewMPC(false), tr, SimConfig{Video: v, QoE: QoELin})
 		if err != nil {
 			t.Fatal(err)
@@ -77,7 +78,7 @@ func TestRobustTakesEachSampleOnce(t *testing.T) {
 }
 
 func TestSimulateRejectsForeignActions(t *testing.T) {
-	tr := &Trace{Name: "flat", TimeS: []float64{0, 1000}, BandwidthMbps: []float64{1, 1}}
+	tr := &trace.Trace{Name: "flat", TimeS: []float64{0, 1000}, BandwidthMbps: []float64{1, 1}}
 	_, err := SimulateTrace(waitPolicy{}, tr, SimConfig{Video: syntheticVideo(4), QoE: QoELin})
 	if err == nil {
 		t.Fatal("a Wait action was accepted by the single-layer simulator")
@@ -107,7 +108,7 @@ func BenchmarkMPCDecide(b *testing.B) {
 
 // BenchmarkSimulateOboeMPC runs robustMPC over every oboe trace (the `strata sim` workload).
 func BenchmarkSimulateOboeMPC(b *testing.B) {
-	traces, err := LoadTraceDir(shared.Require(b, "abr/traces/oboe"), FormatCooked)
+	traces, err := trace.LoadDir(shared.Require(b, "abr/traces/oboe"), trace.FormatCooked)
 	if err != nil {
 		b.Fatal(err)
 	}

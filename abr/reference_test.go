@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/strata-player/strata/net/trace"
 	"math"
 	"os"
 	"path/filepath"
@@ -81,7 +82,7 @@ func compareRef(t *testing.T, got TraceResult, ref []refChunk, checkTime bool) {
 }
 
 func runReference(t *testing.T, set, policy, refDir, prefix string, checkTime bool) {
-	traces, err := LoadTraceDir(shared.Require(t, filepath.Join("abr/traces", set)), FormatCooked)
+	traces, err := trace.LoadDir(shared.Require(t, filepath.Join("abr/traces", set)), trace.FormatCooked)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,11 +133,11 @@ func TestReferenceQoETotals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	traces, err := LoadTraceDir(shared.Require(t, "abr/traces/oboe"), FormatCooked)
+	traces, err := trace.LoadDir(shared.Require(t, "abr/traces/oboe"), trace.FormatCooked)
 	if err != nil {
 		t.Fatal(err)
 	}
-	byName := map[string]*Trace{}
+	byName := map[string]*trace.Trace{}
 	for _, tr := range traces {
 		byName[tr.Name] = tr
 	}

@@ -2,6 +2,7 @@ package abr
 
 import (
 	"fmt"
+	"github.com/strata-player/strata/net/trace"
 	"runtime"
 )
 
@@ -41,7 +42,7 @@ type SimConfig struct {
 	Layered *LayeredConfig
 }
 
-func (cfg SimConfig) run(p Policy, tr *Trace) (TraceResult, error) {
+func (cfg SimConfig) run(p Policy, tr *trace.Trace) (TraceResult, error) {
 	if cfg.Layered != nil {
 		return SimulateLayered(p, tr, *cfg.Layered)
 	}
@@ -51,7 +52,7 @@ func (cfg SimConfig) run(p Policy, tr *Trace) (TraceResult, error) {
 // SimulateTrace plays cfg.Video over tr in Pensieve's network model with policy p, as
 // Pensieve's bb.py / mpc.py loops do: the first chunk at DefaultQuality, then after every
 // download (the last one too, so history-keeping policies see every sample) p decides.
-func SimulateTrace(p Policy, tr *Trace, cfg SimConfig) (TraceResult, error) {
+func SimulateTrace(p Policy, tr *trace.Trace, cfg SimConfig) (TraceResult, error) {
 	v := cfg.Video
 	p.Reset()
 	link := PensieveLink
@@ -93,7 +94,7 @@ func SimulateTrace(p Policy, tr *Trace, cfg SimConfig) (TraceResult, error) {
 // sessions run in trace order through one instance; others run on `workers` goroutines
 // (0 means GOMAXPROCS), each with its own instance. progress, if not nil, is called from
 // the calling goroutine after each finished trace with the count done.
-func Simulate(spec Spec, traces []*Trace, cfg SimConfig, workers int, progress func(done int)) ([]TraceResult, error) {
+func Simulate(spec Spec, traces []*trace.Trace, cfg SimConfig, workers int, progress func(done int)) ([]TraceResult, error) {
 	v := cfg.Video
 	if cfg.Layered != nil {
 		v = cfg.Layered.Video

@@ -3,6 +3,7 @@ package abr
 import (
 	"bytes"
 	"fmt"
+	"github.com/strata-player/strata/net/trace"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -63,7 +64,7 @@ func ParseSizes(name string, data []byte) ([]int64, error) {
 		}
 		n, err := strconv.ParseInt(string(f[0]), 10, 64)
 		if err != nil || n <= 0 {
-			return nil, &ParseError{name, line, fmt.Sprintf("want a positive chunk size in bytes, got %q", clip(f[0]))}
+			return nil, fmt.Errorf("%s:%d: want a positive chunk size in bytes, got %q", name, line, trace.Clip(f[0]))
 		}
 		out = append(out, n)
 	}

@@ -2,6 +2,8 @@ package player
 
 import (
 	"context"
+	"github.com/strata-player/strata/decoder/stream"
+	"github.com/strata-player/strata/net/trace"
 	"math"
 	"os"
 	"path/filepath"
@@ -10,7 +12,6 @@ import (
 
 	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/decoder"
-	"github.com/strata-player/strata/encoder"
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/internal/shared"
 	"github.com/strata-player/strata/internal/testenc"
@@ -35,7 +36,7 @@ func TestSimulatorFidelity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := abr.LoadTrace(shared.Require(t, "abr/traces/oboe/trace_7.txt"), abr.FormatAuto)
+	tr, err := trace.Load(shared.Require(t, "abr/traces/oboe/trace_7.txt"), trace.FormatAuto)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,10 +135,10 @@ func TestSimulatorFidelity(t *testing.T) {
 	}
 }
 
-func readSidecar(path string) (*encoder.StreamInfo, error) {
+func readSidecar(path string) (*stream.Info, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return encoder.ParseStreamInfo(path, b)
+	return stream.Parse(path, b)
 }

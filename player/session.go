@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/strata-player/strata/decoder/stream"
 	"io"
 	"math"
 	"net/url"
@@ -14,13 +15,17 @@ import (
 	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/cmaf"
-	"github.com/strata-player/strata/encoder"
 	"github.com/strata-player/strata/net/fetch"
 	"github.com/strata-player/strata/player/manifest"
-	"github.com/strata-player/strata/render"
 )
 
 var errNoBase = errors.New("player: a segment's base layer could not be fetched")
+
+// Sink receives frames in presentation order (render.Headless, render/window). The frame
+// is only valid during the call.
+type Sink interface {
+	Present(f *decoder.Frame, pts time.Duration) error
+}
 
 // Config configures a Session. Defaults are documented per field.
 type Config struct {
@@ -28,7 +33,7 @@ type Config struct {
 	Fetcher *fetch.Fetcher // its Client decides the protocol (HTTP/3 in strata play)
 	Model   *decoder.Model
 	Policy  abr.Policy
-	Sink    render.Sink
+	Sink    Sink
 	// SubGOP picks the variant; 0 takes the largest S available, SubGOPAuto probes.
 	SubGOP int
 	// MaxBufferS stops downloading this far ahead of the playhead. It defaults to 30 s.
@@ -171,7 +176,7 @@ type Session struct {
 	cfg     Config
 	pres    *manifest.Presentation
 	variant *manifest.Variant
-	quality *encoder.StreamInfo
+	quality *stream.Info
 	video   *abr.Video
 	buf     *buffer
 	// inits caches parsed init segments by Representation id; only the downloader uses it.

@@ -2,14 +2,14 @@ package player
 
 import (
 	"fmt"
+	"github.com/strata-player/strata/decoder/stream"
 
 	"github.com/strata-player/strata/abr"
-	"github.com/strata-player/strata/encoder"
 )
 
 // parseQuality reads a quality sidecar (the stream.json that strata encode wrote).
-func parseQuality(b []byte, segments, layers int) (*encoder.StreamInfo, error) {
-	si, err := encoder.ParseStreamInfo("quality table", b)
+func parseQuality(b []byte, segments, layers int) (*stream.Info, error) {
+	si, err := stream.Parse("quality table", b)
 	if err != nil {
 		return nil, err
 	}
@@ -25,7 +25,7 @@ func parseQuality(b []byte, segments, layers int) (*encoder.StreamInfo, error) {
 }
 
 // ladder is the single-layer view the classic policies decide on (abr.LadderFromLayers).
-func ladder(si *encoder.StreamInfo, segS float64) (*abr.Video, error) {
+func ladder(si *stream.Info, segS float64) (*abr.Video, error) {
 	return LayeredVideo("stream", si, segS)
 }
 
@@ -33,7 +33,7 @@ func ladder(si *encoder.StreamInfo, segS float64) (*abr.Video, error) {
 // ladder of joined objects, each layer's size as an upgrade request and the decoded
 // quality of every layer count. An upgrade's size is its units plus the container bytes a
 // media segment adds (measured on the joined base object when the packager recorded it).
-func LayeredVideo(name string, si *encoder.StreamInfo, segS float64) (*abr.Video, error) {
+func LayeredVideo(name string, si *stream.Info, segS float64) (*abr.Video, error) {
 	cum := CumBytes(si)
 	layer := make([][]int64, len(si.Quality))
 	psnr := make([][]float64, len(si.Quality))
@@ -59,7 +59,7 @@ func LayeredVideo(name string, si *encoder.StreamInfo, segS float64) (*abr.Video
 
 // CumBytes lists, per segment, the bytes of layers 0..k−1 for every k: the joined objects'
 // sizes when the packager recorded them, else the units' sizes.
-func CumBytes(si *encoder.StreamInfo) [][]int64 {
+func CumBytes(si *stream.Info) [][]int64 {
 	out := make([][]int64, len(si.Quality))
 	for n, q := range si.Quality {
 		for k, l := range q.Levels {

@@ -1,5 +1,6 @@
-// Package render presents decoded frames: the Sink interface the player writes to, a
-// headless sink for tests and benchmarks, and (later, in render/window) the desktop window.
+// Package render presents decoded frames: a headless sink for tests and benchmarks here,
+// the desktop window in render/window and the overlay's drawing in render/overlay. Sinks
+// implement player.Sink (the interface is defined where it is consumed).
 package render
 
 import (
@@ -10,18 +11,13 @@ import (
 	"github.com/strata-player/strata/decoder"
 )
 
-// Sink receives frames in presentation order. The frame is only valid during the call.
-type Sink interface {
-	Present(f *decoder.Frame, pts time.Duration) error
-}
-
 // Headless counts frames and hashes their luma, presenting nothing.
 type Headless struct {
 	Frames int
 	h      hash.Hash64
 }
 
-// Present implements Sink.
+// Present implements player.Sink.
 func (s *Headless) Present(f *decoder.Frame, pts time.Duration) error {
 	if s.h == nil {
 		s.h = fnv.New64a()

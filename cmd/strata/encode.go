@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/strata-player/strata/decoder/stream"
 	"io"
 	"math"
 	"os"
@@ -75,7 +76,7 @@ func runEncode(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	enc := &encoder.SegmentEncoder{Model: m, S: *subgop, Layers: *layers, Workers: *workers, OwnChains: *own, IntraAnchors: intraAnchors}
-	si := &encoder.StreamInfo{Version: decoder.BitstreamVersion, Width: r.Width, Height: r.Height,
+	si := &stream.Info{Version: decoder.BitstreamVersion, Width: r.Width, Height: r.Height,
 		FPSNum: r.FPSNum, FPSDen: r.FPSDen, SubGOP: *subgop, Layers: *layers, SegmentFrame: segFrames, ModelSHA256: m.SHA256}
 	prog := newProgress(stderr)
 	start := time.Now()
@@ -109,11 +110,11 @@ func runEncode(args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 			sizes[l] = len(u)
-			if err := os.WriteFile(filepath.Join(*out, encoder.UnitName(seg, l)), u, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(*out, stream.UnitName(seg, l)), u, 0o644); err != nil {
 				return err
 			}
 		}
-		si.Quality = append(si.Quality, encoder.SegQ{Segment: seg, Frames: len(batch), Levels: encoder.LevelsOf(e, batch, sizes)})
+		si.Quality = append(si.Quality, stream.SegQ{Segment: seg, Frames: len(batch), Levels: encoder.LevelsOf(e, batch, sizes)})
 		si.Frames += len(batch)
 		si.Segments = seg + 1
 		prog.update(fmt.Sprintf("encode: segment %d, %d frames, %.2f frames/s", seg, si.Frames, float64(si.Frames)/time.Since(start).Seconds()))
@@ -122,7 +123,7 @@ func runEncode(args []string, stdout, stderr io.Writer) error {
 	if si.Frames == 0 {
 		return fmt.Errorf("%s: no frames", *in)
 	}
-	if err := encoder.WriteStreamInfo(*out, si); err != nil {
+	if err := stream.Write(*out, si); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%d frames in %d segments of %d frames, S=%d, %d layers, %.1f s (%.2f frames/s)\n",
@@ -162,7 +163,7 @@ func runDecode(args []string, stdout, stderr io.Writer) error {
 	if *workers < 0 || *workers > 256 {
 		return fmt.Errorf("--workers %d out of range 0..256", *workers)
 	}
-	si, err := encoder.ReadStreamInfo(*in)
+	si, err := stream.Read(*in)
 	if err != nil {
 		return err
 	}
@@ -192,7 +193,7 @@ func runDecode(args []string, stdout, stderr io.Writer) error {
 	for seg := 0; seg < si.Segments; seg++ {
 		var s *decoder.Segment
 		for l := 0; l < *layers; l++ {
-			name := filepath.Join(*in, encoder.UnitName(seg, l))
+			name := filepath.Join(*in, stream.UnitName(seg, l))
 			b, err := os.ReadFile(name)
 			if err != nil {
 				return err

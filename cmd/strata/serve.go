@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/strata-player/strata/net/trace"
 	"io"
 	"net"
 	"os"
@@ -14,7 +15,6 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/net/h3"
 	"github.com/strata-player/strata/net/origin"
@@ -26,7 +26,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", "", "directory to serve (strata package --out)")
 	addr := fs.String("addr", "127.0.0.1:4433", "UDP (HTTP/3) and TCP (HTTP/1.1, HTTP/2) address")
-	trace := fs.String("trace", "", "shape all responses through one bottleneck following this bandwidth trace (cooked, mahimahi or sabre JSON)")
+	tracePath := fs.String("trace", "", "shape all responses through one bottleneck following this bandwidth trace (cooked, mahimahi or sabre JSON)")
 	depth := fs.Duration("bucket", shape.DefaultDepth, "token-bucket depth of the shaped link")
 	certFile := fs.String("cert", "", "TLS certificate (PEM); with --key. Default: a new self-signed one")
 	keyFile := fs.String("key", "", "TLS private key (PEM)")
@@ -50,13 +50,13 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		log.Info().Str("proto", a.Proto).Str("method", a.Method).Str("path", a.Path).Int("status", a.Status).
 			Int64("bytes", a.Bytes).Dur("took", a.Duration).Str("remote", a.Remote).Msg("access")
 	}}
-	if *trace != "" {
-		tr, err := abr.LoadTrace(*trace, abr.FormatAuto)
+	if *tracePath != "" {
+		tr, err := trace.Load(*tracePath, trace.FormatAuto)
 		if err != nil {
 			return err
 		}
 		cfg.Link = shape.NewLink(tr, *depth, time.Now)
-		log.Info().Str("trace", *trace).Float64("mean_mbps", tr.MeanMbps()).Dur("bucket", *depth).Msg("shaping every response through one bottleneck")
+		log.Info().Str("trace", *tracePath).Float64("mean_mbps", tr.MeanMbps()).Dur("bucket", *depth).Msg("shaping every response through one bottleneck")
 	}
 	root, err := os.OpenRoot(*dir)
 	if err != nil {

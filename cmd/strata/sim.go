@@ -4,6 +4,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/strata-player/strata/decoder/stream"
+	"github.com/strata-player/strata/net/trace"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,7 +14,6 @@ import (
 	"time"
 
 	"github.com/strata-player/strata/abr"
-	"github.com/strata-player/strata/encoder"
 	"github.com/strata-player/strata/internal/playcli"
 	"golang.org/x/term"
 )
@@ -58,17 +59,17 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var tf abr.Format
+	var tf trace.Format
 	switch *format {
 	case "auto":
-		tf = abr.FormatAuto
+		tf = trace.FormatAuto
 	case "cooked", "mahimahi", "sabre":
-		tf = abr.Format(*format)
+		tf = trace.Format(*format)
 	default:
 		return fmt.Errorf("unknown --trace-format %q (want auto, cooked, mahimahi or sabre)", *format)
 	}
 	var v *abr.Video
-	var si *encoder.StreamInfo
+	var si *stream.Info
 	if *video == "envivio" {
 		v, err = abr.LoadEnvivio(*videoDir)
 	} else {
@@ -99,7 +100,7 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	trs, err := abr.LoadTraceDir(*traces, tf)
+	trs, err := trace.LoadDir(*traces, tf)
 	if err != nil {
 		return err
 	}

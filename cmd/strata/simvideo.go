@@ -3,22 +3,22 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/strata-player/strata/decoder/stream"
 	"os"
 	"path/filepath"
 
 	"github.com/strata-player/strata/abr"
-	"github.com/strata-player/strata/encoder"
 	"github.com/strata-player/strata/player"
 	"github.com/strata-player/strata/player/manifest"
 )
 
 // loadStream turns an encoded (stream.json) or packaged (manifest.mpd) directory into the
 // stream the simulators play (level k is layers 0..k−1) and its quality table.
-func loadStream(dir string, subgop int) (*abr.Video, *encoder.StreamInfo, error) {
-	var si *encoder.StreamInfo
+func loadStream(dir string, subgop int) (*abr.Video, *stream.Info, error) {
+	var si *stream.Info
 	var err error
 	if _, statErr := os.Stat(filepath.Join(dir, "stream.json")); statErr == nil {
-		si, err = encoder.ReadStreamInfo(dir)
+		si, err = stream.Read(dir)
 	} else {
 		si, err = packagedQuality(dir, subgop)
 	}
@@ -33,7 +33,7 @@ func loadStream(dir string, subgop int) (*abr.Video, *encoder.StreamInfo, error)
 	return v, si, err
 }
 
-func packagedQuality(dir string, subgop int) (*encoder.StreamInfo, error) {
+func packagedQuality(dir string, subgop int) (*stream.Info, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, "manifest.mpd"))
 	if err != nil {
 		return nil, fmt.Errorf("%s: neither stream.json nor manifest.mpd: %w", dir, err)
@@ -56,13 +56,13 @@ func packagedQuality(dir string, subgop int) (*encoder.StreamInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return encoder.ParseStreamInfo(name, b)
+	return stream.Parse(name, b)
 }
 
 // layeredConfig is the layered simulator's configuration from sim's flags; the decode
 // speed comes from --decode-fps or from a `strata bench decode --json` file (the entry for
 // the stream's sub-GOP size; fps scaled by pixel count when the resolution differs).
-func layeredConfig(v *abr.Video, si *encoder.StreamInfo, fps float64, modelFile string, scale, maxBuf, window float64, decodedBuf bool) (*abr.LayeredConfig, error) {
+func layeredConfig(v *abr.Video, si *stream.Info, fps float64, modelFile string, scale, maxBuf, window float64, decodedBuf bool) (*abr.LayeredConfig, error) {
 	if !(fps >= 0 && fps < 1e6) || !(scale > 0 && scale <= 1000) || !(maxBuf > 0 && maxBuf <= 3600) || !(window >= 0 && window <= 3600) {
 		return nil, fmt.Errorf("--decode-fps %v, --device-scale %v, --max-buffer %v or --decode-window %v out of range", fps, scale, maxBuf, window)
 	}

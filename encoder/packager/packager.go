@@ -9,13 +9,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/strata-player/strata/decoder/stream"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/Eyevinn/dash-mpd/mpd"
 	"github.com/strata-player/strata/decoder/cmaf"
-	"github.com/strata-player/strata/encoder"
 )
 
 // Scheme URIs of our MPD descriptors.
@@ -68,9 +68,9 @@ func Package(dirs []string, out string, opt Options) (*mpd.MPD, error) {
 	period.Id = "0"
 	m.AppendPeriod(period)
 	seen := map[int]bool{}
-	var first *encoder.StreamInfo
+	var first *stream.Info
 	for i, dir := range dirs {
-		si, err := encoder.ReadStreamInfo(dir)
+		si, err := stream.Read(dir)
 		if err != nil {
 			return nil, err
 		}
@@ -105,7 +105,7 @@ func Package(dirs []string, out string, opt Options) (*mpd.MPD, error) {
 	return m, f.Close()
 }
 
-func packageVariant(dir string, si *encoder.StreamInfo, out string, id uint32, opt Options) (*mpd.AdaptationSetType, error) {
+func packageVariant(dir string, si *stream.Info, out string, id uint32, opt Options) (*mpd.AdaptationSetType, error) {
 	s := si.SubGOP
 	model, err := hex.DecodeString(si.ModelSHA256[:16])
 	if err != nil {
@@ -138,7 +138,7 @@ func packageVariant(dir string, si *encoder.StreamInfo, out string, id uint32, o
 		si.JoinedBytes[seg] = make([]int, si.Layers)
 		units := make([][]byte, si.Layers)
 		for l := range units {
-			b, err := os.ReadFile(filepath.Join(dir, encoder.UnitName(seg, l)))
+			b, err := os.ReadFile(filepath.Join(dir, stream.UnitName(seg, l)))
 			if err != nil {
 				return nil, err
 			}

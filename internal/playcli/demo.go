@@ -3,11 +3,11 @@ package playcli
 import (
 	"context"
 	"errors"
+	"github.com/strata-player/strata/net/trace"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/assets"
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/net/h3"
@@ -16,9 +16,9 @@ import (
 )
 
 // ServeDemo copies the embedded demo to a temporary directory and serves it over HTTP/3 on
-// loopback with a fresh certificate (shaped by trace if given). It returns the MPD URL,
+// loopback with a fresh certificate (shaped by the trace file tracePath if given). It returns the MPD URL,
 // the certificate to trust and a function that stops everything.
-func ServeDemo(ctx context.Context, trace string) (string, []byte, func(), error) {
+func ServeDemo(ctx context.Context, tracePath string) (string, []byte, func(), error) {
 	dir, err := os.MkdirTemp("", "strata-demo")
 	if err != nil {
 		return "", nil, nil, err
@@ -42,8 +42,8 @@ func ServeDemo(ctx context.Context, trace string) (string, []byte, func(), error
 	}
 	cleanup = append(cleanup, func() { root.Close() })
 	cfg := origin.Config{Dir: dir, Virtual: packager.JoinedSource(root)}
-	if trace != "" {
-		tr, err := abr.LoadTrace(trace, abr.FormatAuto)
+	if tracePath != "" {
+		tr, err := trace.Load(tracePath, trace.FormatAuto)
 		if err != nil {
 			return fail(err)
 		}

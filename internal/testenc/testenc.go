@@ -3,6 +3,7 @@
 package testenc
 
 import (
+	"github.com/strata-player/strata/decoder/stream"
 	"os"
 	"path/filepath"
 	"testing"
@@ -34,7 +35,7 @@ func EncodeDir(t testing.TB, m *decoder.Model, frames []*decoder.Frame, s, layer
 	t.Helper()
 	dir := t.TempDir()
 	enc := &encoder.SegmentEncoder{Model: m, S: s, Layers: layers}
-	si := &encoder.StreamInfo{Version: decoder.BitstreamVersion, Width: frames[0].W, Height: frames[0].H, FPSNum: 25, FPSDen: 1,
+	si := &stream.Info{Version: decoder.BitstreamVersion, Width: frames[0].W, Height: frames[0].H, FPSNum: 25, FPSDen: 1,
 		SubGOP: s, Layers: layers, SegmentFrame: segFrames, ModelSHA256: m.SHA256}
 	var outs []*encoder.Encoded
 	for seg := 0; seg*segFrames < len(frames); seg++ {
@@ -50,16 +51,16 @@ func EncodeDir(t testing.TB, m *decoder.Model, frames []*decoder.Frame, s, layer
 				t.Fatal(err)
 			}
 			sizes[l] = len(u)
-			if err := os.WriteFile(filepath.Join(dir, encoder.UnitName(seg, l)), u, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, stream.UnitName(seg, l)), u, 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
-		si.Quality = append(si.Quality, encoder.SegQ{Segment: seg, Frames: len(batch), Levels: encoder.LevelsOf(e, batch, sizes)})
+		si.Quality = append(si.Quality, stream.SegQ{Segment: seg, Frames: len(batch), Levels: encoder.LevelsOf(e, batch, sizes)})
 		si.Frames += len(batch)
 		si.Segments++
 		outs = append(outs, e)
 	}
-	if err := encoder.WriteStreamInfo(dir, si); err != nil {
+	if err := stream.Write(dir, si); err != nil {
 		t.Fatal(err)
 	}
 	return dir, outs

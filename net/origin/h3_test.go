@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/strata-player/strata/net/trace"
 	"io"
 	"net/http"
 	"os"
@@ -14,7 +15,6 @@ import (
 	"time"
 
 	"github.com/Eyevinn/dash-mpd/mpd"
-	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/cmaf"
 	"github.com/strata-player/strata/encoder/packager"
@@ -199,7 +199,7 @@ func TestClientRefusesUnknownCertificate(t *testing.T) {
 
 // shapedRun downloads a large file back to back for d over a link shaped by tr and returns
 // the delivered bytes and the trace's capacity over the same window.
-func shapedRun(t testing.TB, tr *abr.Trace, d time.Duration) (float64, float64) {
+func shapedRun(t testing.TB, tr *trace.Trace, d time.Duration) (float64, float64) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "blob.bin"), make([]byte, 2<<20), 0o644); err != nil {
 		t.Fatal(err)
@@ -227,7 +227,7 @@ func shapedRun(t testing.TB, tr *abr.Trace, d time.Duration) (float64, float64) 
 }
 
 func TestShapedThroughputFollowsTrace(t *testing.T) {
-	tr, err := abr.LoadTrace(shared.Require(t, "abr/traces/oboe/trace_1.txt"), abr.FormatAuto)
+	tr, err := trace.Load(shared.Require(t, "abr/traces/oboe/trace_1.txt"), trace.FormatAuto)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +241,7 @@ func TestShapedThroughputFollowsTrace(t *testing.T) {
 
 // BenchmarkShapedThroughput prints the delivered/capacity ratio of a 10 s shaped run.
 func BenchmarkShapedThroughput(b *testing.B) {
-	tr, err := abr.LoadTrace(shared.Require(b, "abr/traces/oboe/trace_1.txt"), abr.FormatAuto)
+	tr, err := trace.Load(shared.Require(b, "abr/traces/oboe/trace_1.txt"), trace.FormatAuto)
 	if err != nil {
 		b.Fatal(err)
 	}

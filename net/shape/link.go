@@ -5,18 +5,17 @@
 package shape
 
 import (
+	"github.com/strata-player/strata/net/trace"
 	"math"
 	"sync"
 	"time"
-
-	"github.com/strata-player/strata/abr"
 )
 
 // Link is a trace-driven shared bottleneck. Its clock is injected.
 type Link struct {
 	// mu serialises reservations: every connection's writer books time on the one link.
 	mu    sync.Mutex
-	tr    *abr.Trace
+	tr    *trace.Trace
 	now   func() time.Time
 	start time.Time
 	depth float64 // seconds of credit an idle link accumulates
@@ -27,7 +26,7 @@ type Link struct {
 const DefaultDepth = 20 * time.Millisecond
 
 // NewLink starts a link on tr at now(); depth <= 0 means DefaultDepth.
-func NewLink(tr *abr.Trace, depth time.Duration, now func() time.Time) *Link {
+func NewLink(tr *trace.Trace, depth time.Duration, now func() time.Time) *Link {
 	if depth <= 0 {
 		depth = DefaultDepth
 	}

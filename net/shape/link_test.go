@@ -1,11 +1,10 @@
 package shape
 
 import (
+	"github.com/strata-player/strata/net/trace"
 	"math"
 	"testing"
 	"time"
-
-	"github.com/strata-player/strata/abr"
 )
 
 type fakeClock struct{ t time.Time }
@@ -14,7 +13,7 @@ func (c *fakeClock) now() time.Time { return c.t }
 
 func TestReserveFollowsTrace(t *testing.T) {
 	// 8 Mbit/s for 1 s, then 0.8 Mbit/s for 1 s, looped.
-	tr := &abr.Trace{TimeS: []float64{0, 1, 2}, BandwidthMbps: []float64{8, 8, 0.8}}
+	tr := &trace.Trace{TimeS: []float64{0, 1, 2}, BandwidthMbps: []float64{8, 8, 0.8}}
 	c := &fakeClock{t: time.Unix(100, 0)}
 	l := NewLink(tr, 20*time.Millisecond, c.now)
 	// 1 MB fills the first second exactly; 50 kB more take half of the slow second.

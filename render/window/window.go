@@ -1,4 +1,4 @@
-// Package window is the desktop player's window (Ebiten): it is a render.Sink that shows
+// Package window is the desktop player's window (Ebiten): it is a player.Sink that shows
 // the latest presented frame, scaled to fit with its aspect ratio kept, under the QoE
 // overlay, and turns the viewer's keys into Controls. Ebiten owns the main goroutine
 // (Run); the player's presenter goroutine calls Present.
@@ -42,7 +42,7 @@ type Options struct {
 	OnPause func(pts time.Duration)
 }
 
-// Window implements render.Sink and ebiten.Game.
+// Window implements player.Sink and ebiten.Game.
 type Window struct {
 	opt   Options
 	model *overlay.Model
@@ -85,7 +85,7 @@ func New(opt Options, model *overlay.Model, ctl Controls) *Window {
 	return &Window{opt: opt, model: model, ctl: ctl, page: opt.Page, stats: opt.Stats, pauseTicks: -1}
 }
 
-// Present implements render.Sink: it converts the frame to RGBA for the next draw.
+// Present implements player.Sink: it converts the frame to RGBA for the next draw.
 func (w *Window) Present(f *decoder.Frame, pts time.Duration) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -1,4 +1,4 @@
-package abr
+package trace
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 // Format names a trace file format.
 type Format string
 
-// The trace formats LoadTrace understands.
+// The trace formats Load understands.
 const (
 	FormatAuto     Format = ""
 	FormatCooked   Format = "cooked"
@@ -40,8 +40,8 @@ func DetectFormat(data []byte) Format {
 	return FormatCooked
 }
 
-// ParseTrace parses data in the given format (FormatAuto detects it).
-func ParseTrace(name string, data []byte, f Format) (*Trace, error) {
+// Parse parses data in the given format (FormatAuto detects it).
+func Parse(name string, data []byte, f Format) (*Trace, error) {
 	if f == FormatAuto {
 		f = DetectFormat(data)
 	}
@@ -56,19 +56,19 @@ func ParseTrace(name string, data []byte, f Format) (*Trace, error) {
 	return nil, fmt.Errorf("%s: unknown trace format %q (want cooked, mahimahi or sabre)", name, f)
 }
 
-// LoadTrace reads and parses one trace file.
-func LoadTrace(path string, f Format) (*Trace, error) {
+// Load reads and parses one trace file.
+func Load(path string, f Format) (*Trace, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return ParseTrace(path, data, f)
+	return Parse(path, data, f)
 }
 
-// LoadTraceDir loads every trace file in dir, sorted by name. Sub-directories, hidden
+// LoadDir loads every trace file in dir, sorted by name. Sub-directories, hidden
 // files and documentation (README*, *.md) are skipped; any other file that does not parse
 // is an error.
-func LoadTraceDir(dir string, f Format) ([]*Trace, error) {
+func LoadDir(dir string, f Format) ([]*Trace, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -87,7 +87,7 @@ func LoadTraceDir(dir string, f Format) ([]*Trace, error) {
 	}
 	out := make([]*Trace, 0, len(names))
 	for _, n := range names {
-		tr, err := LoadTrace(filepath.Join(dir, n), f)
+		tr, err := Load(filepath.Join(dir, n), f)
 		if err != nil {
 			return nil, err
 		}

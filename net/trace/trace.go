@@ -1,4 +1,7 @@
-package abr
+// Package trace reads network bandwidth traces (Pensieve's cooked form, Mahimahi packet
+// traces, Sabre JSON) into one piecewise-constant form. It is a leaf: the simulator (abr),
+// the link shaper (net/shape) and the players all read traces through it.
+package trace
 
 import (
 	"bytes"
@@ -49,7 +52,7 @@ func ParseCooked(name string, data []byte) (*Trace, error) {
 			continue
 		}
 		if len(f) < 2 {
-			return nil, &ParseError{name, line, fmt.Sprintf("want \"time_s bandwidth_Mbps\", got %q", clip(bytes.TrimSpace(l)))}
+			return nil, &ParseError{name, line, fmt.Sprintf("want \"time_s bandwidth_Mbps\", got %q", Clip(bytes.TrimSpace(l)))}
 		}
 		t, err := parseFloat(f[0])
 		if err != nil {
@@ -77,15 +80,16 @@ func ParseCooked(name string, data []byte) (*Trace, error) {
 func parseFloat(b []byte) (float64, error) {
 	v, err := strconv.ParseFloat(string(b), 64)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a number", clip(b))
+		return 0, fmt.Errorf("%q is not a number", Clip(b))
 	}
 	if v != v || v > 1e12 || v < -1e12 {
-		return 0, fmt.Errorf("%q is out of range", clip(b))
+		return 0, fmt.Errorf("%q is out of range", Clip(b))
 	}
 	return v, nil
 }
 
-func clip(b []byte) string {
+// Clip shortens b for an error message.
+func Clip(b []byte) string {
 	if len(b) > 40 {
 		return string(b[:40]) + "..."
 	}

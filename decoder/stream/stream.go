@@ -1,4 +1,8 @@
-package encoder
+// Package stream is the description of an encoded strata stream (stream.json, and the
+// packager's quality sidecars of the same form): geometry, frame rate, layers, segments and
+// the per-segment quality table. The encoder writes it; the packager, the player and the
+// simulator read it.
+package stream
 
 import (
 	"encoding/json"
@@ -9,9 +13,9 @@ import (
 	"github.com/strata-player/strata/decoder"
 )
 
-// StreamInfo is DIR/stream.json: what a packager or decoder needs to know of an encoded
+// Info is DIR/stream.json: what a packager or decoder needs to know of an encoded
 // stream besides its units.
-type StreamInfo struct {
+type Info struct {
 	Version      int    `json:"version"`
 	Width        int    `json:"width"`
 	Height       int    `json:"height"`
@@ -49,20 +53,20 @@ type Level struct {
 // UnitName is the file name of segment seg's unit l in a stream directory.
 func UnitName(seg, l int) string { return fmt.Sprintf("seg%05d.l%d.nvc", seg, l) }
 
-// ReadStreamInfo reads DIR/stream.json.
-func ReadStreamInfo(dir string) (*StreamInfo, error) {
+// Read reads DIR/stream.json.
+func Read(dir string) (*Info, error) {
 	name := filepath.Join(dir, "stream.json")
 	b, err := os.ReadFile(name)
 	if err != nil {
 		return nil, err
 	}
-	return ParseStreamInfo(name, b)
+	return Parse(name, b)
 }
 
-// ParseStreamInfo parses a stream description (stream.json, or a packager's quality
+// Parse parses a stream description (stream.json, or a packager's quality
 // sidecar, which has the same form); name is for errors.
-func ParseStreamInfo(name string, b []byte) (*StreamInfo, error) {
-	var si StreamInfo
+func Parse(name string, b []byte) (*Info, error) {
+	var si Info
 	if err := json.Unmarshal(b, &si); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -72,32 +76,11 @@ func ParseStreamInfo(name string, b []byte) (*StreamInfo, error) {
 	return &si, nil
 }
 
-// WriteStreamInfo writes DIR/stream.json.
-func WriteStreamInfo(dir string, si *StreamInfo) error {
+// Write writes DIR/stream.json.
+func Write(dir string, si *Info) error {
 	b, err := json.MarshalIndent(si, "", " ")
 	if err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, "stream.json"), append(b, '\n'), 0o644)
-}
-
-// LevelsOf measures every chain of an encoded segment against the original frames and
-// counts the bytes of units 0..k-1.
-func LevelsOf(e *Encoded, orig []*decoder.Frame, unitBytes []int) []Level {
-	K := len(e.Recon)
-	out := make([]Level, K)
-	total := 0
-	for k := 1; k <= K; k++ {
-		total += unitBytes[k-1]
-		var y, yuv, ss float64
-		for f, o := range orig {
-			q := Measure(o, e.Recon[k-1][f])
-			y += q.PSNRY
-			yuv += q.PSNRYUV()
-			ss += q.SSIMY
-		}
-		n := float64(len(orig))
-		out[k-1] = Level{Layers: k, Bytes: total, PSNRY: y / n, PSNRYUV: yuv / n, SSIMY: ss / n}
-	}
-	return out
 }

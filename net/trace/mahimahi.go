@@ -1,4 +1,4 @@
-package abr
+package trace
 
 import (
 	"bytes"
@@ -26,7 +26,7 @@ func ParseMahimahi(name string, data []byte) (*Trace, error) {
 		}
 		ms, err := strconv.ParseInt(string(l), 10, 64)
 		if err != nil || ms < 0 || ms > 1e10 {
-			return nil, &ParseError{name, line, fmt.Sprintf("want a millisecond timestamp, got %q", clip(l))}
+			return nil, &ParseError{name, line, fmt.Sprintf("want a millisecond timestamp, got %q", Clip(l))}
 		}
 		if n := len(stamps); n > 0 && ms < stamps[n-1] {
 			return nil, &ParseError{name, line, fmt.Sprintf("timestamp %d goes backwards (previous %d)", ms, stamps[n-1])}
