@@ -16,12 +16,17 @@ define apt_ensure
 	fi
 endef
 
-.PHONY: all build setup play abr-eval ptx ptxas cudatest test vet staticcheck gotest bench fuzz setup-train y4m train export demo serve-demo clean
+.PHONY: all build build-emu setup play abr-eval ptx ptxas cudatest emutest test vet staticcheck gotest fidelity bench fuzz setup-train y4m train export demo serve-demo clean
 
 all: build
 
 build:
 	$(GO) build -o bin/ ./cmd/...
+
+# The binaries with the CPU emulation of the CUDA kernels (--hwdec emu, bench --backend emu),
+# which plain builds leave out: it is g++-compiled kernel code for testing only.
+build-emu:
+	$(GO) build -tags emu -o bin/ ./cmd/...
 
 # ffmpeg: tests decode the shared clips with it (internal/testclip).
 # The desktop player (Ebiten/GLFW, cgo): X11 and OpenGL headers; its test runs it under Xvfb
@@ -51,7 +56,7 @@ PLAY_FLAGS ?=
 play: setup
 	$(GO) run ./cmd/strata-player --trace $(PLAY_TRACE) $(PLAY_FLAGS)
 
-test: setup vet staticcheck gotest cudatest ptxas
+test: setup vet staticcheck gotest emutest cudatest ptxas
 
 vet:
 	$(GO) vet ./...
@@ -59,8 +64,24 @@ vet:
 staticcheck:
 	$(GOBIN)/staticcheck ./...
 
+# Every test once, then every package again under the race detector (they all start
+# goroutines or test code that does); under -short the few long end-to-end runs (whole demo
+# playbacks, the browser and window tests, drift on the test clips) skip the second pass.
 gotest:
 	$(GO) test -p 1 -count=1 ./...
+	$(GO) test -race -short -p 1 -count=1 ./...
+
+# The CUDA kernels emulated on the CPU (build tag emu): equal to the Go engine frame for
+# frame, and the emu backend of bench and play.
+emutest:
+	$(GO) vet -tags emu ./...
+	$(GO) test -tags emu -count=1 ./decoder/gpu
+	$(GO) test -tags emu -count=1 -run 'BenchDecode|HWDec' ./cmd/strata
+
+# Real-time measurements on the wall clock (not in make test: they need a quiet machine):
+# the player against the simulator over a shaped HTTP/3 origin, the shaper against a trace.
+fidelity:
+	STRATA_REALTIME=1 $(GO) test -count=1 -v -run 'Fidelity|ShapedThroughput' ./player ./net/origin
 
 # The CUDA backend built and linked (-tags cuda) against the stub driver; its tests run,
 # GPU-only ones skip with the driver's error as the reason.

@@ -102,6 +102,9 @@ func runReference(t *testing.T, set, policy, refDir, prefix string, checkTime bo
 }
 
 func TestReferenceLogs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long end-to-end run: make test runs it in its pass without -race -short")
+	}
 	for _, set := range []string{"pensieve_train", "oboe"} {
 		t.Run(set+"/bba", func(t *testing.T) {
 			// bb.py's time column runs on across traces in one process: compare the rest.

@@ -52,6 +52,9 @@ func roundTrip(t *testing.T, m *decoder.Model, frames []*decoder.Frame, s, layer
 }
 
 func TestDriftFreeOnTestClips(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long end-to-end run: make test runs it in its pass without -race -short")
+	}
 	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)

@@ -203,7 +203,9 @@ func (b *buffer) waitPlayhead(ctx context.Context, t float64) error {
 	defer b.wakeOnDone(ctx)()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for b.playhead < t {
+	// Media times are sums of float seconds (n·D − cap): a nanosecond of tolerance keeps
+	// rounding from holding a request back by a whole frame.
+	for b.playhead < t-1e-9 {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

@@ -178,11 +178,7 @@ func TestFaults(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(100 * time.Millisecond)
-	if after := runtime.NumGoroutine(); after > before+3 {
-		buf := make([]byte, 1<<16)
-		t.Errorf("goroutines: %d before, %d after\n%s", before, after, buf[:runtime.Stack(buf, true)])
-	}
+	noLeak(t, before)
 }
 
 // TestOriginRestart stops the origin in the middle of a stream and starts it again on the

@@ -610,7 +610,6 @@ func (s *Session) decodeLoop(ctx context.Context, out chan<- decoded) {
 
 // play is the player goroutine: it presents each decoded segment on the media clock.
 func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
-	clk := s.cfg.Clock
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	segments := make(chan decoded)
@@ -622,126 +621,22 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 	}()
 	defer wg.Wait()
 	defer cancel()
-	backend := s.cfg.Backend
-	if backend == "" {
-		backend = "cpu"
-	}
-	sum := &Summary{Policy: s.policyName.Load().(string), Backend: backend, URL: s.cfg.MPD, SubGOP: s.variant.SubGOP, Probes: s.probes, FrameRate: s.frameRate, Segments: s.pres.Segments}
-	var mediaStart time.Time // wall time of media time 0 (moves on stalls)
-	var decodeTime time.Duration
-	prevQ := min(abr.DefaultQuality, len(s.video.BitratesKbps)-1)
-	prevPSNR := -1.0
-	var psnr, layers float64
-	var crop *decoder.Frame
-	fps := float64(s.quality.FPSNum) / float64(s.quality.FPSDen)
-	started := false
-	stop := false  // MaxFrames reached
-	presented := 0 // segments presented (or skipped)
+	p := newPresenter(s, start)
 	for d := range segments {
 		if d.err != nil {
-			return sum, d.err
+			return p.sum, d.err
 		}
-		n := d.n
-		if d.frames == nil {
-			sum.DroppedFrames += s.quality.Quality[n].Frames
-			presented++
-			continue
+		if err := p.segment(ctx, d); err != nil {
+			return p.sum, err
 		}
-		decodeTime += d.took
-		k := d.k
-		ss := SegmentStats{Segment: n, Layers: k, DecodeMS: float64(d.took) / 1e6, Frames: len(d.frames)}
-		lv := s.quality.Quality[n].Levels[k-1]
-		ss.PSNRY, ss.BitrateKbps = lv.PSNRY, s.video.BitratesKbps[k-1]
-		for i, f := range d.frames {
-			pts := time.Duration((float64(n*s.quality.SegmentFrame+i) / fps) * float64(time.Second))
-			now := clk.Now()
-			if !started {
-				started = true
-				mediaStart = now.Add(-pts)
-				sum.StartupMS = float64(now.Sub(start)) / 1e6
-			} else if !s.cfg.Untimed {
-				due := mediaStart.Add(pts)
-				late := now.Sub(due)
-				if late > 0 && i == 0 {
-					// The segment was not ready in time: the clock stops (a stall).
-					ss.StallS += late.Seconds()
-					mediaStart = mediaStart.Add(late)
-					late = 0
-				} else if late > time.Second/time.Duration(max(1, int(fps))) {
-					sum.DroppedFrames++
-					continue
-				}
-				// A zero sleep still holds while a pausable clock is paused.
-				if err := clk.Sleep(ctx, max(-late, 0)); err != nil {
-					return sum, err
-				}
-			}
-			crop = decoder.Crop(f, s.quality.Width, s.quality.Height, crop)
-			if err := s.cfg.Sink.Present(crop, pts); err != nil {
-				return sum, err
-			}
-			sum.Frames++
-			if s.cfg.MaxFrames > 0 && sum.Frames >= s.cfg.MaxFrames {
-				stop = true
-			}
-			s.buf.setPlayhead((pts + time.Duration(float64(time.Second)/fps)).Seconds())
-			if s.cfg.OnFrame != nil {
-				snap := Snapshot{PTS: pts, Segment: n, Layers: k, LayersMax: len(s.variant.Layers), PSNRY: ss.PSNRY,
-					BufferS: s.buf.aheadS(s.pres.SegmentDurationS), Stalls: sum.Stalls, StallS: sum.StallS + ss.StallS,
-					Frames: sum.Frames, DroppedFrames: sum.DroppedFrames, BitrateKbps: ss.BitrateKbps,
-					SubGOP: s.variant.SubGOP, SegmentS: s.pres.SegmentDurationS, Segments: s.pres.Segments, StartupMS: sum.StartupMS, QoE: sum.QoE, QoEQuality: sum.QoEQuality}
-				if dec, _ := s.buf.decodeState(); dec > 0 {
-					snap.DecodedS = max(float64(dec)*s.pres.SegmentDurationS-s.buf.playheadS(), 0)
-				}
-				if dt := decodeTime.Seconds(); dt > 0 {
-					snap.DecodeFPS = float64(sum.Frames) / dt
-				}
-				s.cfg.OnFrame(snap)
-			}
-			if stop {
-				break
-			}
-		}
-		if ss.StallS > 0 {
-			sum.Stalls++
-			sum.StallS += ss.StallS
-			s.emit(Event{Kind: "stall", Segment: n, StallS: ss.StallS})
-		}
-		rebuf := ss.StallS
-		if n == s.cfg.StartSegment {
-			rebuf += sum.StartupMS / 1000
-		}
-		ss.QoE = s.cfg.QoE.Reward(s.video, k-1, prevQ, rebuf)
-		prevQ = k - 1
-		sum.QoE += ss.QoE
-		if prevPSNR < 0 {
-			prevPSNR = ss.PSNRY
-		}
-		ss.QoEQuality = ss.PSNRY/10 - 4.3*rebuf - math.Abs(ss.PSNRY-prevPSNR)/10
-		prevPSNR = ss.PSNRY
-		sum.QoEQuality += ss.QoEQuality
-		psnr += ss.PSNRY
-		layers += float64(k)
-		sum.AvgKbps += ss.BitrateKbps
-		if s.cfg.OnSegment != nil {
-			s.cfg.OnSegment(ss)
-		}
-		presented++
-		if stop {
+		if p.stop {
 			break
 		}
 	}
-	if err := ctx.Err(); err != nil && !stop {
-		return sum, err
+	if err := ctx.Err(); err != nil && !p.stop {
+		return p.sum, err
 	}
-	n := float64(max(presented, 1))
-	sum.Segments = presented
-	sum.AvgPSNRY, sum.AvgLayers, sum.AvgKbps = psnr/n, layers/n, sum.AvgKbps/n
-	sum.QoEMean = sum.QoE / n
-	if decodeTime > 0 {
-		sum.DecodeFPS = float64(sum.Frames+sum.DroppedFrames) / decodeTime.Seconds()
-	}
-	return sum, nil
+	return p.finish(), nil
 }
 
 // decode parses the units and decodes with as many layers as parse; a corrupt enhancement

@@ -148,10 +148,8 @@ func TestPlaysWhatTheEncoderReconstructed(t *testing.T) {
 	})
 	srv.Close()
 	srv2.Close()
-	time.Sleep(50 * time.Millisecond)
-	if after := runtime.NumGoroutine(); after > before+2 {
-		t.Errorf("goroutines: %d before, %d after", before, after)
-	}
+	srv.Client().CloseIdleConnections()
+	noLeak(t, before)
 }
 
 // TestSubGOPProbe: with SubGOPAuto the player times every variant's first segment on its

@@ -128,6 +128,9 @@ type record struct {
 }
 
 func TestDashJSFollowsTheDaemon(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long end-to-end run: make test runs it in its pass without -race -short")
+	}
 	chromium, _ := exec.LookPath("chromium")
 	need(t, "chromium (Debian package)", chromium != "")
 	_, ffErr := exec.LookPath("ffmpeg")

@@ -165,8 +165,10 @@ func benchBackend(backend string, m *decoder.Model, workers int) (func() (player
 	}
 	var dev gpu.Device
 	if backend == "emu" {
-		e := gpu.NewEmu()
-		e.Workers = workers
+		e, err := gpu.NewEmu(workers)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("--backend emu: %w", err)
+		}
 		dev = e
 	} else {
 		d, err := cuda.Open(0)

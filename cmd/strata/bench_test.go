@@ -4,12 +4,21 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/strata-player/strata/decoder/gpu"
 )
 
 // TestBenchDecode runs the benchmark briefly on each backend this build has and reads its
 // JSON back as the simulator's decode model does.
 func TestBenchDecode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long end-to-end run: make test runs it in its pass without -race -short")
+	}
 	for _, backend := range []string{"cpu", "emu"} {
+		if backend == "emu" && !gpu.EmuBuilt {
+			t.Log("emu: not in this build (make test runs it with -tags emu)")
+			continue
+		}
 		var out, errb bytes.Buffer
 		if err := run([]string{"bench", "decode", "--backend", backend, "--subgop", "8", "--benchtime", "1ms", "--json"}, &out, &errb); err != nil {
 			t.Fatal(err, errb.String())

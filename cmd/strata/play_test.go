@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/strata-player/strata/decoder/gpu"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -17,6 +18,9 @@ import (
 
 // TestPlayDemo plays the embedded demo to the end through the in-process HTTP/3 origin.
 func TestPlayDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long end-to-end run: make test runs it in its pass without -race -short")
+	}
 	var out, errb bytes.Buffer
 	stats := filepath.Join(t.TempDir(), "stats.jsonl")
 	if err := run([]string{"play", "--headless", "--untimed", "--json", "--stats-file", stats}, &out, &errb); err != nil {
@@ -55,6 +59,9 @@ func TestPlayDemo(t *testing.T) {
 // TestPlayDemoLayeredPolicies plays the start of the demo on the media clock through a
 // trace-shaped HTTP/3 origin with each layered policy (the same code the simulator runs).
 func TestPlayDemoLayeredPolicies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long end-to-end run: make test runs it in its pass without -race -short")
+	}
 	trace := shared.Require(t, "abr/traces/pensieve_train/bus.ljansbakken-oslo-report.2010-09-28_1407CEST.log")
 	for _, p := range []string{"swift", "lifter"} {
 		t.Run(p, func(t *testing.T) {
@@ -84,7 +91,13 @@ func TestPlayDemoLayeredPolicies(t *testing.T) {
 // plays on the CPU (in a -tags cuda build too: make test runs this test in both);
 // --hwdec=emu plays through the CUDA kernels emulated on the CPU.
 func TestPlayHWDec(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long end-to-end run: make test runs it in its pass without -race -short")
+	}
 	for _, c := range []struct{ hwdec, backend string }{{"cuda", "cpu"}, {"emu", "emu:"}} {
+		if c.hwdec == "emu" && !gpu.EmuBuilt {
+			c.backend = "cpu" // this build has no emulator: it says so and plays on the CPU
+		}
 		var out, errb bytes.Buffer
 		if err := run([]string{"play", "--headless", "--untimed", "--json", "--frames", "40", "--hwdec", c.hwdec}, &out, &errb); err != nil {
 			t.Fatal(err, errb.String())
@@ -100,7 +113,7 @@ func TestPlayHWDec(t *testing.T) {
 			t.Fatalf("--hwdec %s: %s", c.hwdec, out.String())
 		}
 		lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
-		if c.hwdec == "cuda" && (len(lines) != 1 || !strings.Contains(lines[0], "decoding on the CPU")) {
+		if (c.hwdec == "cuda" || c.backend == "cpu") && (len(lines) != 1 || !strings.Contains(lines[0], "decoding on the CPU")) {
 			t.Fatalf("--hwdec cuda without a GPU should say one line, got %q", errb.String())
 		}
 		t.Logf("--hwdec %s: backend %s; stderr %q", c.hwdec, sum.Backend, errb.String())

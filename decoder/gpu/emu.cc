@@ -1,3 +1,5 @@
+//go:build emu
+
 // The CPU emulation of kernels/decode.cu: the same source compiled by g++ through
 // cuda_shim.h (no fused multiply-add, so float results match the Go engine bit for bit).
 #pragma GCC optimize("fp-contract=off")

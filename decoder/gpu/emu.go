@@ -1,3 +1,5 @@
+//go:build emu
+
 package gpu
 
 /*
@@ -25,9 +27,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
-	"strings"
 	"unsafe"
 )
 
@@ -46,21 +46,13 @@ type emuBuf struct {
 
 func (b *emuBuf) Size() int { return b.size }
 
-// NewEmu returns the emulation device, named after this machine's CPU.
-func NewEmu() *Emu {
-	return &Emu{name: "emu:" + CPUName(), live: map[*emuBuf]bool{}}
-}
+// EmuBuilt says whether this binary holds the kernel emulator (build tag emu).
+const EmuBuilt = true
 
-// CPUName is the CPU model from /proc/cpuinfo (GOARCH elsewhere).
-func CPUName() string {
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
-				return strings.TrimSpace(v)
-			}
-		}
-	}
-	return runtime.GOARCH
+// NewEmu returns the emulation device, named after this machine's CPU, running each launch
+// on workers threads (0: one per CPU).
+func NewEmu(workers int) (Device, error) {
+	return &Emu{Workers: workers, name: "emu:" + CPUName(), live: map[*emuBuf]bool{}}, nil
 }
 
 // Name implements Device.

@@ -5,7 +5,12 @@
 // check exactly what a GPU would be asked to do.
 package gpu
 
-import "fmt"
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+)
 
 // Kernel names a kernel of kernels/decode.cu.
 type Kernel int
@@ -83,4 +88,16 @@ func checkArgs(k Kernel, args []Arg, want int) error {
 		return fmt.Errorf("gpu: kernel %s takes %d parameters, got %d", k.Name(), want, len(args))
 	}
 	return nil
+}
+
+// CPUName is the CPU model from /proc/cpuinfo (GOARCH elsewhere).
+func CPUName() string {
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return runtime.GOARCH
 }

@@ -1,3 +1,5 @@
+//go:build emu
+
 package gpu
 
 import (
@@ -16,7 +18,10 @@ func emuDecoder(t *testing.T) (*decoder.Model, *Decoder) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev := NewEmu()
+	dev, err := NewEmu(0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	gd, err := NewDecoder(dev, m)
 	if err != nil {
 		t.Fatal(err)

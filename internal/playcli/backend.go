@@ -31,7 +31,12 @@ func openBackend(hwdec string, m *decoder.Model, log zerolog.Logger, stderr io.W
 	case "no":
 		return b
 	case "emu":
-		dev = gpu.NewEmu()
+		d, err := gpu.NewEmu(0)
+		if err != nil {
+			fmt.Fprintf(stderr, "strata: --hwdec=emu: %v; decoding on the CPU\n", err)
+			return b
+		}
+		dev = d
 	default: // cuda, auto
 		d, err := cuda.Open(0)
 		if err != nil {

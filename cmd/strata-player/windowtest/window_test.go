@@ -265,6 +265,9 @@ func savePNG(t *testing.T, img image.Image, path string) {
 // the decoder's frame (same scaling), then checks the overlay is drawn and changes with
 // the page key. Screenshots go to build/screenshots/ (README's picture is one).
 func TestWindowShowsDecodedFramesAndOverlay(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long end-to-end run: make test runs it in its pass without -race -short")
+	}
 	display := startXvfb(t)
 	bin := filepath.Join(t.TempDir(), "strata-player")
 	if out, err := exec.Command("go", "build", "-o", bin, "..").CombinedOutput(); err != nil {

@@ -1,0 +1,170 @@
+package player
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"github.com/strata-player/strata/abr"
+	"github.com/strata-player/strata/decoder"
+)
+
+// presenter is the player goroutine's state: the media clock (startup, stalls, dropped
+// frames), the sink, and the QoE and summary accounting per segment.
+type presenter struct {
+	s     *Session
+	clk   Clock
+	start time.Time
+	fps   float64
+	sum   *Summary
+
+	started    bool
+	mediaStart time.Time // wall time of media time 0 (moves on stalls)
+	decodeTime time.Duration
+	crop       *decoder.Frame
+
+	prevQ       int
+	prevPSNR    float64
+	psnr, layrs float64
+	presented   int  // segments presented (or skipped)
+	stop        bool // MaxFrames reached
+}
+
+func newPresenter(s *Session, start time.Time) *presenter {
+	backend := s.cfg.Backend
+	if backend == "" {
+		backend = "cpu"
+	}
+	return &presenter{s: s, clk: s.cfg.Clock, start: start,
+		fps: float64(s.quality.FPSNum) / float64(s.quality.FPSDen),
+		sum: &Summary{Policy: s.policyName.Load().(string), Backend: backend, URL: s.cfg.MPD, SubGOP: s.variant.SubGOP,
+			Probes: s.probes, FrameRate: s.frameRate, Segments: s.pres.Segments},
+		prevQ: min(abr.DefaultQuality, len(s.video.BitratesKbps)-1), prevPSNR: -1}
+}
+
+// segment presents one decoded segment (or counts a skipped one's frames as dropped) and
+// accounts for it.
+func (p *presenter) segment(ctx context.Context, d decoded) error {
+	s := p.s
+	if d.frames == nil {
+		p.sum.DroppedFrames += s.quality.Quality[d.n].Frames
+		p.presented++
+		return nil
+	}
+	p.decodeTime += d.took
+	ss := SegmentStats{Segment: d.n, Layers: d.k, DecodeMS: float64(d.took) / 1e6, Frames: len(d.frames)}
+	ss.PSNRY, ss.BitrateKbps = s.quality.Quality[d.n].Levels[d.k-1].PSNRY, s.video.BitratesKbps[d.k-1]
+	for i, f := range d.frames {
+		if err := p.frame(ctx, &ss, i, f); err != nil {
+			return err
+		}
+		if p.stop {
+			break
+		}
+	}
+	p.account(&ss)
+	return nil
+}
+
+// frame shows frame i of segment ss on the media clock: the first frame starts the clock,
+// a late segment stops it (a stall), a frame late by more than a frame time is dropped.
+func (p *presenter) frame(ctx context.Context, ss *SegmentStats, i int, f *decoder.Frame) error {
+	s := p.s
+	n := ss.Segment
+	pts := time.Duration((float64(n*s.quality.SegmentFrame+i) / p.fps) * float64(time.Second))
+	now := p.clk.Now()
+	if !p.started {
+		p.started = true
+		p.mediaStart = now.Add(-pts)
+		p.sum.StartupMS = float64(now.Sub(p.start)) / 1e6
+	} else if !s.cfg.Untimed {
+		late := now.Sub(p.mediaStart.Add(pts))
+		if late > 0 && i == 0 {
+			// The segment was not ready in time: the clock stops (a stall).
+			ss.StallS += late.Seconds()
+			p.mediaStart = p.mediaStart.Add(late)
+			late = 0
+		} else if late > time.Second/time.Duration(max(1, int(p.fps))) {
+			p.sum.DroppedFrames++
+			return nil
+		}
+		// A zero sleep still holds while a pausable clock is paused.
+		if err := p.clk.Sleep(ctx, max(-late, 0)); err != nil {
+			return err
+		}
+	}
+	p.crop = decoder.Crop(f, s.quality.Width, s.quality.Height, p.crop)
+	if err := s.cfg.Sink.Present(p.crop, pts); err != nil {
+		return err
+	}
+	p.sum.Frames++
+	if s.cfg.MaxFrames > 0 && p.sum.Frames >= s.cfg.MaxFrames {
+		p.stop = true
+	}
+	s.buf.setPlayhead((pts + time.Duration(float64(time.Second)/p.fps)).Seconds())
+	if s.cfg.OnFrame != nil {
+		s.cfg.OnFrame(p.snapshot(ss, pts))
+	}
+	return nil
+}
+
+// snapshot is what an overlay shows at the frame with pts.
+func (p *presenter) snapshot(ss *SegmentStats, pts time.Duration) Snapshot {
+	s, sum := p.s, p.sum
+	snap := Snapshot{PTS: pts, Segment: ss.Segment, Layers: ss.Layers, LayersMax: len(s.variant.Layers), PSNRY: ss.PSNRY,
+		BufferS: s.buf.aheadS(s.pres.SegmentDurationS), Stalls: sum.Stalls, StallS: sum.StallS + ss.StallS,
+		Frames: sum.Frames, DroppedFrames: sum.DroppedFrames, BitrateKbps: ss.BitrateKbps,
+		SubGOP: s.variant.SubGOP, SegmentS: s.pres.SegmentDurationS, Segments: s.pres.Segments, StartupMS: sum.StartupMS,
+		QoE: sum.QoE, QoEQuality: sum.QoEQuality}
+	if dec, _ := s.buf.decodeState(); dec > 0 {
+		snap.DecodedS = max(float64(dec)*s.pres.SegmentDurationS-s.buf.playheadS(), 0)
+	}
+	if dt := p.decodeTime.Seconds(); dt > 0 {
+		snap.DecodeFPS = float64(sum.Frames) / dt
+	}
+	return snap
+}
+
+// account adds a presented segment's stall and QoE (on the ladder and on decoded quality;
+// the start segment also pays the startup delay, as in Pensieve) to the summary.
+func (p *presenter) account(ss *SegmentStats) {
+	s, sum := p.s, p.sum
+	if ss.StallS > 0 {
+		sum.Stalls++
+		sum.StallS += ss.StallS
+		s.emit(Event{Kind: "stall", Segment: ss.Segment, StallS: ss.StallS})
+	}
+	rebuf := ss.StallS
+	if ss.Segment == s.cfg.StartSegment {
+		rebuf += sum.StartupMS / 1000
+	}
+	ss.QoE = s.cfg.QoE.Reward(s.video, ss.Layers-1, p.prevQ, rebuf)
+	p.prevQ = ss.Layers - 1
+	sum.QoE += ss.QoE
+	if p.prevPSNR < 0 {
+		p.prevPSNR = ss.PSNRY
+	}
+	ss.QoEQuality = ss.PSNRY/10 - abr.QualityRebufPenalty*rebuf - math.Abs(ss.PSNRY-p.prevPSNR)/10
+	p.prevPSNR = ss.PSNRY
+	sum.QoEQuality += ss.QoEQuality
+	p.psnr += ss.PSNRY
+	p.layrs += float64(ss.Layers)
+	sum.AvgKbps += ss.BitrateKbps
+	if s.cfg.OnSegment != nil {
+		s.cfg.OnSegment(*ss)
+	}
+	p.presented++
+}
+
+// finish completes the summary's averages.
+func (p *presenter) finish() *Summary {
+	sum := p.sum
+	n := float64(max(p.presented, 1))
+	sum.Segments = p.presented
+	sum.AvgPSNRY, sum.AvgLayers, sum.AvgKbps = p.psnr/n, p.layrs/n, sum.AvgKbps/n
+	sum.QoEMean = sum.QoE / n
+	if p.decodeTime > 0 {
+		sum.DecodeFPS = float64(sum.Frames+sum.DroppedFrames) / p.decodeTime.Seconds()
+	}
+	return sum
+}
