@@ -63,6 +63,14 @@ func TestSessionMemoryBounded(t *testing.T) {
 		t.Fatalf("3 sessions of 64 rungs × 1,048,576 segments hold %.1f MiB, want < 1 MiB each", float64(grown)/(1<<20))
 	}
 	t.Logf("3 sessions: %.1f KiB of heap", float64(grown)/1024)
+	for _, id := range ids {
+		if w, _ := do(t, s, "DELETE", "/v1/sessions/"+id, ""); w.Code != 200 {
+			t.Fatalf("delete: %d", w.Code)
+		}
+	}
+	if left := int64(heap()) - int64(before); left > 64<<10 {
+		t.Fatalf("after DELETE %.1f KiB are still held", float64(left)/1024)
+	}
 	runtime.KeepAlive(s)
 }
 

@@ -73,13 +73,16 @@ func TestPlayDemoLayeredPolicies(t *testing.T) {
 				Policy   string  `json:"policy"`
 				Frames   int     `json:"frames"`
 				Segments int     `json:"segments"`
+				Dropped  int     `json:"dropped_frames"`
 				Layers   float64 `json:"avg_layers"`
 				QoE      float64 `json:"qoe_quality"`
 			}
 			if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
 				t.Fatalf("%v: %q", err, out.String())
 			}
-			if sum.Policy != p || sum.Frames != 160 || sum.Segments != 4 || sum.Layers < 1 {
+			// 160 frames are 4 segments of 40, and one more per 40 frames dropped on a busy
+			// machine (the wall clock runs this test: the count cannot be exact).
+			if sum.Policy != p || sum.Frames != 160 || sum.Segments < 4 || sum.Segments > 4+(sum.Dropped+39)/40 || sum.Layers < 1 {
 				t.Fatalf("summary: %s", out.String())
 			}
 			t.Logf("%s", out.String())
@@ -123,6 +126,9 @@ func TestPlayHWDec(t *testing.T) {
 // TestPlayABROptions: --abr remote:<url> takes every decision from an ABR daemon, and
 // --abr-max-bitrate caps any policy's level.
 func TestPlayABROptions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long end-to-end run: make test runs it in its pass without -race -short")
+	}
 	var decisions atomic.Int64
 	d := daemon.New(daemon.Config{OnDecision: func(string, int, daemon.Decision) { decisions.Add(1) }})
 	srv := httptest.NewServer(d)

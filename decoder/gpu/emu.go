@@ -174,3 +174,11 @@ func (e *Emu) Launch(k Kernel, g, b Dim3, args ...Arg) error {
 	}
 	return nil
 }
+
+// checkArgs checks a launch's parameter count against the kernel's.
+func checkArgs(k Kernel, args []Arg, want int) error {
+	if len(args) != want {
+		return fmt.Errorf("gpu: kernel %s takes %d parameters, got %d", k.Name(), want, len(args))
+	}
+	return nil
+}

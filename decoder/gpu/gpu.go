@@ -6,7 +6,6 @@
 package gpu
 
 import (
-	"fmt"
 	"os"
 	"runtime"
 	"strings"
@@ -81,13 +80,6 @@ type Device interface {
 // grid2 covers w×h with blocks of bx×by threads, z deep.
 func grid2(w, h, z, bx, by int) (Dim3, Dim3) {
 	return Dim3{(w + bx - 1) / bx, (h + by - 1) / by, z}, Dim3{bx, by, 1}
-}
-
-func checkArgs(k Kernel, args []Arg, want int) error {
-	if len(args) != want {
-		return fmt.Errorf("gpu: kernel %s takes %d parameters, got %d", k.Name(), want, len(args))
-	}
-	return nil
 }
 
 // CPUName is the CPU model from /proc/cpuinfo (GOARCH elsewhere).

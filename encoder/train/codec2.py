@@ -135,10 +135,16 @@ def laplace_cdf(x, b):
 
 
 class Entropy(nn.Module):
-    """Per-(distance class, layer, channel, context) Laplace scales and per-(layer, channel) steps."""
+    """Per-(distance class, layer, channel, context) Laplace scales and per-(layer, channel) steps.
 
-    def __init__(self):
+    mode "refine": every layer refines all channels of the latent (nested quantizers).
+    mode "groups": layer l carries its own block of LATENT/LAYERS channels, quantized once
+    (ProgDTD-style channel groups); k layers = the first k blocks, the rest zero.
+    """
+
+    def __init__(self, mode="refine"):
         super().__init__()
+        self.mode = mode
         init_b = torch.tensor([1.5] + [0.4] * (LAYERS - 1)).view(1, LAYERS, 1, 1).expand(DCLASSES, LAYERS, LATENT, 2)
         self.log_b = nn.Parameter(torch.log(init_b.clone()))
         init_s = torch.tensor([2.0 ** -l for l in range(LAYERS)]).view(LAYERS, 1).expand(LAYERS, LATENT)
@@ -149,6 +155,8 @@ class Entropy(nn.Module):
 
     def quantize(self, y, d, training):
         """Returns [(yhat_l, bits_l)] for l = 1..LAYERS; bits_l: (B,) total bits of layer l."""
+        if self.mode == "groups":
+            return self._groups(y, d, training)
         steps = self.steps()
         out = []
         prev = torch.zeros_like(y)
@@ -174,12 +182,36 @@ class Entropy(nn.Module):
 
 
 class Codec(nn.Module):
-    def __init__(self, inter):
+    def __init__(self, inter, mode="refine"):
         super().__init__()
         self.inter = inter
         self.enc = Encoder(inter)
         self.dec = Decoder(inter)
-        self.ent = Entropy()
+        self.ent = Entropy(mode)
+
+
+def _groups_impl(self, y, d, training):
+    """Channel groups: layer l quantizes channels [l·G, (l+1)·G) with its step (layer 1's
+    step table is used for every group's channel); yhat_k keeps the first k groups."""
+    G = LATENT // LAYERS
+    s = self.steps()[0].view(1, -1, 1, 1)
+    r = y / s
+    qn = r + torch.empty_like(r).uniform_(-0.5, 0.5) if training else torch.round(r)
+    yq = ste_round(r) * s
+    out = []
+    for l in range(LAYERS):
+        sl = slice(l * G, (l + 1) * G)
+        b = torch.exp(self.log_b[d, l, sl, 0]).view(1, -1, 1, 1)
+        q = qn[:, sl]
+        p = laplace_cdf(q + 0.5, b) - laplace_cdf(q - 0.5, b)
+        bits = -torch.log2(p.clamp_min(1e-9)).sum(dim=(1, 2, 3))
+        keep = torch.zeros(1, LATENT, 1, 1, device=y.device)
+        keep[:, : (l + 1) * G] = 1
+        out.append((yq * keep, bits))
+    return out
+
+
+Entropy._groups = _groups_impl
 
 
 # --- overlapped block motion compensation (OBMC) -------------------------------------------

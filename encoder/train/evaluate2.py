@@ -28,6 +28,8 @@ TREE = ((4, 0, 2), (2, 0, 1), (6, 4, 1), (1, 0, 0), (3, 2, 0), (5, 4, 0), (7, 6,
 
 def bits_of(codec, y, d):
     """Ideal code length per layer of the rounded symbols, and the dequantized latents."""
+    if codec.ent.mode == "groups":
+        return [(yh, b.sum().item()) for yh, b in codec.ent.quantize(y, d, False)]
     steps = codec.ent.steps()
     prev = torch.zeros_like(y)
     prev_zero = torch.ones_like(y, dtype=torch.bool)
@@ -122,7 +124,8 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     st = torch.load(args.ckpt, map_location="cpu")
-    icodec, pcodec = Codec(False), Codec(True)
+    mode = st.get("layers_mode", "refine")
+    icodec, pcodec = Codec(False, mode), Codec(True, mode)
     icodec.load_state_dict(st["i"])
     pcodec.load_state_dict(st["p"])
     icodec.eval()

@@ -64,7 +64,18 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--layers-mode", default="refine", choices=["refine", "groups"],
+                    help="refinement layers of one latent, or channel groups (the comparison of docs/MODEL.md)")
+    ap.add_argument("--init", default="", help="start a new run from these weights (a --snapshot file)")
+    ap.add_argument("--snapshot", default="", help="write WORK/ckpt.pt's weights (fp16, no optimizer) here and exit")
     args = ap.parse_args()
+    if args.snapshot:
+        st = torch.load(os.path.join(args.work, "ckpt.pt"), map_location="cpu")
+        half = lambda sd: {k: v.half() for k, v in sd.items()}  # noqa: E731
+        torch.save({"i": half(st["i"]), "p": half(st["p"]), "step": st["step"], "elapsed": st["elapsed"],
+                    "lambdas": st.get("lambdas"), "layers": st.get("layers"), "latent": st.get("latent")}, args.snapshot)
+        print(f"{args.snapshot}: weights of step {st['step']} ({st['elapsed'] / 60:.1f} min of training)")
+        return
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -80,7 +91,7 @@ def main():
 
     pool = data2.load_or_build(os.path.join(args.work, f"pool-{args.pool}-{args.crop}.npz"),
                                args.y4m_dir, args.pool, args.crop, args.seed, log)
-    icodec, pcodec = Codec(False).to(dev), Codec(True).to(dev)
+    icodec, pcodec = Codec(False, args.layers_mode).to(dev), Codec(True, args.layers_mode).to(dev)
     log(f"decoder MACs/luma px: I {icodec.dec.macs_per_luma_pixel():.0f}, "
         f"P {pcodec.dec.macs_per_luma_pixel():.0f}; params I {sum(p.numel() for p in icodec.dec.parameters())}, "
         f"P {sum(p.numel() for p in pcodec.dec.parameters())}")
@@ -95,13 +106,20 @@ def main():
         opt.load_state_dict(st["opt"])
         step, elapsed = st["step"], st["elapsed"]
         log(f"resumed at step {step} ({elapsed / 60:.1f} min trained)")
+    elif args.init:
+        st = torch.load(args.init, map_location=dev)
+        icodec.load_state_dict({k: v.float() for k, v in st["i"].items()})
+        pcodec.load_state_dict({k: v.float() for k, v in st["p"].items()})
+        step, elapsed = st["step"], st["elapsed"]
+        log(f"initialised from {args.init}: step {step} ({elapsed / 60:.1f} min trained), fresh optimizer")
     rng = np.random.default_rng(args.seed + step)
 
     def save():
         tmp = ckpt + ".tmp"
         torch.save({"i": icodec.state_dict(), "p": pcodec.state_dict(), "opt": opt.state_dict(),
                     "step": step, "elapsed": elapsed, "args": vars(args),
-                    "lambdas": LAMBDAS, "layers": LAYERS, "latent": codec2.LATENT}, tmp)
+                    "lambdas": LAMBDAS, "layers": LAYERS, "latent": codec2.LATENT,
+                    "layers_mode": args.layers_mode}, tmp)
         os.replace(tmp, ckpt)
 
     n = len(pool["y"])
