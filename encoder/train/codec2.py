@@ -264,3 +264,23 @@ def obmc(ref_y, ref_u, ref_v, mv):
 
 def psnr(mse):
     return 10 * math.log10(1.0 / max(mse, 1e-12))
+
+
+def integer_table(b, a, bits=16):
+    """The integer frequency table of a discretised Laplace(0, b) over -a..a plus one escape
+    symbol (the tails), as decoder/cdf.go reads it: every frequency >= 1, the sum exactly
+    2^bits, the rounding remainder on the mode. b is in quantizer steps."""
+    n = 2 * a + 2
+    scale = (1 << bits) - n
+    freqs = []
+    for i in range(n):
+        if i == n - 1:
+            p = 2 * 0.5 * math.exp(-(a + 0.5) / b)
+        else:
+            q = i - a
+            lo, hi = q - 0.5, q + 0.5
+            cdf = lambda x: 0.5 * math.exp(x / b) if x < 0 else 1 - 0.5 * math.exp(-x / b)  # noqa: E731
+            p = cdf(hi) - cdf(lo)
+        freqs.append(max(1, int(p * scale)))
+    freqs[a] += (1 << bits) - sum(freqs)
+    return freqs

@@ -1,0 +1,145 @@
+package decoder
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+)
+
+// Static-distribution symbols for codec v2's latents (docs/MODEL.md): every symbol is coded
+// with an integer frequency table exported with the model, so entropy decoding involves no
+// floating point and every backend decodes the same symbols.
+
+// CDFBits is the precision of a frequency table: its frequencies sum to 1 << CDFBits.
+const CDFBits = 16
+
+// CDF is a static distribution over the symbols 0..n−1: symbol s has frequency
+// cum[s+1] − cum[s] > 0, and cum[n] = 1 << CDFBits.
+type CDF struct {
+	cum []uint32
+}
+
+// ErrCDF is wrapped by errors of malformed frequency tables.
+var ErrCDF = errors.New("frequency table")
+
+// NewCDF builds a table from positive frequencies that sum to 1 << CDFBits.
+func NewCDF(freqs []uint32) (*CDF, error) {
+	if len(freqs) < 2 || len(freqs) > 1<<12 {
+		return nil, fmt.Errorf("%w: %d symbols, want 2..4096", ErrCDF, len(freqs))
+	}
+	c := &CDF{cum: make([]uint32, len(freqs)+1)}
+	for i, f := range freqs {
+		if f == 0 || f > 1<<CDFBits {
+			return nil, fmt.Errorf("%w: symbol %d has frequency %d", ErrCDF, i, f)
+		}
+		c.cum[i+1] = c.cum[i] + f
+		if c.cum[i+1] > 1<<CDFBits {
+			return nil, fmt.Errorf("%w: frequencies exceed %d", ErrCDF, 1<<CDFBits)
+		}
+	}
+	if c.cum[len(freqs)] != 1<<CDFBits {
+		return nil, fmt.Errorf("%w: frequencies sum to %d, want %d", ErrCDF, c.cum[len(freqs)], 1<<CDFBits)
+	}
+	return c, nil
+}
+
+// Symbols is the alphabet size.
+func (c *CDF) Symbols() int { return len(c.cum) - 1 }
+
+// symbol codes s (0 ≤ s < c.Symbols()).
+func (e *rangeEncoder) symbol(c *CDF, s int) {
+	r := e.rng >> CDFBits
+	e.low += uint64(r) * uint64(c.cum[s])
+	e.rng = r * (c.cum[s+1] - c.cum[s])
+	for e.rng < topValue {
+		e.rng <<= 8
+		e.shiftLow()
+	}
+}
+
+// symbol decodes one symbol of c. Corrupt input decodes to some valid symbol (the sticky
+// error says it was corrupt or truncated); it never panics.
+func (d *rangeDecoder) symbol(c *CDF) int {
+	r := d.rng >> CDFBits
+	v := d.code / r
+	if v >= 1<<CDFBits {
+		v = 1<<CDFBits - 1
+		d.err = ErrRangeCoder
+	}
+	n := c.Symbols()
+	s := sort.Search(n, func(i int) bool { return c.cum[i+1] > v })
+	d.code -= r * c.cum[s]
+	d.rng = r * (c.cum[s+1] - c.cum[s])
+	for d.rng < topValue {
+		d.rng <<= 8
+		d.code = d.code<<8 | uint32(d.next())
+	}
+	return s
+}
+
+// maxEscapeBits bounds an escaped value's Exp-Golomb prefix: |v| < 2^24 + A.
+const maxEscapeBits = 24
+
+// encodeValue codes an integer with a table over −A..A plus one escape symbol (the last,
+// 2A+1): values outside −A..A follow the escape as a sign bit and Exp-Golomb (order 0) of
+// |v| − A − 1 at probability ½.
+func (e *rangeEncoder) encodeValue(c *CDF, v int) error {
+	a := (c.Symbols() - 2) / 2
+	if v >= -a && v <= a {
+		e.symbol(c, v+a)
+		return nil
+	}
+	m := v
+	if m < 0 {
+		m = -m
+	}
+	m -= a + 1
+	if m >= 1<<maxEscapeBits-1 {
+		return fmt.Errorf("%w: value %d out of the coder's range", ErrRangeCoder, v)
+	}
+	e.symbol(c, 2*a+1)
+	if v < 0 {
+		e.direct(1)
+	} else {
+		e.direct(0)
+	}
+	x := m + 1
+	n := 0
+	for x>>(n+1) != 0 {
+		n++
+	}
+	for i := 0; i < n; i++ {
+		e.direct(0)
+	}
+	for i := n; i >= 0; i-- {
+		e.direct((x >> i) & 1)
+	}
+	return nil
+}
+
+// decodeValue is encodeValue's inverse.
+func (d *rangeDecoder) decodeValue(c *CDF) int {
+	a := (c.Symbols() - 2) / 2
+	s := d.symbol(c)
+	if s <= 2*a {
+		return s - a
+	}
+	neg := d.direct() == 1
+	n := 0
+	for d.direct() == 0 {
+		n++
+		if n > maxEscapeBits || d.err != nil {
+			d.err = ErrRangeCoder
+			return 0
+		}
+	}
+	x := 1
+	for i := 0; i < n; i++ {
+		x = x<<1 | d.direct()
+	}
+	m := x - 1 + a + 1
+	if neg {
+		return -m
+	}
+	return m
+}
