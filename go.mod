@@ -9,6 +9,7 @@ require (
 	github.com/jezek/xgb v1.1.1
 	github.com/quic-go/quic-go v0.65.0
 	github.com/rs/zerolog v1.35.1
+	golang.org/x/sys v0.49.0
 	golang.org/x/term v0.47.0
 	gonum.org/v1/plot v0.17.0
 	gorgonia.org/cu v0.9.6
@@ -34,6 +35,5 @@ require (
 	golang.org/x/image v0.43.0 // indirect
 	golang.org/x/net v0.56.0 // indirect
 	golang.org/x/sync v0.22.0 // indirect
-	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.40.0 // indirect
 )

@@ -59,6 +59,12 @@ func parallelN(workers, n int, fn func(lo, hi int)) {
 func axpy4(a0, a1, a2, a3 []float32, w0, w1, w2, w3 float32, src []float32) {
 	n := len(src)
 	a0, a1, a2, a3 = a0[:n], a1[:n], a2[:n], a3[:n]
+	if SIMD && n >= 8 {
+		m := n &^ 7
+		w := [4]float32{w0, w1, w2, w3}
+		axpy4x8(&a0[0], &a1[0], &a2[0], &a3[0], &w[0], &src[0], m)
+		a0, a1, a2, a3, src = a0[m:], a1[m:], a2[m:], a3[m:], src[m:]
+	}
 	for x, v := range src {
 		a0[x] += w0 * v
 		a1[x] += w1 * v
@@ -188,6 +194,11 @@ func (c *Conv) rows3x3(pad, o Tensor, lo, hi int) {
 			o3 := o.Data[(co+3)*hw+y*W : (co+3)*hw+(y+1)*W]
 			b0, b1, b2, b3 := c.Bias[co], c.Bias[co+1], c.Bias[co+2], c.Bias[co+3]
 			x := 0
+			if SIMD {
+				for ; x+8 <= W; x += 8 {
+					conv3x3x8(&o0[x], &o1[x], &o2[x], &o3[x], &pad.Data[y*pw+x], pw, pad.H*pw, &wb[0], cin, &c.Bias[co])
+				}
+			}
 			for ; x+2 <= W; x += 2 {
 				a0, a1, a2, a3 := b0, b1, b2, b3
 				e0, e1, e2, e3 := b0, b1, b2, b3

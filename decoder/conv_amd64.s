@@ -1,0 +1,134 @@
+#include "textflag.h"
+
+// func conv3x3x8(o0, o1, o2, o3 *float32, in *float32, rowStride, planeStride int, w *float32, cin int, bias *float32)
+//
+// Eight adjacent output columns of four output channels of a stride-1 3×3 convolution
+// (AVX2, no FMA): for every input channel and kernel row, t = w0·i0 + w4·i1, t += w8·i2,
+// acc += t — the operations of rows3x3's scalar code in the same order, so the results are
+// bit-identical to it. in points at the padded input of channel 0 at (row y, column x);
+// rowStride and planeStride are in floats; w is the packed weights of rows3x3 (cin × 36).
+TEXT ·conv3x3x8(SB), NOSPLIT, $0-80
+	MOVQ o0+0(FP), R8
+	MOVQ o1+8(FP), R9
+	MOVQ o2+16(FP), R10
+	MOVQ o3+24(FP), R11
+	MOVQ in+32(FP), SI
+	MOVQ rowStride+40(FP), R12
+	MOVQ planeStride+48(FP), R13
+	MOVQ w+56(FP), DI
+	MOVQ cin+64(FP), CX
+	MOVQ bias+72(FP), AX
+	SHLQ $2, R12
+	SHLQ $2, R13
+	VBROADCASTSS 0(AX), Y0
+	VBROADCASTSS 4(AX), Y1
+	VBROADCASTSS 8(AX), Y2
+	VBROADCASTSS 12(AX), Y3
+
+ciloop:
+	TESTQ CX, CX
+	JZ    done
+	MOVQ  SI, BX
+	MOVQ  $3, DX
+
+kyloop:
+	VMOVUPS 0(BX), Y4
+	VMOVUPS 4(BX), Y5
+	VMOVUPS 8(BX), Y6
+
+	VBROADCASTSS 0(DI), Y7
+	VMULPS       Y7, Y4, Y8
+	VBROADCASTSS 16(DI), Y7
+	VMULPS       Y7, Y5, Y9
+	VADDPS       Y9, Y8, Y8
+	VBROADCASTSS 32(DI), Y7
+	VMULPS       Y7, Y6, Y9
+	VADDPS       Y9, Y8, Y8
+	VADDPS       Y8, Y0, Y0
+
+	VBROADCASTSS 4(DI), Y7
+	VMULPS       Y7, Y4, Y8
+	VBROADCASTSS 20(DI), Y7
+	VMULPS       Y7, Y5, Y9
+	VADDPS       Y9, Y8, Y8
+	VBROADCASTSS 36(DI), Y7
+	VMULPS       Y7, Y6, Y9
+	VADDPS       Y9, Y8, Y8
+	VADDPS       Y8, Y1, Y1
+
+	VBROADCASTSS 8(DI), Y7
+	VMULPS       Y7, Y4, Y8
+	VBROADCASTSS 24(DI), Y7
+	VMULPS       Y7, Y5, Y9
+	VADDPS       Y9, Y8, Y8
+	VBROADCASTSS 40(DI), Y7
+	VMULPS       Y7, Y6, Y9
+	VADDPS       Y9, Y8, Y8
+	VADDPS       Y8, Y2, Y2
+
+	VBROADCASTSS 12(DI), Y7
+	VMULPS       Y7, Y4, Y8
+	VBROADCASTSS 28(DI), Y7
+	VMULPS       Y7, Y5, Y9
+	VADDPS       Y9, Y8, Y8
+	VBROADCASTSS 44(DI), Y7
+	VMULPS       Y7, Y6, Y9
+	VADDPS       Y9, Y8, Y8
+	VADDPS       Y8, Y3, Y3
+
+	ADDQ $48, DI
+	ADDQ R12, BX
+	DECQ DX
+	JNZ  kyloop
+	ADDQ R13, SI
+	DECQ CX
+	JMP  ciloop
+
+done:
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, (R9)
+	VMOVUPS Y2, (R10)
+	VMOVUPS Y3, (R11)
+	VZEROUPPER
+	RET
+
+// func axpy4x8(a0, a1, a2, a3 *float32, w *float32, src *float32, n int)
+//
+// a_j[x] += w[j]·src[x] for x < n (n a multiple of 8), j = 0..3: multiply, then add, as
+// axpy4's scalar code (no FMA), so the results are bit-identical to it.
+TEXT ·axpy4x8(SB), NOSPLIT, $0-56
+	MOVQ a0+0(FP), R8
+	MOVQ a1+8(FP), R9
+	MOVQ a2+16(FP), R10
+	MOVQ a3+24(FP), R11
+	MOVQ w+32(FP), AX
+	MOVQ src+40(FP), SI
+	MOVQ n+48(FP), CX
+	VBROADCASTSS 0(AX), Y0
+	VBROADCASTSS 4(AX), Y1
+	VBROADCASTSS 8(AX), Y2
+	VBROADCASTSS 12(AX), Y3
+	XORQ DX, DX
+
+loop:
+	CMPQ    DX, CX
+	JGE     end
+	VMOVUPS (SI)(DX*4), Y4
+	VMULPS  Y0, Y4, Y5
+	VADDPS  (R8)(DX*4), Y5, Y5
+	VMOVUPS Y5, (R8)(DX*4)
+	VMULPS  Y1, Y4, Y5
+	VADDPS  (R9)(DX*4), Y5, Y5
+	VMOVUPS Y5, (R9)(DX*4)
+	VMULPS  Y2, Y4, Y5
+	VADDPS  (R10)(DX*4), Y5, Y5
+	VMOVUPS Y5, (R10)(DX*4)
+	VMULPS  Y3, Y4, Y5
+	VADDPS  (R11)(DX*4), Y5, Y5
+	VMOVUPS Y5, (R11)(DX*4)
+	ADDQ    $8, DX
+	JMP     loop
+
+end:
+	VZEROUPPER
+	RET
