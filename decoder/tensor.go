@@ -34,9 +34,7 @@ func (t Tensor) String() string { return fmt.Sprintf("%dx%dx%d", t.C, t.H, t.W) 
 // relu clamps negatives to zero in place.
 func relu(d []float32) {
 	for i, v := range d {
-		if v < 0 {
-			d[i] = 0
-		}
+		d[i] = max(v, 0) // branch-free (half the values are negative); max(−0, 0) = 0
 	}
 }
 
