@@ -67,9 +67,11 @@ staticcheck:
 # Every test once, then every package again under the race detector (they all start
 # goroutines or test code that does); under -short the few long end-to-end runs (whole demo
 # playbacks, the browser and window tests, drift on the test clips) skip the second pass.
+# Last, the decoding packages on the portable Go path (STRATA_NOSIMD=1: no AVX2 kernels).
 gotest:
 	$(GO) test -p 1 -count=1 ./...
 	$(GO) test -race -short -p 1 -count=1 ./...
+	STRATA_NOSIMD=1 $(GO) test -count=1 ./decoder ./encoder ./player
 
 # The CUDA kernels emulated on the CPU (build tag emu): equal to the Go engine frame for
 # frame, and the emu backend of bench and play.

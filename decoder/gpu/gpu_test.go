@@ -31,12 +31,16 @@ func emuDecoder(t *testing.T) (*decoder.Model, *Decoder) {
 }
 
 // TestEmulatedKernelsEqualCPU decodes demo segments with the kernels of kernels/decode.cu
-// compiled for the CPU and compares every 8-bit frame with the Go CPU engine's, for every
-// sub-GOP variant and every layer count. make test checks segment 1 of each variant (an
-// intra anchor and P-frames at every depth); STRATA_EMU_FULL=1 checks the whole demo.
+// compiled for the CPU, with the Go engine's SIMD path and with its portable path, and
+// compares every 8-bit frame, for every sub-GOP variant and every layer count. make test
+// checks segment 1 of each variant (an intra anchor and P-frames at every depth);
+// STRATA_EMU_FULL=1 checks the whole demo.
 func TestEmulatedKernelsEqualCPU(t *testing.T) {
 	m, gd := emuDecoder(t)
 	cpu := decoder.NewSegmentDecoder(m, 0)
+	portable := decoder.NewSegmentDecoder(m, 0)
+	simd := decoder.SIMD
+	defer func() { decoder.SIMD = simd }()
 	for _, s := range []int{4, 8, 16} {
 		segs, err := demo.Segments(s)
 		if err != nil || len(segs) == 0 {
@@ -60,6 +64,19 @@ func TestEmulatedKernelsEqualCPU(t *testing.T) {
 				for f := range want {
 					if !bytes.Equal(got[f].Y, want[f].Y) || !bytes.Equal(got[f].U, want[f].U) || !bytes.Equal(got[f].V, want[f].V) {
 						t.Fatalf("S=%d segment %d k=%d frame %d: emulated kernels differ from the CPU engine", s, seg.Segment, k, f)
+					}
+				}
+				if simd {
+					decoder.SIMD = false
+					port, err := portable.Decode(seg, k)
+					decoder.SIMD = true
+					if err != nil {
+						t.Fatal(err)
+					}
+					for f := range want {
+						if !bytes.Equal(port[f].Y, want[f].Y) || !bytes.Equal(port[f].U, want[f].U) || !bytes.Equal(port[f].V, want[f].V) {
+							t.Fatalf("S=%d segment %d k=%d frame %d: the SIMD path differs from the portable one", s, seg.Segment, k, f)
+						}
 					}
 				}
 				t.Logf("S=%d segment %d k=%d: %d frames equal, %.2f launches per frame", s, seg.Segment, k, len(want),
