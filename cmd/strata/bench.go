@@ -32,6 +32,9 @@ type benchResult struct {
 	Seconds  float64 `json:"seconds"`
 	Source   string  `json:"source"`
 	Launches float64 `json:"launches_per_frame,omitempty"`
+	// GMACs is the decoder network's multiply-accumulates per second (P-frame count per
+	// luma pixel × pixels × frames/s).
+	GMACs float64 `json:"gmac_per_s,omitempty"`
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
@@ -98,6 +101,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		r.Backend, r.Device, r.Res, r.SubGOP, r.Source = *backend, dev, *res, s, src
+		r.GMACs = r.FPS * m.P.Dec.MACsPerLumaPixel() * float64(w*h) / 1e9
 		results = append(results, r)
 		if *asJSON {
 			if err := printJSON(stdout, r); err != nil {
@@ -105,8 +109,8 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 			}
 			continue
 		}
-		line := fmt.Sprintf("BenchmarkDecode/backend:%s/res:%s/subgop:%d-%d\t%8d\t%12.0f ns/op\t%8.2f frames/s",
-			r.Backend, r.Res, r.SubGOP, runtime.GOMAXPROCS(0), r.Frames, r.Seconds/float64(r.Frames)*1e9, r.FPS)
+		line := fmt.Sprintf("BenchmarkDecode/backend:%s/res:%s/subgop:%d-%d\t%8d\t%12.0f ns/op\t%8.2f frames/s\t%6.2f GMAC/s",
+			r.Backend, r.Res, r.SubGOP, runtime.GOMAXPROCS(0), r.Frames, r.Seconds/float64(r.Frames)*1e9, r.FPS, r.GMACs)
 		if r.Launches > 0 {
 			line += fmt.Sprintf("\t%8.2f launches/frame", r.Launches)
 		}
