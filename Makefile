@@ -16,7 +16,7 @@ define apt_ensure
 	fi
 endef
 
-.PHONY: all build build-emu setup play abr-eval ptx ptxas cudatest emutest test vet staticcheck gotest fidelity bench fuzz setup-train y4m train export demo serve-demo clean
+.PHONY: all build build-emu gpu-bundle setup play abr-eval ptx ptxas cudatest emutest test vet staticcheck gotest fidelity bench fuzz setup-train y4m train export demo serve-demo clean
 
 all: build
 
@@ -91,6 +91,13 @@ cudatest:
 	$(CUDA_ENV) $(GO) vet -tags cuda ./...
 	$(CUDA_ENV) $(GO) build -tags cuda -o build/cuda-bin/ ./cmd/...
 	$(CUDA_ENV) $(GO) test -tags cuda -count=1 -v -run 'TestOpen|TestGPU|HWDec' ./decoder/cuda ./cmd/strata 2>&1 | grep -E '^(=== RUN|--- |    |ok|FAIL|PASS)'; exit $${PIPESTATUS[0]}
+
+# What scripts/gpu-check.sh runs on a lent GPU machine (which may have no Go): the CUDA
+# build of strata and the CUDA test binary, linked against the stub driver here.
+gpu-bundle:
+	mkdir -p build/gpu
+	$(CUDA_ENV) $(GO) build -tags cuda -ldflags="-s -w" -o build/gpu/strata ./cmd/strata
+	$(CUDA_ENV) $(GO) test -tags cuda -ldflags="-s -w" -c -o build/gpu/cuda.test ./decoder/cuda
 
 # Offline validation of the committed PTX.
 ptxas:
