@@ -3,8 +3,9 @@ package abr
 import (
 	"errors"
 	"fmt"
-	"github.com/strata-player/strata/net/trace"
 	"math"
+
+	"github.com/strata-player/strata/net/trace"
 )
 
 // LayeredConfig configures the layered simulator, which models what the player does

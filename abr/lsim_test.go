@@ -1,9 +1,10 @@
 package abr
 
 import (
-	"github.com/strata-player/strata/net/trace"
 	"math"
 	"testing"
+
+	"github.com/strata-player/strata/net/trace"
 )
 
 // layeredTestVideo: 3 segments of 2 s (40 frames at 20 fps), 2 layers of 500 kB each, so

@@ -1,10 +1,10 @@
 package abr
 
 import (
-	"github.com/strata-player/strata/net/trace"
 	"testing"
 
 	"github.com/strata-player/strata/internal/shared"
+	"github.com/strata-player/strata/net/trace"
 )
 
 // syntheticVideo is a constant-bitrate ladder like envivio's, for tests that need no files.

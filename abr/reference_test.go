@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"github.com/strata-player/strata/net/trace"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/strata-player/strata/internal/shared"
+	"github.com/strata-player/strata/net/trace"
 )
 
 // refChunk is one line of a Pensieve simulator log.

@@ -2,8 +2,9 @@ package abr
 
 import (
 	"fmt"
-	"github.com/strata-player/strata/net/trace"
 	"runtime"
+
+	"github.com/strata-player/strata/net/trace"
 )
 
 // ChunkLog is one downloaded chunk of a simulated session, with Pensieve's log columns.

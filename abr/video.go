@@ -3,10 +3,11 @@ package abr
 import (
 	"bytes"
 	"fmt"
-	"github.com/strata-player/strata/net/trace"
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/strata-player/strata/net/trace"
 )
 
 // Video is what the network model and the policies know of a stream: the bitrate ladder,

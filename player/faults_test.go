@@ -184,20 +184,7 @@ func TestFaults(t *testing.T) {
 // TestOriginRestart stops the origin in the middle of a stream and starts it again on the
 // same port: the player's retries carry it across.
 func TestOriginRestart(t *testing.T) {
-	m, err := decoder.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, _ := testenc.EncodeDir(t, m, testenc.Synthetic(48, 32, 12), 4, 2, 4)
-	out := t.TempDir()
-	if _, err := packager.Package([]string{dir}, out, packager.Options{Joined: packager.JoinedNone}); err != nil {
-		t.Fatal(err)
-	}
-	h, err := origin.New(origin.Config{Dir: out})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
+	m, h := layerOrigin(t, 12, 2)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -251,20 +238,7 @@ func TestOriginRestart(t *testing.T) {
 // a failed upgrade left the segment upgradable and the policy asked again at once: 4,368
 // GETs in 15 s), and the summary counts every request the origin saw.
 func TestFailedUpgradeNotRetried(t *testing.T) {
-	m, err := decoder.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, _ := testenc.EncodeDir(t, m, testenc.Synthetic(48, 32, 12), 4, 3, 4)
-	out := t.TempDir()
-	if _, err := packager.Package([]string{dir}, out, packager.Options{Joined: packager.JoinedNone}); err != nil {
-		t.Fatal(err)
-	}
-	h, err := origin.New(origin.Config{Dir: out})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
+	m, h := layerOrigin(t, 12, 3)
 	for _, c := range []struct {
 		name  string
 		fault func(w http.ResponseWriter, r *http.Request, nth int) bool

@@ -2,8 +2,6 @@ package player
 
 import (
 	"context"
-	"github.com/strata-player/strata/decoder/stream"
-	"github.com/strata-player/strata/net/trace"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/stream"
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/internal/shared"
 	"github.com/strata-player/strata/internal/testenc"
@@ -19,6 +18,7 @@ import (
 	"github.com/strata-player/strata/net/h3"
 	"github.com/strata-player/strata/net/origin"
 	"github.com/strata-player/strata/net/shape"
+	"github.com/strata-player/strata/net/trace"
 	"github.com/strata-player/strata/render"
 )
 

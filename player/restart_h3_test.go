@@ -12,12 +12,8 @@ import (
 
 	"github.com/quic-go/quic-go/http3"
 
-	"github.com/strata-player/strata/decoder"
-	"github.com/strata-player/strata/encoder/packager"
-	"github.com/strata-player/strata/internal/testenc"
 	"github.com/strata-player/strata/net/fetch"
 	"github.com/strata-player/strata/net/h3"
-	"github.com/strata-player/strata/net/origin"
 	"github.com/strata-player/strata/render"
 )
 
@@ -53,20 +49,7 @@ func (o *h3Origin) kill() {
 // again on the same port: playback resumes within 5 s of the origin coming back (the dead
 // QUIC connection used to be kept until quic-go's 30 s idle timeout: ~23 s).
 func TestH3OriginRestart(t *testing.T) {
-	m, err := decoder.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, _ := testenc.EncodeDir(t, m, testenc.Synthetic(48, 32, 24), 4, 2, 4)
-	out := t.TempDir()
-	if _, err := packager.Package([]string{dir}, out, packager.Options{Joined: packager.JoinedNone}); err != nil {
-		t.Fatal(err)
-	}
-	h, err := origin.New(origin.Config{Dir: out})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
+	m, h := layerOrigin(t, 24, 2)
 	cert, pemCert, err := h3.SelfSigned([]string{"127.0.0.1"}, time.Hour, time.Now())
 	if err != nil {
 		t.Fatal(err)

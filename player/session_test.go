@@ -201,20 +201,7 @@ func TestSubGOPProbe(t *testing.T) {
 // A policy handed over cfg.Policies mid-session (the A key) takes over: the summary names it
 // and, under -race, no goroutine but the downloader touches the policy.
 func TestPolicySwitch(t *testing.T) {
-	m, err := decoder.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, _ := testenc.EncodeDir(t, m, testenc.Synthetic(48, 32, 12), 4, 3, 4)
-	out := t.TempDir()
-	if _, err := packager.Package([]string{dir}, out, packager.Options{Joined: packager.JoinedNone}); err != nil {
-		t.Fatal(err)
-	}
-	h, err := origin.New(origin.Config{Dir: out})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
+	m, h := layerOrigin(t, 12, 3)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	policies := make(chan abr.Policy, 1)

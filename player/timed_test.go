@@ -10,10 +10,7 @@ import (
 	"time"
 
 	"github.com/strata-player/strata/decoder"
-	"github.com/strata-player/strata/encoder/packager"
-	"github.com/strata-player/strata/internal/testenc"
 	"github.com/strata-player/strata/net/fetch"
-	"github.com/strata-player/strata/net/origin"
 )
 
 // inMemory is an http.RoundTripper that serves requests from a handler in the calling
@@ -57,20 +54,7 @@ func (s *slowSink) Present(f *decoder.Frame, pts time.Duration) error {
 // sockets), so stalls, drops, startup and the buffer cap are exact: 6 segments of 4 frames
 // at 25 fps (D = 160 ms each).
 func TestTimedPlayback(t *testing.T) {
-	m, err := decoder.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, _ := testenc.EncodeDir(t, m, testenc.Synthetic(48, 32, 24), 4, 3, 4)
-	out := t.TempDir()
-	if _, err := packager.Package([]string{dir}, out, packager.Options{Joined: packager.JoinedNone}); err != nil {
-		t.Fatal(err)
-	}
-	h, err := origin.New(origin.Config{Dir: out})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
+	m, h := layerOrigin(t, 24, 3)
 	const D = 160 * time.Millisecond
 	play := func(t *testing.T, decodeCost time.Duration, sink Sink, maxBufferS float64, onEvent func(Event)) *Summary {
 		var sum *Summary

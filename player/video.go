@@ -2,9 +2,9 @@ package player
 
 import (
 	"fmt"
-	"github.com/strata-player/strata/decoder/stream"
 
 	"github.com/strata-player/strata/abr"
+	"github.com/strata-player/strata/decoder/stream"
 )
 
 // parseQuality reads a quality sidecar (the stream.json that strata encode wrote).

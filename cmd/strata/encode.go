@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/strata-player/strata/decoder/stream"
 	"io"
 	"math"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/stream"
 	"github.com/strata-player/strata/encoder"
 	"github.com/strata-player/strata/internal/y4m"
 )

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/strata-player/strata/decoder/gpu"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/strata-player/strata/abr/daemon"
 
+	"github.com/strata-player/strata/decoder/gpu"
 	"github.com/strata-player/strata/internal/shared"
 )
 

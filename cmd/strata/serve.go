@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/strata-player/strata/net/trace"
 	"io"
 	"net"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"github.com/strata-player/strata/net/h3"
 	"github.com/strata-player/strata/net/origin"
 	"github.com/strata-player/strata/net/shape"
+	"github.com/strata-player/strata/net/trace"
 )
 
 func runServe(args []string, stdout, stderr io.Writer) error {

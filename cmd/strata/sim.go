@@ -4,8 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/strata-player/strata/decoder/stream"
-	"github.com/strata-player/strata/net/trace"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,7 +12,9 @@ import (
 	"time"
 
 	"github.com/strata-player/strata/abr"
+	"github.com/strata-player/strata/decoder/stream"
 	"github.com/strata-player/strata/internal/playcli"
+	"github.com/strata-player/strata/net/trace"
 	"golang.org/x/term"
 )
 

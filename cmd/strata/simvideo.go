@@ -3,11 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/strata-player/strata/decoder/stream"
 	"os"
 	"path/filepath"
 
 	"github.com/strata-player/strata/abr"
+	"github.com/strata-player/strata/decoder/stream"
 	"github.com/strata-player/strata/player"
 	"github.com/strata-player/strata/player/manifest"
 )

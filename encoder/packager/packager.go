@@ -9,13 +9,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/strata-player/strata/decoder/stream"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/Eyevinn/dash-mpd/mpd"
 	"github.com/strata-player/strata/decoder/cmaf"
+	"github.com/strata-player/strata/decoder/stream"
 )
 
 // Scheme URIs of our MPD descriptors.

@@ -3,7 +3,6 @@ package playcli
 import (
 	"context"
 	"errors"
-	"github.com/strata-player/strata/net/trace"
 	"os"
 	"path/filepath"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/strata-player/strata/net/h3"
 	"github.com/strata-player/strata/net/origin"
 	"github.com/strata-player/strata/net/shape"
+	"github.com/strata-player/strata/net/trace"
 )
 
 // ServeDemo copies the embedded demo to a temporary directory and serves it over HTTP/3 on

@@ -3,12 +3,12 @@
 package testenc
 
 import (
-	"github.com/strata-player/strata/decoder/stream"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/stream"
 	"github.com/strata-player/strata/encoder"
 )
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/strata-player/strata/net/trace"
 	"io"
 	"net/http"
 	"os"
@@ -23,6 +22,7 @@ import (
 	"github.com/strata-player/strata/net/h3"
 	"github.com/strata-player/strata/net/origin"
 	"github.com/strata-player/strata/net/shape"
+	"github.com/strata-player/strata/net/trace"
 )
 
 // serve starts an origin on loopback over HTTP/3 + TCP and returns its base URL, an

@@ -5,10 +5,11 @@
 package shape
 
 import (
-	"github.com/strata-player/strata/net/trace"
 	"math"
 	"sync"
 	"time"
+
+	"github.com/strata-player/strata/net/trace"
 )
 
 // Link is a trace-driven shared bottleneck. Its clock is injected.

@@ -1,10 +1,11 @@
 package shape
 
 import (
-	"github.com/strata-player/strata/net/trace"
 	"math"
 	"testing"
 	"time"
+
+	"github.com/strata-player/strata/net/trace"
 )
 
 type fakeClock struct{ t time.Time }
