@@ -66,6 +66,8 @@ def main():
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--layers-mode", default="refine", choices=["refine", "groups"],
                     help="refinement layers of one latent, or channel groups (the comparison of docs/MODEL.md)")
+    ap.add_argument("--intra-lambda", type=float, default=1.0,
+                    help="multiplies every lambda_k for intra frames (anchors serve a whole sub-GOP: x264's ipratio idea)")
     ap.add_argument("--init", default="", help="start a new run from these weights (a --snapshot file)")
     ap.add_argument("--snapshot", default="", help="write WORK/ckpt.pt's weights (fp16, no optimizer) here and exit")
     args = ap.parse_args()
@@ -119,7 +121,7 @@ def main():
         torch.save({"i": icodec.state_dict(), "p": pcodec.state_dict(), "opt": opt.state_dict(),
                     "step": step, "elapsed": elapsed, "args": vars(args),
                     "lambdas": LAMBDAS, "layers": LAYERS, "latent": codec2.LATENT,
-                    "layers_mode": args.layers_mode}, tmp)
+                    "layers_mode": args.layers_mode, "intra_lambda": args.intra_lambda}, tmp)
         os.replace(tmp, ckpt)
 
     n = len(pool["y"])
@@ -191,7 +193,8 @@ def main():
             r = (bits * rate_w).sum(1).mean()
             dK, myK, _, _ = yuv_dist(out[LAYERS], x)
             dk, _, _, _ = yuv_dist(out[ks], x)
-            loss = loss + r + lam[LAYERS - 1] * dK.mean() + (LAYERS - 1) * lam[ks - 1] * dk.mean()
+            w = args.intra_lambda if kind == "I" else 1.0
+            loss = loss + r + w * (lam[LAYERS - 1] * dK.mean() + (LAYERS - 1) * lam[ks - 1] * dk.mean())
             nfr += 1
             bl = bits.mean(0).detach().cpu().numpy()
             cum = np.cumsum(bl)
