@@ -16,7 +16,7 @@ define apt_ensure
 	fi
 endef
 
-.PHONY: all build build-emu gpu-bundle setup play abr-eval ptx ptxas cudatest emutest test vet staticcheck gotest fidelity bench fuzz setup-train y4m train export demo serve-demo clean
+.PHONY: all build build-emu gpu-bundle setup play abr-eval abr-train abr-learned-eval ptx ptxas cudatest emutest test vet staticcheck gotest fidelity bench fuzz setup-train y4m train export demo serve-demo clean
 
 all: build
 
@@ -150,6 +150,20 @@ build/eval/mix-s8/stream.json: $(EVAL_CLIP) | build
 	bin/strata encode --in $(EVAL_CLIP) --out build/eval/mix-s8 --layers 6 --subgop 8 --segment 2s
 abr-eval: y4m build build/eval/mix-s8/stream.json
 	scripts/abr-eval.sh
+
+# The learned ABR policy (abr/models): DAgger on the oracle in the simulator, seeds fixed,
+# the committed models' exact sequence of runs (each continues the previous one's model;
+# the result does not depend on --workers). About 31 + 25 minutes (classic) and 6 + 3 + 9
+# minutes (layered) here; each final run also chooses its margin (training + dev traces).
+ABRT := build/abr-train
+abr-train: build
+	bin/strata train-abr --kind classic --iters 6 --hidden 96,96 --label-rate 0.3 --out $(ABRT)/c1
+	bin/strata train-abr --kind classic --init $(ABRT)/c1/classic.snn --iters 4 --label-rate 0.5 --seed 2 --out abr/models
+	bin/strata train-abr --kind layered --iters 5 --label-rate 0.5 --out $(ABRT)/l1
+	bin/strata train-abr --kind layered --init $(ABRT)/l1/layered.snn --iters 4 --label-rate 0.5 --tie 0.02 --seed 2 --out $(ABRT)/l2
+	bin/strata train-abr --kind layered --init $(ABRT)/l2/layered.snn --iters 5 --label-rate 1 --ce-weight 0.5 --seed 3 --out abr/models
+abr-learned-eval: build
+	scripts/abr-learned-eval.sh
 
 # PTX of the decoder kernels, committed with the source's hash (needs nvcc: the full
 # nvidia-cuda-toolkit from Debian's non-free; run it when kernels/decode.cu changes).

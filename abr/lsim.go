@@ -42,9 +42,53 @@ const maxActions = 1 << 20
 // quality (u = PSNR-Y/10, 4.3 per stalled second, |Δu| per change; segment 0's stall is
 // the startup delay), as the player's qoe_quality.
 func SimulateLayered(p Policy, tr *trace.Trace, cfg LayeredConfig) (TraceResult, error) {
+	ls, err := NewLayeredSession(tr, cfg)
+	if err != nil {
+		return TraceResult{}, err
+	}
+	p.Reset()
+	if f, ok := p.(Foresighted); ok {
+		if err := f.Foresee(tr, SimConfig{Video: cfg.Video, QoE: QoE{Name: "quality"}, Layered: &cfg}); err != nil {
+			return TraceResult{}, err
+		}
+	}
+	a := ls.FirstAction()
+	for actions := 0; ; actions++ {
+		if actions == maxActions {
+			return ls.res, fmt.Errorf("policy %s on %s: %d decisions without finishing", p.Name(), tr.Name, maxActions)
+		}
+		if err := ls.Apply(a); err != nil {
+			return ls.res, fmt.Errorf("policy %s on %s: %w", p.Name(), tr.Name, err)
+		}
+		a = p.Decide(ls.State())
+		if ls.Done(a) {
+			break
+		}
+	}
+	return ls.Finish(), nil
+}
+
+// LayeredSession is one session of the layered simulator, advanced one action at a time
+// (SimulateLayered drives it with a policy; the oracle clones it to search ahead).
+type LayeredSession struct {
+	cfg       LayeredConfig
+	link      LinkModel
+	env       Env
+	pl        *playout
+	st        State
+	res       TraceResult
+	now       float64
+	next      int
+	stallSeen float64
+	// quiet sessions (the oracle's search) keep no samples.
+	quiet bool
+}
+
+// NewLayeredSession starts a session on tr (defaults of cfg filled in).
+func NewLayeredSession(tr *trace.Trace, cfg LayeredConfig) (*LayeredSession, error) {
 	v := cfg.Video
 	if v == nil || v.Layers == nil {
-		return TraceResult{}, errors.New("layered simulator: the video has no layer table")
+		return nil, errors.New("layered simulator: the video has no layer table")
 	}
 	link := PensieveLink
 	if cfg.Link != nil {
@@ -56,77 +100,110 @@ func SimulateLayered(p Policy, tr *trace.Trace, cfg LayeredConfig) (TraceResult,
 	if cfg.DecodeWindowS <= 0 {
 		cfg.DecodeWindowS = v.ChunkS
 	}
-	K, N := len(v.BitratesKbps), v.Chunks
-	p.Reset()
-	env := NewEnvLink(tr, link)
-	pl := newPlayout(v, cfg)
-	res := TraceResult{Trace: tr.Name}
-	st := &State{Video: v, Samples: make([]Sample, 0, N), DecodeFPS: cfg.DecodeFPS,
+	ls := &LayeredSession{cfg: cfg, link: link, env: *NewEnvLink(tr, link), pl: newPlayout(v, cfg), res: TraceResult{Trace: tr.Name}}
+	ls.st = State{Video: v, Samples: make([]Sample, 0, v.Chunks), DecodeFPS: cfg.DecodeFPS,
 		DecodeWindowS: cfg.DecodeWindowS, MaxBufferS: cfg.MaxBufferS, RTTMs: link.RTTMs}
-	now := 0.0
-	request := func(bytes int64) Sample {
-		d := env.transfer(float64(bytes))
-		delay := d + link.RTTMs/1000
-		pl.advance(now + delay) // commits before this arrival, which it cannot change
-		now += delay
-		return Sample{Bytes: bytes, DelayMs: delay * 1000, DownloadMs: d * 1000}
+	return ls, nil
+}
+
+// FirstAction is the session's first request: segment 0 at DefaultQuality.
+func (ls *LayeredSession) FirstAction() Action {
+	return Action{Kind: Fetch, Segment: 0, Quality: min(DefaultQuality, len(ls.cfg.Video.BitratesKbps)-1)}
+}
+
+// State is what a policy sees now (valid until the next Apply).
+func (ls *LayeredSession) State() *State { return &ls.st }
+
+// Done reports whether the session ends instead of taking a (every segment fetched and a
+// is not an upgrade).
+func (ls *LayeredSession) Done(a Action) bool {
+	return ls.next == ls.cfg.Video.Chunks && a.Kind != Upgrade
+}
+
+// Clone is an independent copy of the session.
+func (ls *LayeredSession) Clone() *LayeredSession {
+	c := *ls
+	c.pl = ls.pl.clone()
+	if !ls.quiet {
+		c.st.Samples = append([]Sample(nil), ls.st.Samples...)
 	}
-	idle := func() {
-		env.idle(waitStepS * 1000)
-		now += waitStepS
-		pl.advance(now)
-	}
-	a := Action{Kind: Fetch, Segment: 0, Quality: min(DefaultQuality, K-1)}
-	next := 0
-	stallSeen := 0.0
-	for actions := 0; ; actions++ {
-		if actions == maxActions {
-			return res, fmt.Errorf("policy %s on %s: %d decisions without finishing", p.Name(), tr.Name, maxActions)
+	c.st.Held = c.pl.held[:c.next]
+	return &c
+}
+
+// searchClone is a clone for planning: it keeps no samples (policies do not run on it).
+func (ls *LayeredSession) searchClone() *LayeredSession {
+	q := *ls
+	q.quiet, q.st.Samples = true, nil
+	return q.Clone()
+}
+
+func (ls *LayeredSession) request(bytes int64) Sample {
+	d := ls.env.transfer(float64(bytes))
+	delay := d + ls.link.RTTMs/1000
+	ls.pl.advance(ls.now + delay) // commits before this arrival, which it cannot change
+	ls.now += delay
+	return Sample{Bytes: bytes, DelayMs: delay * 1000, DownloadMs: d * 1000}
+}
+
+func (ls *LayeredSession) idle() {
+	ls.env.idle(waitStepS * 1000)
+	ls.now += waitStepS
+	ls.pl.advance(ls.now)
+}
+
+// Apply carries out one action and updates the state.
+func (ls *LayeredSession) Apply(a Action) error {
+	v, pl, st := ls.cfg.Video, ls.pl, &ls.st
+	K := len(v.BitratesKbps)
+	switch a.Kind {
+	case Fetch:
+		if a.Segment != ls.next || a.Quality < 0 || a.Quality >= K {
+			return fmt.Errorf("fetch %+v; the next segment is %d, qualities 0..%d", a, ls.next, K-1)
 		}
-		switch a.Kind {
-		case Fetch:
-			if a.Segment != next || a.Quality < 0 || a.Quality >= K {
-				return res, fmt.Errorf("policy %s on %s: fetch %+v; the next segment is %d, qualities 0..%d", p.Name(), tr.Name, a, next, K-1)
-			}
-			for pl.playhead(now) < float64(next)*v.ChunkS-cfg.MaxBufferS {
-				idle()
-			}
-			smp := request(v.Sizes[a.Quality][next])
-			pl.arrive(next, a.Quality+1, now)
-			pl.bytes[next] += smp.Bytes
+		for pl.playhead(ls.now) < float64(ls.next)*v.ChunkS-ls.cfg.MaxBufferS {
+			ls.idle()
+		}
+		smp := ls.request(v.Sizes[a.Quality][ls.next])
+		pl.arrive(ls.next, a.Quality+1, ls.now)
+		pl.bytes[ls.next] += smp.Bytes
+		if !ls.quiet {
 			st.Samples = append(st.Samples, smp)
-			st.LastQuality = a.Quality
-			next++
-		case Upgrade:
-			n := a.Segment
-			if n < 0 || n >= next || a.Quality != pl.held[n] || a.Quality >= K {
-				return res, fmt.Errorf("policy %s on %s: upgrade %+v is not the next layer of a fetched segment", p.Name(), tr.Name, a)
-			}
-			smp := request(v.Layers.LayerBytes[n][a.Quality])
-			res.Upgrades++
-			pl.bytes[n] += smp.Bytes
-			if pl.committed(n) {
-				res.WastedUpgrades++
-			} else {
-				pl.arrive(n, a.Quality+1, now)
-			}
+		}
+		st.LastQuality = a.Quality
+		ls.next++
+	case Upgrade:
+		n := a.Segment
+		if n < 0 || n >= ls.next || a.Quality != pl.held[n] || a.Quality >= K {
+			return fmt.Errorf("upgrade %+v is not the next layer of a fetched segment", a)
+		}
+		smp := ls.request(v.Layers.LayerBytes[n][a.Quality])
+		ls.res.Upgrades++
+		pl.bytes[n] += smp.Bytes
+		if pl.committed(n) {
+			ls.res.WastedUpgrades++
+		} else {
+			pl.arrive(n, a.Quality+1, ls.now)
+		}
+		if !ls.quiet {
 			st.Samples = append(st.Samples, smp)
-		case Wait:
-			idle()
-		default:
-			return res, fmt.Errorf("policy %s on %s: unknown action %+v", p.Name(), tr.Name, a)
 		}
-		pl.fill(st, now, next, cfg.DecodedBuffer)
-		st.RebufferS = pl.stallTotal() - stallSeen
-		stallSeen += st.RebufferS
-		a = p.Decide(st)
-		if next == N && a.Kind != Upgrade {
-			break
-		}
+	case Wait:
+		ls.idle()
+	default:
+		return fmt.Errorf("unknown action %+v", a)
 	}
-	pl.finish(now)
-	res.Chunks = pl.logs()
-	return res, nil
+	pl.fill(st, ls.now, ls.next, ls.cfg.DecodedBuffer)
+	st.RebufferS = pl.stallTotal() - ls.stallSeen
+	ls.stallSeen += st.RebufferS
+	return nil
+}
+
+// Finish ends the session (the downloader stops) and returns its result.
+func (ls *LayeredSession) Finish() TraceResult {
+	ls.pl.finish(ls.now)
+	ls.res.Chunks = ls.pl.logs()
+	return ls.res
 }
 
 // playout is the player side of the layered simulator: arrivals in, decode and
@@ -163,6 +240,14 @@ func newPlayout(v *Video, cfg LayeredConfig) *playout {
 		}
 	}
 	return p
+}
+
+func (p *playout) clone() *playout {
+	c := *p
+	cp := func(x []float64) []float64 { return append([]float64(nil), x...) }
+	c.held, c.layers, c.bytes = append([]int(nil), p.held...), append([]int(nil), p.layers...), append([]int64(nil), p.bytes...)
+	c.baseAt, c.fullAt, c.start, c.end, c.play = cp(p.baseAt), cp(p.fullAt), cp(p.start), cp(p.end), cp(p.play)
+	return &c // decS is never written after newPlayout: shared
 }
 
 func (p *playout) arrive(n, layers int, t float64) {

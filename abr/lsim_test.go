@@ -128,7 +128,7 @@ func (badUpgrade) Decide(s *State) Action {
 // end in the layered simulator with a decode rate set (their actions are all valid).
 func TestLayeredPoliciesRun(t *testing.T) {
 	v := layeredTestVideo(t)
-	for _, name := range []string{"swift", "lifter", "mpc", "bba", "bola", "rate"} {
+	for _, name := range []string{"swift", "lifter", "mpc", "bba", "bola", "rate", "learned", "oracle"} {
 		spec, err := Lookup(name)
 		if err != nil {
 			t.Fatal(err)

@@ -17,9 +17,20 @@ type MPC struct {
 	SizeOffset   int
 	KeepHistory  bool
 	RebufPenalty float64 // It defaults to 4.3 (QoE lin).
+	// Plain plans on the harmonic mean itself, without robustMPC's error discount (the
+	// learned policy's second view; not a registered policy).
+	Plain bool
+	// Prune skips plans that cannot beat the best value found so far for their first
+	// quality (an upper bound: the rest at the top bitrate with no stall or switch). The
+	// best value per first quality is unchanged; which of two tied plans is reported may
+	// differ, so the registered mpc policies (mpc.py's tie order) never prune.
+	Prune bool
 
 	est   Robust
 	plans int // plans enumerated by the last decision
+	// FirstValue[q] is, after a decision, the best plan's value among plans that start
+	// with quality q (the learned policy's view of robustMPC).
+	FirstValue []float64
 
 	// search scratch, reused across decisions
 	dl      [][]float64 // dl[position][q]: planned download time
@@ -29,6 +40,7 @@ type MPC struct {
 	nQ      int
 	horizon int
 	chunkS  float64
+	maxBr   float64
 }
 
 func init() {
@@ -66,6 +78,9 @@ func (p *MPC) Decide(s *State) Action {
 		return Action{Kind: Fetch, Segment: s.Next, Quality: DefaultQuality}
 	}
 	future := p.est.PredictMBps(s)
+	if p.Plain {
+		future = p.est.HarmonicMBps()
+	}
 	v := s.Video
 	horizon := boundedHorizon(p.Horizon, len(v.BitratesKbps))
 	if rem := v.Chunks - s.Next; rem < horizon {
@@ -75,6 +90,7 @@ func (p *MPC) Decide(s *State) Action {
 		return Action{Kind: Fetch, Segment: s.Next, Quality: 0}
 	}
 	p.nQ, p.horizon, p.br, p.chunkS = len(v.BitratesKbps), horizon, v.BitratesKbps, v.ChunkS
+	p.maxBr = v.BitratesKbps[p.nQ-1]
 	for len(p.dl) < horizon {
 		p.dl = append(p.dl, nil)
 	}
@@ -89,6 +105,13 @@ func (p *MPC) Decide(s *State) Action {
 		}
 	}
 	p.best, p.bestQ, p.plans = -1e8, 0, 0
+	if cap(p.FirstValue) < p.nQ {
+		p.FirstValue = make([]float64, p.nQ)
+	}
+	p.FirstValue = p.FirstValue[:p.nQ]
+	for q := range p.FirstValue {
+		p.FirstValue[q] = -1e8
+	}
 	p.plan(0, s.BufferS, 0, 0, 0, s.LastQuality, -1)
 	return Action{Kind: Fetch, Segment: s.Next, Quality: p.bestQ}
 }
@@ -97,11 +120,20 @@ func (p *MPC) Decide(s *State) Action {
 // itertools.product order; prefix sums are formed in the same order, so every plan's
 // reward is bit-identical to mpc.py's.
 func (p *MPC) plan(pos int, buf, rebuf, brSum, smooth float64, last, first int) {
+	if p.Prune && pos > 0 && pos < p.horizon {
+		bound := (brSum+float64(p.horizon-pos)*p.maxBr)/1000 - p.RebufPenalty*rebuf - smooth/1000
+		if bound+1e-9 < p.FirstValue[first] {
+			return
+		}
+	}
 	if pos == p.horizon {
 		p.plans++
 		reward := brSum/1000 - float64(p.RebufPenalty*rebuf) - smooth/1000
 		if reward >= p.best {
 			p.best, p.bestQ = reward, first
+		}
+		if reward > p.FirstValue[first] {
+			p.FirstValue[first] = reward
 		}
 		return
 	}

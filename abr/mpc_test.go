@@ -1,6 +1,7 @@
 package abr
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/strata-player/strata/internal/shared"
@@ -137,4 +138,65 @@ func TestMPCPlanBudget(t *testing.T) {
 			t.Errorf("%d rungs: %d plans, want %d (≤ %d)", c.rungs, p.plans, c.plans, MaxPlans)
 		}
 	}
+}
+
+// BenchmarkLearnedDecide measures the learned policy's decisions (robustMPC's search for
+// its features, then the network on each of the 6 candidates); the issue's budget is 1 ms.
+func BenchmarkLearnedDecide(b *testing.B) {
+	v := syntheticVideo(48)
+	spec, err := Lookup("learned")
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := spec.New()
+	st := &State{Video: v, Next: 10, LastQuality: 3, BufferS: 12,
+		Samples: []Sample{{Bytes: 900e3, DelayMs: 2100}, {Bytes: 1.1e6, DelayMs: 2500}, {Bytes: 700e3, DelayMs: 1300}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		p.Decide(st)
+	}
+	b.ReportMetric(b.Elapsed().Seconds()*1e6/float64(b.N), "µs/decision")
+}
+
+// BenchmarkSimulateOboeLearned runs the learned policy over every oboe trace (`strata sim
+// --policy learned`; the issue's budget is 2 s for one run).
+func BenchmarkSimulateOboeLearned(b *testing.B) {
+	traces, err := trace.LoadDir(shared.Require(b, "abr/traces/oboe"), trace.FormatCooked)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := SimConfig{Video: loadEnvivio(b), QoE: QoELin}
+	spec, _ := Lookup("learned")
+	for b.Loop() {
+		if _, err := Simulate(spec, traces, cfg, 0, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/run")
+}
+
+// Pruning leaves every first quality's best plan value unchanged (the learned policy's
+// features), on random states.
+func TestMPCPruneKeepsValues(t *testing.T) {
+	v := syntheticVideo(48)
+	r := rand.New(rand.NewPCG(1, 1))
+	pruned, plain := 0, 0
+	for i := 0; i < 300; i++ {
+		st := &State{Video: v, Next: 1 + r.IntN(40), LastQuality: r.IntN(6), BufferS: r.Float64() * 30}
+		for j := 0; j < 1+r.IntN(6); j++ {
+			st.Samples = append(st.Samples, Sample{Bytes: int64(2e5 + r.Float64()*2e6), DelayMs: 200 + r.Float64()*4000})
+		}
+		a, b := NewMPC(false), NewMPC(false)
+		a.SizeOffset, b.SizeOffset, b.Prune = 0, 0, true
+		a.Decide(st)
+		b.Decide(st)
+		for q := range a.FirstValue {
+			if a.FirstValue[q] != b.FirstValue[q] {
+				t.Fatalf("state %d quality %d: %v without pruning, %v with", i, q, a.FirstValue[q], b.FirstValue[q])
+			}
+		}
+		plain += a.plans
+		pruned += b.plans
+	}
+	t.Logf("plans evaluated: %d without pruning, %d with", plain, pruned)
 }

@@ -100,6 +100,9 @@ type Spec struct {
 	// Sequential marks a policy whose state crosses sessions (traces must then run in
 	// order through one instance); others run traces in parallel.
 	Sequential bool
+	// SimOnly marks a policy that needs what only the simulator knows (the future trace):
+	// players and the daemon refuse it.
+	SimOnly bool
 }
 
 var registry []Spec
@@ -128,6 +131,16 @@ func Lookup(name string) (Spec, error) {
 		names += s.Name
 	}
 	return Spec{}, fmt.Errorf("unknown ABR policy %q (have %s, fixed:<layers>)", name, names)
+}
+
+// LookupLive is Lookup for a live session (a player or the daemon): policies that need the
+// simulator's knowledge of the future are refused.
+func LookupLive(name string) (Spec, error) {
+	s, err := Lookup(name)
+	if err == nil && s.SimOnly {
+		return Spec{}, fmt.Errorf("ABR policy %q needs the future trace and runs in strata sim only", name)
+	}
+	return s, err
 }
 
 // Reach is the most layers fetched segment n can still get.

@@ -47,6 +47,10 @@ func (r *Robust) PredictMBps(s *State) float64 {
 	return r.cached
 }
 
+// HarmonicMBps is the harmonic mean of the last ≤ 5 samples (as of the last PredictMBps),
+// without the error discount.
+func (r *Robust) HarmonicMBps() float64 { return r.last }
+
 func (r *Robust) take(samples []Sample) {
 	tput := func(x Sample) float64 { return float64(x.Bytes) / math.Max(x.DelayMs, 0.001) / 1000 }
 	c := tput(samples[len(samples)-1])

@@ -56,6 +56,11 @@ func (cfg SimConfig) run(p Policy, tr *trace.Trace) (TraceResult, error) {
 func SimulateTrace(p Policy, tr *trace.Trace, cfg SimConfig) (TraceResult, error) {
 	v := cfg.Video
 	p.Reset()
+	if f, ok := p.(Foresighted); ok {
+		if err := f.Foresee(tr, cfg); err != nil {
+			return TraceResult{}, err
+		}
+	}
 	link := PensieveLink
 	if cfg.Link != nil {
 		link = *cfg.Link

@@ -200,7 +200,7 @@ func TestDashJSFollowsTheDaemon(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	page := origin + "/index.html?" + url.Values{"daemon": {daemonURL}, "policy": {"mpc"}, "report": {daemonURL + "/report"}}.Encode()
+	page := origin + "/index.html?" + url.Values{"daemon": {daemonURL}, "policy": {"learned"}, "report": {daemonURL + "/report"}}.Encode()
 	var chromeLog bytes.Buffer
 	browser := exec.Command(chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--mute-audio",

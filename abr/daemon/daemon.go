@@ -244,7 +244,9 @@ func (s *Server) policies(w http.ResponseWriter, r *http.Request) {
 	}
 	var out []p
 	for _, spec := range abr.Policies() {
-		out = append(out, p{spec.Name, spec.Help})
+		if !spec.SimOnly {
+			out = append(out, p{spec.Name, spec.Help})
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -320,7 +322,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	spec, err := abr.Lookup(req.Policy)
+	spec, err := abr.LookupLive(req.Policy)
 	if err != nil {
 		problem(w, http.StatusUnprocessableEntity, "unknown-policy", "Unknown policy", err.Error())
 		return
@@ -486,7 +488,7 @@ func (s *Server) switchPolicy(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	spec, err := abr.Lookup(req.Policy)
+	spec, err := abr.LookupLive(req.Policy)
 	if err != nil {
 		problem(w, http.StatusUnprocessableEntity, "unknown-policy", "Unknown policy", err.Error())
 		return

@@ -146,3 +146,45 @@ func TestPensieveLegacy(t *testing.T) {
 		t.Fatalf("incomplete legacy request: %d", w.Code)
 	}
 }
+
+// The learned policy answers through the daemon like any other: on a fast link it climbs
+// to the top rung, on a slow one it stays at the bottom; the oracle is refused.
+func TestLearnedPolicyServed(t *testing.T) {
+	s := New(Config{})
+	for _, c := range []struct {
+		name    string
+		bytes   int
+		finish  int
+		want    string
+		rounds  int
+		bufferS func(seq int) int
+	}{
+		{"fast", 1000000, 500, "high", 8, func(seq int) int { return 4 * seq }},
+		{"slow", 100000, 3000, "low", 8, func(seq int) int { return 1 }},
+	} {
+		w, m := do(t, s, "POST", "/v1/sessions", strings.Replace(ladder, `"mpc"`, `"learned"`, 1))
+		if w.Code != 201 {
+			t.Fatalf("create: %d %s", w.Code, w.Body)
+		}
+		id := m["session_id"].(string)
+		last := ""
+		for seq := 0; seq < c.rounds; seq++ {
+			body := fmt.Sprintf(`{"seq":%d,"buffer_s":%d,"stall_ms":0}`, seq, c.bufferS(seq))
+			if seq > 0 {
+				body = fmt.Sprintf(`{"seq":%d,"buffer_s":%d,"stall_ms":0,"last":{"representation_id":%q,"bytes":%d,"trequest_ms":0,"tresponse_ms":50,"tfinish_ms":%d}}`,
+					seq, c.bufferS(seq), last, c.bytes, c.finish)
+			}
+			w, m = do(t, s, "POST", "/v1/sessions/"+id+"/decisions", body)
+			if w.Code != 200 {
+				t.Fatalf("%s: decision %d: %d %s", c.name, seq, w.Code, w.Body)
+			}
+			last = m["representation_id"].(string)
+		}
+		if last != c.want {
+			t.Errorf("%s link: learned ends at %q, want %q", c.name, last, c.want)
+		}
+	}
+	if w, _ := do(t, s, "POST", "/v1/sessions", strings.Replace(ladder, `"mpc"`, `"oracle"`, 1)); w.Code != 422 {
+		t.Errorf("oracle session: %d, want 422", w.Code)
+	}
+}

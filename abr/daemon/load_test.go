@@ -19,7 +19,7 @@ import (
 //
 //	go test ./abr/daemon -run '^$' -bench DaemonLoad -benchtime 4000x
 func BenchmarkDaemonLoad(b *testing.B) {
-	for _, policy := range []string{"mpc", "bola"} {
+	for _, policy := range []string{"mpc", "learned", "bola"} {
 		for _, n := range []int{1, 16, 256} {
 			b.Run(fmt.Sprintf("%s/sessions=%d", policy, n), func(b *testing.B) { loadRun(b, policy, n) })
 		}

@@ -36,7 +36,7 @@ func main() {
 }
 
 // cycleOrder is the order the A key walks through.
-var cycleOrder = []string{"swift", "lifter", "mpc", "bola", "bba", "rate"}
+var cycleOrder = []string{"swift", "lifter", "learned", "mpc", "bola", "bba", "rate"}
 
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("strata-player", flag.ContinueOnError)

@@ -77,6 +77,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"sim", "run ABR policies over network traces (Pensieve's simulator; the layered one for strata streams)", runSim},
+		{"train-abr", "train the learned ABR policy in the simulator by imitating the oracle (DAgger)", runTrainABR},
 		{"encode", "code a Y4M clip with the layered neural codec", runEncode},
 		{"decode", "decode an encoded stream with k layers to Y4M", runDecode},
 		{"package", "package encoded streams as CMAF + DASH (MPD, per-layer and joined representations)", runPackage},

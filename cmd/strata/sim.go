@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/strata-player/strata/abr"
+	"github.com/strata-player/strata/abr/learn"
 	"github.com/strata-player/strata/decoder/stream"
-	"github.com/strata-player/strata/internal/playcli"
 	"github.com/strata-player/strata/net/trace"
 	"golang.org/x/term"
 )
@@ -22,7 +22,8 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("strata sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	policy := fs.String("policy", "all", "ABR policy, comma-separated list, or all: "+policyNames())
-	traces := fs.String("traces", "", "directory of trace files (cooked, mahimahi or sabre JSON; all files, sorted by name)")
+	traces := fs.String("traces", "", "directory of trace files (cooked, mahimahi or sabre JSON; all files, sorted by name), or a comma-separated list of them")
+	split := fs.String("split", "all", "keep only this part of each trace set: train, dev, val (the learned policy's split, by set and file name) or all")
 	format := fs.String("trace-format", "auto", "trace format: auto, cooked, mahimahi or sabre")
 	video := fs.String("video", "envivio", "video: envivio (Pensieve's benchmark video, 48 chunks of 4 s), or a directory of strata encode (stream.json) or strata package (manifest.mpd + quality tables)")
 	subgop := fs.Int("subgop", 0, "with a packaged --video: the sub-GOP variant (0: the largest)")
@@ -51,6 +52,11 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	if *traces == "" {
 		fs.Usage()
 		return errors.New("--traces is required")
+	}
+	switch *split {
+	case "all", "train", "dev", "val":
+	default:
+		return fmt.Errorf("--split %q: want all, train, dev or val", *split)
 	}
 	if *workers < 0 || *workers > 1024 {
 		return fmt.Errorf("--workers %d out of range 0..1024", *workers)
@@ -100,9 +106,21 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	trs, err := trace.LoadDir(*traces, tf)
-	if err != nil {
-		return err
+	var trs []*trace.Trace
+	for _, dir := range strings.Split(*traces, ",") {
+		all, err := trace.LoadDir(dir, tf)
+		if err != nil {
+			return err
+		}
+		set := filepath.Base(filepath.Clean(dir))
+		for _, tr := range all {
+			if *split == "all" || learn.Split(set, filepath.Base(tr.Name)) == *split {
+				trs = append(trs, tr)
+			}
+		}
+	}
+	if len(trs) == 0 {
+		return fmt.Errorf("no traces in %s (split %s)", *traces, *split)
 	}
 	if *logDir != "" {
 		if err := os.MkdirAll(*logDir, 0o755); err != nil {
@@ -137,17 +155,43 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if !*asJSON {
-		printTable(stdout, sums, len(trs), *traces)
+		label := *traces
+		if *split != "all" {
+			label += " (" + *split + " split)"
+		}
+		printTable(stdout, sums, len(trs), label)
 	}
 	if *plot != "" {
-		if err := plotCDF(*plot, sums, model.Name, filepath.Base(filepath.Clean(*traces))); err != nil {
+		if err := plotCDF(*plot, sums, model.Name, traceLabel(*traces, *split)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func policyNames() string { return playcli.PolicyNames() }
+// traceLabel names the trace sets in a plot title.
+func traceLabel(dirs, split string) string {
+	var n []string
+	for _, d := range strings.Split(dirs, ",") {
+		n = append(n, filepath.Base(filepath.Clean(d)))
+	}
+	l := strings.Join(n, "+")
+	if len(n) > 2 {
+		l = fmt.Sprintf("%d trace sets", len(n))
+	}
+	if split != "all" {
+		l += " (" + split + ")"
+	}
+	return l
+}
+
+func policyNames() string {
+	var n []string
+	for _, s := range abr.Policies() {
+		n = append(n, s.Name)
+	}
+	return strings.Join(n, ", ")
+}
 
 func selectPolicies(arg string) ([]abr.Spec, error) {
 	if arg == "all" {

@@ -24,10 +24,10 @@ func TestImportsFollowTheDataFlow(t *testing.T) {
 		pkg       string
 		forbidden []string
 	}{
-		{"player", []string{"encoder", "render", "net/shape", "decoder/gpu"}},
+		{"player", []string{"encoder", "render", "net/shape", "decoder/gpu", "abr/learn"}},
 		{"net/shape", []string{"abr"}},
 		{"net/trace", []string{"abr", "player", "decoder"}},
-		{"abr", []string{"player", "decoder", "encoder", "net/h3", "net/origin"}},
+		{"abr", []string{"player", "decoder", "encoder", "net/h3", "net/origin", "abr/learn"}},
 		{"decoder", []string{"encoder", "player", "abr"}},
 		{"render", []string{"render/window"}},
 	} {

@@ -73,11 +73,14 @@ func (o *Options) Register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.InitialKbps, "abr-initial-bitrate", 0, "fetch the first segment at the highest level at or below this many kbit/s (0: the policy's default)")
 }
 
-// PolicyNames lists the registered ABR policies.
+// PolicyNames lists the registered ABR policies a player can run (not the simulator-only
+// oracle).
 func PolicyNames() string {
 	var n []string
 	for _, s := range abr.Policies() {
-		n = append(n, s.Name)
+		if !s.SimOnly {
+			n = append(n, s.Name)
+		}
 	}
 	return strings.Join(n, ", ")
 }
@@ -156,7 +159,7 @@ func LookupPolicy(name string) (func() abr.Policy, error) {
 		}
 		return func() abr.Policy { c := *r; return &c }, nil
 	}
-	spec, err := abr.Lookup(name)
+	spec, err := abr.LookupLive(name)
 	if err != nil {
 		return nil, err
 	}

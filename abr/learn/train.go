@@ -1,0 +1,321 @@
+package learn
+
+import (
+	"errors"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/strata-player/strata/abr"
+	"github.com/strata-player/strata/abr/nn"
+	"github.com/strata-player/strata/net/trace"
+)
+
+// Config is one training run.
+type Config struct {
+	// Sim is the simulator the policy is trained in: Pensieve's (Video, QoE; the classic
+	// model) or the layered one (Layered; the layered model).
+	Sim abr.SimConfig
+	// DecodeFPS, for the layered simulator, lists device speeds sessions are drawn from
+	// (0: instant decoding); each training trace gets one, by its index.
+	DecodeFPS []float64
+	// Train are the traces trained on; Dev, a part of the training sets kept out of the
+	// data, picks the best iteration. Validation traces are never seen here.
+	Train, Dev []*trace.Trace
+	Iters      int     // DAgger iterations after the first (oracle) one; default 4
+	Epochs     int     // passes over the data set per iteration; default 6
+	Hidden     []int   // hidden layer sizes; default 64, 64
+	LR         float64 // Adam's step; default 1e-3
+	Batch      int     // choices per step; default 128
+	LabelRate  float64 // fraction of the states the oracle labels in DAgger rollouts; default 0.5
+	CEWeight   float64 // the cross-entropy's share beside the expected regret; default nn.DefaultCEWeight
+	Tie        float64 // the planner's pick is the target when within this QoE of the oracle's; default DefaultTie
+	Seed       uint64
+	Workers    int // parallel rollouts; 0: GOMAXPROCS
+	// Init, if set, is the starting network (a previous run's model; Hidden is then
+	// ignored): DAgger continues from it, iteration 0 rolling it out instead of the planner.
+	Init *nn.MLP
+	// Progress, if set, receives each iteration's report; Checkpoint, if set, each
+	// iteration's network (a run continues from one with Init).
+	Progress   func(Report)
+	Checkpoint func(iter int, net *nn.MLP) error
+}
+
+// Report is one iteration of a run.
+type Report struct {
+	// Iter is the DAgger iteration; −1 reports the untrained network.
+	Iter    int
+	Choices int     // labelled decisions in the data set
+	Loss    float64 // mean cross-entropy of the last epoch
+	Acc     float64 // share of the data set where the network picks the oracle's action
+	DevQoE  float64 // mean QoE (per chunk after the first, per trace) of the policy on Dev
+	Seconds float64 // since the run started
+}
+
+func (c *Config) defaults() {
+	if c.Iters <= 0 {
+		c.Iters = 4
+	}
+	if c.Epochs <= 0 {
+		c.Epochs = 6
+	}
+	if len(c.Hidden) == 0 {
+		c.Hidden = []int{64, 64}
+	}
+	if c.LR <= 0 {
+		c.LR = 1e-3
+	}
+	if c.Batch <= 0 {
+		c.Batch = 128
+	}
+	if c.LabelRate <= 0 {
+		c.LabelRate = 0.5
+	}
+	if c.Workers <= 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.Tie <= 0 {
+		c.Tie = DefaultTie
+	}
+}
+
+// rng is a per-rollout deterministic random source.
+type rng struct{ r *rand.Rand }
+
+func newRNG(seed uint64, a, b int) *rng {
+	return &rng{rand.New(rand.NewPCG(seed, uint64(a)<<32|uint64(b)))}
+}
+
+func (r *rng) float() float64 { return r.r.Float64() }
+
+// Train runs DAgger: iteration 0 follows robustMPC, later ones the current network; the
+// returned network is the iteration with the best Dev QoE.
+func Train(cfg Config) (*nn.MLP, []Report, error) {
+	cfg.defaults()
+	if len(cfg.Train) == 0 || len(cfg.Dev) == 0 {
+		return nil, nil, errors.New("learn: want training and dev traces")
+	}
+	sizes := append(append([]int{abr.Features}, cfg.Hidden...), 1)
+	net, err := nn.New(cfg.Seed, sizes...)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg.Init != nil {
+		if cfg.Init.Inputs() != abr.Features {
+			return nil, nil, errors.New("learn: the initial network's input size does not match the features")
+		}
+		net = clone(cfg.Init)
+	}
+	t0 := time.Now()
+	var data []nn.Choice
+	var reports []Report
+	var best *nn.MLP
+	bestQoE := 0.0
+	opt := nn.NewAdam(net, cfg.LR)
+	shuffle := rand.New(rand.NewPCG(cfg.Seed, 7))
+	start, err := Evaluate(cfg.Sim, &abr.Learned{Classic: net, Layered: net}, cfg.Dev, cfg.DecodeFPS, cfg.Workers)
+	if err != nil {
+		return nil, nil, err
+	}
+	reports = append(reports, Report{Iter: -1, DevQoE: start.QoEMean, Seconds: time.Since(t0).Seconds()})
+	if cfg.Progress != nil {
+		cfg.Progress(reports[0])
+	}
+	for it := 0; it <= cfg.Iters; it++ {
+		got, err := rollouts(cfg, net, it)
+		if err != nil {
+			return nil, nil, err
+		}
+		data = append(data, got...)
+		loss, acc := 0.0, 0.0
+		tr := nn.NewTrainer(net)
+		if cfg.CEWeight > 0 {
+			tr.CEWeight = cfg.CEWeight
+		}
+		for ep := 0; ep < cfg.Epochs; ep++ {
+			shuffle.Shuffle(len(data), func(i, j int) { data[i], data[j] = data[j], data[i] })
+			loss, acc = 0, 0
+			for b := 0; b < len(data); b += cfg.Batch {
+				tr.Grad().Zero()
+				end := min(b+cfg.Batch, len(data))
+				for _, c := range data[b:end] {
+					l, ok := tr.Add(c)
+					loss += l
+					if ok {
+						acc++
+					}
+				}
+				opt.Step(net, tr.Grad(), 1/float64(end-b))
+			}
+			loss /= float64(len(data))
+			acc /= float64(len(data))
+		}
+		dev, err := Evaluate(cfg.Sim, &abr.Learned{Classic: net, Layered: net}, cfg.Dev, cfg.DecodeFPS, cfg.Workers)
+		if err != nil {
+			return nil, nil, err
+		}
+		r := Report{Iter: it, Choices: len(data), Loss: loss, Acc: acc, DevQoE: dev.QoEMean, Seconds: time.Since(t0).Seconds()}
+		reports = append(reports, r)
+		if cfg.Progress != nil {
+			cfg.Progress(r)
+		}
+		if cfg.Checkpoint != nil {
+			if err := cfg.Checkpoint(it, net); err != nil {
+				return nil, nil, err
+			}
+		}
+		if best == nil || dev.QoEMean > bestQoE {
+			best, bestQoE = clone(net), dev.QoEMean
+		}
+	}
+	return best, reports, nil
+}
+
+func clone(m *nn.MLP) *nn.MLP {
+	c, err := nn.Unmarshal(m.Marshal())
+	if err != nil {
+		panic(err) // a network always round-trips
+	}
+	return c
+}
+
+// rollouts runs one DAgger iteration's sessions on the training traces and returns the
+// labelled choices in trace order.
+func rollouts(cfg Config, net *nn.MLP, it int) ([]nn.Choice, error) {
+	per := make([][]nn.Choice, len(cfg.Train))
+	errs := make([]error, len(cfg.Train))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < cfg.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				per[i], errs[i] = rollout(cfg, net, it, i)
+			}
+		}()
+	}
+	for i := range cfg.Train {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var out []nn.Choice
+	for i := range per {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		out = append(out, per[i]...)
+	}
+	return out, nil
+}
+
+func rollout(cfg Config, net *nn.MLP, it, i int) ([]nn.Choice, error) {
+	tr := cfg.Train[i]
+	r := newRNG(cfg.Seed, it, i)
+	sim := sessionConfig(cfg.Sim, cfg.DecodeFPS, i)
+	t := &teacher{drive: &abr.Learned{Classic: net, Layered: net}, tie: cfg.Tie}
+	if sim.Layered != nil {
+		t.label = &layeredLabels{rate: cfg.LabelRate, r: r}
+		if it == 0 && cfg.Init == nil {
+			t.drive = &abr.Layer{Upgrades: true} // swift
+		}
+		if _, err := abr.SimulateLayered(t, tr, *sim.Layered); err != nil {
+			return nil, err
+		}
+		return t.out, nil
+	}
+	t.label = &classicLabels{rate: cfg.LabelRate, r: r}
+	if it == 0 && cfg.Init == nil {
+		// The first data set comes from robustMPC's sessions: states a sensible policy
+		// reaches (the oracle's own path teaches too little about recovering from mistakes).
+		t.drive = abr.NewMPC(false)
+	}
+	if _, err := abr.SimulateTrace(t, tr, sim); err != nil {
+		return nil, err
+	}
+	return t.out, nil
+}
+
+// sessionConfig is the simulator configuration of session i (its device speed).
+func sessionConfig(sim abr.SimConfig, fps []float64, i int) abr.SimConfig {
+	if sim.Layered == nil || len(fps) == 0 {
+		return sim
+	}
+	l := *sim.Layered
+	l.DecodeFPS = fps[i%len(fps)]
+	sim.Layered = &l
+	return sim
+}
+
+// Evaluate runs the learned policy with p's networks on traces and summarises mean QoE.
+func Evaluate(sim abr.SimConfig, p *abr.Learned, traces []*trace.Trace, fps []float64, workers int) (abr.Summary, error) {
+	return EvaluatePolicy(sim, "learned", func() abr.Policy {
+		return &abr.Learned{Classic: p.Classic, Layered: p.Layered, ClassicMargin: p.ClassicMargin, LayeredMargin: p.LayeredMargin}
+	}, traces, fps, workers)
+}
+
+// Margins are the score leads TuneMargin tries (0: the network alone decides).
+var Margins = []float64{0, 0.25, 0.5, 1, 2, 4}
+
+// TuneMargin picks the margin (Learned.ClassicMargin / LayeredMargin) with the best mean
+// QoE on the training and dev traces together (ties: the larger, closer to the planner;
+// the dev traces alone are too few to rank margins that differ by 0.01 %) and returns it
+// with each margin's QoE.
+func TuneMargin(cfg Config, net *nn.MLP) (float64, []float64, error) {
+	cfg.defaults()
+	cfg.Dev = append(append([]*trace.Trace(nil), cfg.Train...), cfg.Dev...)
+	best, bestQ := 0.0, 0.0
+	var qs []float64
+	for i, m := range Margins {
+		p := &abr.Learned{Classic: net, Layered: net, ClassicMargin: m, LayeredMargin: m}
+		s, err := Evaluate(cfg.Sim, p, cfg.Dev, cfg.DecodeFPS, cfg.Workers)
+		if err != nil {
+			return 0, nil, err
+		}
+		qs = append(qs, s.QoEMean)
+		if i == 0 || s.QoEMean >= bestQ {
+			best, bestQ = m, s.QoEMean
+		}
+	}
+	return best, qs, nil
+}
+
+// EvaluatePolicy runs a policy (one instance per worker, Reset per session) on traces, session i
+// with device speed fps[i%len(fps)] in the layered simulator, and summarises mean QoE.
+func EvaluatePolicy(sim abr.SimConfig, name string, newPolicy func() abr.Policy, traces []*trace.Trace, fps []float64, workers int) (abr.Summary, error) {
+	res := make([]abr.TraceResult, len(traces))
+	errs := make([]error, len(traces))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pol := newPolicy()
+			for i := range next {
+				s := sessionConfig(sim, fps, i)
+				if s.Layered != nil {
+					res[i], errs[i] = abr.SimulateLayered(pol, traces[i], *s.Layered)
+				} else {
+					res[i], errs[i] = abr.SimulateTrace(pol, traces[i], s)
+				}
+			}
+		}()
+	}
+	for i := range traces {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, e := range errs {
+		if e != nil {
+			return abr.Summary{}, e
+		}
+	}
+	return abr.Summarize(name, sim.QoE.Name, res), nil
+}
