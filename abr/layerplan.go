@@ -63,6 +63,14 @@ func (p *Layer) Decide(s *State) Action {
 	if len(s.Samples) == 0 {
 		return Action{Kind: Fetch, Segment: s.Next, Quality: min(DefaultQuality, len(v.BitratesKbps)-1)}
 	}
+	if v.Layers == nil && s.PlayheadS == 0 && s.VirtualS == 0 && s.Next > 0 {
+		// A single-layer session (Pensieve's simulator, the daemon) reports only its buffer:
+		// the playhead is that far behind the end of the fetched media.
+		c := *s
+		c.PlayheadS = math.Max(float64(s.Next)*v.ChunkS-s.BufferS, 0)
+		c.VirtualS = s.BufferS
+		s = &c
+	}
 	p.s = s
 	p.c = p.est.PredictMBps(s) * 1e6 // bytes/s
 	p.rtt = estimateRTT(s)

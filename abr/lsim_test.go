@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/strata-player/strata/internal/shared"
 	"github.com/strata-player/strata/net/trace"
 )
 
@@ -139,6 +140,32 @@ func TestLayeredPoliciesRun(t *testing.T) {
 		}
 		if len(res.Chunks) != 3 {
 			t.Fatalf("%s: %d segments", name, len(res.Chunks))
+		}
+	}
+}
+
+// swift and lifter on a single-layer session (Pensieve's simulator, the daemon), which
+// reports only its buffer, plan from where the playhead is: they were at −12 QoE (172 s of
+// stalls) on oboe when they took the playhead for 0.
+func TestLayerPoliciesOnSingleLayerSessions(t *testing.T) {
+	v := loadEnvivio(t)
+	trs, err := trace.LoadDir(shared.Require(t, "abr/traces/oboe"), trace.FormatAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := SimConfig{Video: v, QoE: QoELin}
+	mean := func(name string) float64 {
+		spec, _ := Lookup(name)
+		res, err := Simulate(spec, trs[:60], cfg, 1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Summarize(name, "lin", res).QoEMean47
+	}
+	m := mean("mpc")
+	for _, name := range []string{"swift", "lifter"} {
+		if q := mean(name); q < 0.95*m {
+			t.Errorf("%s on Pensieve's simulator: mean47 %.4f, robustMPC %.4f", name, q, m)
 		}
 	}
 }
