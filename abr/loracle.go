@@ -44,21 +44,16 @@ func layeredSearch(root *LayeredSession, step layeredStep) (float64, []Action) {
 			if n > 0 && !p.pl.committed(n-1) {
 				ups = K - p.pl.held[n-1]
 			}
+			base := p
+			var moves []Action
 			for u := 0; u <= ups; u++ {
-				base := p
-				var moves []Action
-				if u > 0 {
-					base = p.Clone()
-					for j := 0; j < u; j++ {
-						a := Action{Kind: Upgrade, Segment: n - 1, Quality: base.pl.held[n-1]}
-						if base.Apply(a) != nil {
-							break
-						}
-						moves = append(moves, a)
+				if u > 0 { // one more upgrade of the last segment before the fetch
+					base = base.Clone()
+					a := Action{Kind: Upgrade, Segment: n - 1, Quality: base.pl.held[n-1]}
+					if base.Apply(a) != nil || base.pl.committed(n-1) {
+						break // too late: plans with fewer upgrades are better
 					}
-					if base.pl.committed(n - 1) {
-						continue // the upgrade came too late: a plan without it is better
-					}
+					moves = append(moves, a)
 				}
 				for q := 0; q < K; q++ {
 					c := base.Clone()

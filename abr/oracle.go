@@ -81,7 +81,7 @@ func (o *Oracle) Foresee(tr *trace.Trace, cfg SimConfig) error {
 	v := cfg.Video
 	q0 := DefaultQuality
 	env.Download(v.Size(q0, 0), v.ChunkS)
-	plan, value := oracleFrom(env, v, cfg.QoE, 1, q0, o.step())
+	plan, value, _ := oracleSearch(env, v, cfg.QoE, 1, q0, o.step(), false)
 	o.plan = append(append(o.plan[:0], q0), plan...)
 	o.Value = value
 	return nil
@@ -103,15 +103,10 @@ type onode struct {
 	parent int32
 }
 
-// oracleFrom plans chunks from..Chunks−1 from the network state env (the chunk before
-// `from` was fetched at quality last) and returns the plan and its QoE.
-func oracleFrom(env *Env, v *Video, qoe QoE, from, last int, stepMs float64) ([]int, float64) {
-	plan, value, _ := oracleSearch(env, v, qoe, from, last, stepMs, false)
-	return plan, value
-}
-
-// oracleSearch is the DP; with perFirst, paths that start with different qualities are
-// never merged, and firstValue[q] is the best value of a plan starting with q.
+// oracleSearch plans chunks from..Chunks−1 from the network state env (the chunk before
+// `from` was fetched at quality last) and returns the plan and its QoE; with perFirst,
+// paths that start with different qualities are never merged, and firstValue[q] is the
+// best value of a plan starting with q.
 func oracleSearch(env *Env, v *Video, qoe QoE, from, last int, stepMs float64, perFirst bool) (plan []int, value float64, firstValue []float64) {
 	K := len(v.BitratesKbps)
 	stages := v.Chunks - from
@@ -181,12 +176,6 @@ func oracleSearch(env *Env, v *Video, qoe QoE, from, last int, stepMs float64, p
 		}
 	}
 	return plan, value, firstValue
-}
-
-// OraclePlan plans the rest of a session from a model state (the teacher of the learned
-// policy): env after chunk from−1 was fetched at quality last.
-func OraclePlan(env *Env, v *Video, qoe QoE, from, last int) ([]int, float64) {
-	return oracleFrom(env, v, qoe, from, last, 50)
 }
 
 // OracleValues is the oracle's value of each first quality from a model state (the buffer

@@ -43,7 +43,8 @@ type SimConfig struct {
 	Layered *LayeredConfig
 }
 
-func (cfg SimConfig) run(p Policy, tr *trace.Trace) (TraceResult, error) {
+// Run plays one session of policy p on tr in the simulator cfg selects.
+func (cfg SimConfig) Run(p Policy, tr *trace.Trace) (TraceResult, error) {
 	if cfg.Layered != nil {
 		return SimulateLayered(p, tr, *cfg.Layered)
 	}
@@ -112,7 +113,7 @@ func Simulate(spec Spec, traces []*trace.Trace, cfg SimConfig, workers int, prog
 	if spec.Sequential || workers == 1 || len(traces) < 2 {
 		p := spec.New()
 		for i, tr := range traces {
-			r, err := cfg.run(p, tr)
+			r, err := cfg.Run(p, tr)
 			if err != nil {
 				return nil, err
 			}
@@ -137,7 +138,7 @@ func Simulate(spec Spec, traces []*trace.Trace, cfg SimConfig, workers int, prog
 		go func() {
 			p := spec.New()
 			for i := range jobs {
-				r, err := cfg.run(p, traces[i])
+				r, err := cfg.Run(p, traces[i])
 				results <- result{i, r, err}
 			}
 		}()

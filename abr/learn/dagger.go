@@ -12,16 +12,13 @@ import (
 )
 
 // teacher labels the states a session reaches: it wraps the policy that drives the session
-// (the learner, or the oracle itself) and, in a fraction of the states, asks the oracle for
-// its action from there.
+// (the planner or the learner) and, in a fraction of the states, asks the oracle for the
+// value of every candidate action there.
 type teacher struct {
 	drive abr.Policy
-	// label returns the oracle's action in s (false: no label for this state).
 	label labeler
-	// follow makes the session take the teacher's action where one was computed.
-	follow bool
-	feat   abr.Featurizer
-	out    []nn.Choice
+	feat  abr.Featurizer
+	out   []nn.Choice
 	// tie is the QoE difference below which the planner's pick counts as good as the
 	// oracle's choice.
 	tie float64
@@ -73,19 +70,13 @@ func (t *teacher) Decide(s *abr.State) abr.Action {
 		regret[i] = min(best-val[i], maxRegret)
 	}
 	t.out = append(t.out, nn.Choice{X: x, Target: target, Regret: regret})
-	if t.follow {
-		a = acts[target]
-	}
 	t.label.took(a)
 	return a
 }
 
-// Foresee passes the trace on to a driving policy that wants it (the oracle).
+// Foresee gives the oracle side the session's trace (the simulator calls it after Reset).
 func (t *teacher) Foresee(tr *trace.Trace, cfg abr.SimConfig) error {
 	t.label.start(tr, cfg)
-	if f, ok := t.drive.(abr.Foresighted); ok {
-		return f.Foresee(tr, cfg)
-	}
 	return nil
 }
 

@@ -23,7 +23,7 @@ type Config struct {
 	// Train are the traces trained on; Dev, a part of the training sets kept out of the
 	// data, picks the best iteration. Validation traces are never seen here.
 	Train, Dev []*trace.Trace
-	Iters      int     // DAgger iterations after the first (oracle) one; default 4
+	Iters      int     // DAgger iterations after the first (planner-driven) one; default 4
 	Epochs     int     // passes over the data set per iteration; default 6
 	Hidden     []int   // hidden layer sizes; default 64, 64
 	LR         float64 // Adam's step; default 1e-3
@@ -47,7 +47,7 @@ type Report struct {
 	// Iter is the DAgger iteration; −1 reports the untrained network.
 	Iter    int
 	Choices int     // labelled decisions in the data set
-	Loss    float64 // mean cross-entropy of the last epoch
+	Loss    float64 // mean loss (expected regret + weighted cross-entropy) of the last epoch
 	Acc     float64 // share of the data set where the network picks the oracle's action
 	DevQoE  float64 // mean QoE (per chunk after the first, per trace) of the policy on Dev
 	Seconds float64 // since the run started
@@ -216,23 +216,20 @@ func rollout(cfg Config, net *nn.MLP, it, i int) ([]nn.Choice, error) {
 	r := newRNG(cfg.Seed, it, i)
 	sim := sessionConfig(cfg.Sim, cfg.DecodeFPS, i)
 	t := &teacher{drive: &abr.Learned{Classic: net, Layered: net}, tie: cfg.Tie}
+	// The first data set comes from the planner's sessions (robustMPC, swift): states a
+	// sensible policy reaches (the oracle's own path teaches too little about recovering
+	// from mistakes).
+	planner := abr.Policy(abr.NewMPC(false))
 	if sim.Layered != nil {
 		t.label = &layeredLabels{rate: cfg.LabelRate, r: r}
-		if it == 0 && cfg.Init == nil {
-			t.drive = &abr.Layer{Upgrades: true} // swift
-		}
-		if _, err := abr.SimulateLayered(t, tr, *sim.Layered); err != nil {
-			return nil, err
-		}
-		return t.out, nil
+		planner = &abr.Layer{Upgrades: true}
+	} else {
+		t.label = &classicLabels{rate: cfg.LabelRate, r: r}
 	}
-	t.label = &classicLabels{rate: cfg.LabelRate, r: r}
 	if it == 0 && cfg.Init == nil {
-		// The first data set comes from robustMPC's sessions: states a sensible policy
-		// reaches (the oracle's own path teaches too little about recovering from mistakes).
-		t.drive = abr.NewMPC(false)
+		t.drive = planner
 	}
-	if _, err := abr.SimulateTrace(t, tr, sim); err != nil {
+	if _, err := sim.Run(t, tr); err != nil {
 		return nil, err
 	}
 	return t.out, nil
@@ -282,40 +279,28 @@ func TuneMargin(cfg Config, net *nn.MLP) (float64, []float64, error) {
 	return best, qs, nil
 }
 
-// EvaluatePolicy runs a policy (one instance per worker, Reset per session) on traces, session i
-// with device speed fps[i%len(fps)] in the layered simulator, and summarises mean QoE.
+// EvaluatePolicy runs a policy on traces with abr.Simulate, session i with device speed
+// fps[i%len(fps)] in the layered simulator, and summarises mean QoE.
 func EvaluatePolicy(sim abr.SimConfig, name string, newPolicy func() abr.Policy, traces []*trace.Trace, fps []float64, workers int) (abr.Summary, error) {
-	res := make([]abr.TraceResult, len(traces))
-	errs := make([]error, len(traces))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+	groups := max(len(fps), 1)
+	if sim.Layered == nil {
+		groups = 1
 	}
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			pol := newPolicy()
-			for i := range next {
-				s := sessionConfig(sim, fps, i)
-				if s.Layered != nil {
-					res[i], errs[i] = abr.SimulateLayered(pol, traces[i], *s.Layered)
-				} else {
-					res[i], errs[i] = abr.SimulateTrace(pol, traces[i], s)
-				}
-			}
-		}()
-	}
-	for i := range traces {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for _, e := range errs {
-		if e != nil {
-			return abr.Summary{}, e
+	spec := abr.Spec{Name: name, New: newPolicy}
+	var res []abr.TraceResult
+	for g := 0; g < groups; g++ {
+		var part []*trace.Trace
+		for i := g; i < len(traces); i += groups {
+			part = append(part, traces[i])
 		}
+		if len(part) == 0 {
+			continue
+		}
+		r, err := abr.Simulate(spec, part, sessionConfig(sim, fps, g), workers, nil)
+		if err != nil {
+			return abr.Summary{}, err
+		}
+		res = append(res, r...)
 	}
 	return abr.Summarize(name, sim.QoE.Name, res), nil
 }

@@ -328,9 +328,11 @@ func Unmarshal(data []byte) (*MLP, error) {
 		m.B = append(m.B, read(sizes[l+1]))
 	}
 	for l := range m.W {
-		for _, x := range append(append([]float64(nil), m.W[l]...), m.B[l]...) {
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return nil, errors.New("nn: a weight is not finite")
+		for _, p := range [][]float64{m.W[l], m.B[l]} {
+			for _, x := range p {
+				if math.IsNaN(x) || math.IsInf(x, 0) {
+					return nil, errors.New("nn: a weight is not finite")
+				}
 			}
 		}
 	}

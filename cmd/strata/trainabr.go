@@ -186,16 +186,17 @@ func runTrainABR(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	sum := sha256.Sum256(data)
-	man := abr.ModelManifest{FeatureVersion: abr.FeatureVersion, Models: map[string]abr.ModelEntry{}}
 	mpath := filepath.Join(*out, "manifest.json")
-	if b, err := os.ReadFile(mpath); err == nil {
-		if err := json.Unmarshal(b, &man); err != nil {
-			return fmt.Errorf("%s: %w", mpath, err)
-		}
-		if man.FeatureVersion != abr.FeatureVersion {
-			man.Models = map[string]abr.ModelEntry{}
-		}
-		man.FeatureVersion = abr.FeatureVersion
+	man, err := readManifest(mpath)
+	if errors.Is(err, os.ErrNotExist) {
+		man, err = abr.ModelManifest{}, nil
+	}
+	if err != nil {
+		return err
+	}
+	if man.FeatureVersion != abr.FeatureVersion || man.Models == nil {
+		// models of other feature layouts cannot be loaded with this one
+		man = abr.ModelManifest{FeatureVersion: abr.FeatureVersion, Models: map[string]abr.ModelEntry{}}
 	}
 	best := reports[1]
 	for _, r := range reports[1:] {
@@ -206,11 +207,7 @@ func runTrainABR(args []string, stdout, stderr io.Writer) error {
 	man.Models[*kind] = abr.ModelEntry{File: file, SHA256: hex.EncodeToString(sum[:]), Sizes: net.Sizes, Params: net.Params(),
 		Command: "strata train-abr " + strings.Join(args, " "), Seed: *seed, Train: setList, Validation: "learn.Split == val (20 % of each set, never trained on)",
 		TrainSeconds: time.Since(start).Seconds(), Margin: margin, Eval: map[string]any{"dev_qoe": best.DevQoE, "iter": best.Iter, "untrained_dev_qoe": reports[0].DevQoE}}
-	b, err := json.MarshalIndent(man, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(mpath, append(b, '\n'), 0o644); err != nil {
+	if err := writeManifest(mpath, man); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: %d parameters, best dev QoE %.4f (iteration %d), margin %.2f, %.0f s\n", filepath.Join(*out, file), net.Params(), best.DevQoE, best.Iter, margin, time.Since(start).Seconds())
@@ -229,16 +226,34 @@ func tuneMargin(cfg learn.Config, net *nn.MLP, w io.Writer) (float64, error) {
 	return margin, nil
 }
 
-// tuneCommitted chooses the margin of the model in dir's manifest on the dev traces.
-func tuneCommitted(cfg learn.Config, kind, dir string, stdout io.Writer) error {
-	mpath := filepath.Join(dir, "manifest.json")
-	b, err := os.ReadFile(mpath)
+// readManifest reads a models directory's manifest.json.
+func readManifest(path string) (abr.ModelManifest, error) {
+	var man abr.ModelManifest
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return man, err
+	}
+	if err := json.Unmarshal(b, &man); err != nil {
+		return man, fmt.Errorf("%s: %w", path, err)
+	}
+	return man, nil
+}
+
+func writeManifest(path string, man abr.ModelManifest) error {
+	b, err := json.MarshalIndent(man, "", "  ")
 	if err != nil {
 		return err
 	}
-	var man abr.ModelManifest
-	if err := json.Unmarshal(b, &man); err != nil {
-		return fmt.Errorf("%s: %w", mpath, err)
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// tuneCommitted chooses the margin of the model in dir's manifest on the training and dev
+// traces and writes it there.
+func tuneCommitted(cfg learn.Config, kind, dir string, stdout io.Writer) error {
+	mpath := filepath.Join(dir, "manifest.json")
+	man, err := readManifest(mpath)
+	if err != nil {
+		return err
 	}
 	e, ok := man.Models[kind]
 	if !ok {
@@ -258,12 +273,8 @@ func tuneCommitted(cfg learn.Config, kind, dir string, stdout io.Writer) error {
 	}
 	e.Margin = margin
 	man.Models[kind] = e
-	out, err := json.MarshalIndent(man, "", "  ")
-	if err != nil {
-		return err
-	}
 	fmt.Fprintf(stdout, "%s: %s margin %.2f\n", mpath, kind, margin)
-	return os.WriteFile(mpath, append(out, '\n'), 0o644)
+	return writeManifest(mpath, man)
 }
 
 // spread keeps n of the traces, evenly spaced (every set represented).
