@@ -204,3 +204,18 @@ func TestToRGBA(t *testing.T) {
 		t.Fatal("short destination accepted")
 	}
 }
+
+func TestHalfToFloat(t *testing.T) {
+	for _, c := range []struct {
+		h    uint16
+		want float32
+	}{{0x3c00, 1}, {0xc000, -2}, {0x7bff, 65504}, {0x0001, 1.0 / (1 << 24)}, {0x8001, -1.0 / (1 << 24)},
+		{0x3800, 0.5}, {0x0000, 0}, {0x3555, 0.333251953125}, {0x0400, 1.0 / (1 << 14)}} {
+		if got := halfToFloat(c.h); got != c.want {
+			t.Errorf("halfToFloat(%#04x) = %v, want %v", c.h, got, c.want)
+		}
+	}
+	if v := halfToFloat(0x7c00); !math.IsInf(float64(v), 1) {
+		t.Errorf("halfToFloat(0x7c00) = %v, want +Inf", v)
+	}
+}

@@ -23,8 +23,8 @@ const maxHeader = 100 << 20
 
 // ParseSafetensors decodes the safetensors layout (huggingface/safetensors): an 8-byte
 // little-endian header length N, N bytes of JSON mapping each tensor name to {dtype, shape,
-// data_offsets} plus an optional "__metadata__" string map, then the data. Only F32 is
-// accepted. Offsets are checked to lie inside the data and to match the shape.
+// data_offsets} plus an optional "__metadata__" string map, then the data. F32 and F16
+// (converted to float32 exactly) are accepted. Offsets are checked to lie inside the data and to match the shape.
 func ParseSafetensors(b []byte) (map[string]Array, map[string]string, error) {
 	bad := func(f string, a ...any) error { return fmt.Errorf("%w: %s", ErrSafetensors, fmt.Sprintf(f, a...)) }
 	if len(b) < 8 {
@@ -61,8 +61,13 @@ func ParseSafetensors(b []byte) (map[string]Array, map[string]string, error) {
 		if err := json.Unmarshal(raw[name], &h); err != nil {
 			return nil, nil, bad("tensor %q: %v", name, err)
 		}
-		if h.Dtype != "F32" {
-			return nil, nil, bad("tensor %q: dtype %q, only F32 is supported", name, h.Dtype)
+		size := 4
+		switch h.Dtype {
+		case "F32":
+		case "F16":
+			size = 2
+		default:
+			return nil, nil, bad("tensor %q: dtype %q, only F32 and F16 are supported", name, h.Dtype)
 		}
 		count := 1
 		for _, d := range h.Shape {
@@ -74,15 +79,42 @@ func ParseSafetensors(b []byte) (map[string]Array, map[string]string, error) {
 		if len(h.Offsets) != 2 || h.Offsets[0] > h.Offsets[1] || h.Offsets[1] > uint64(len(data)) {
 			return nil, nil, bad("tensor %q: data_offsets %v outside %d data bytes", name, h.Offsets, len(data))
 		}
-		if h.Offsets[1]-h.Offsets[0] != uint64(count)*4 {
+		if h.Offsets[1]-h.Offsets[0] != uint64(count)*uint64(size) {
 			return nil, nil, bad("tensor %q: %d bytes for shape %v", name, h.Offsets[1]-h.Offsets[0], h.Shape)
 		}
 		src := data[h.Offsets[0]:h.Offsets[1]]
 		a := Array{Shape: h.Shape, Data: make([]float32, count)}
-		for i := range a.Data {
-			a.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
+		if size == 2 {
+			for i := range a.Data {
+				a.Data[i] = halfToFloat(binary.LittleEndian.Uint16(src[2*i:]))
+			}
+		} else {
+			for i := range a.Data {
+				a.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
+			}
 		}
 		out[name] = a
 	}
 	return out, meta, nil
+}
+
+// halfToFloat converts an IEEE 754 binary16 value to float32 exactly (every half is a float32).
+func halfToFloat(h uint16) float32 {
+	sign := uint32(h>>15) << 31
+	exp := uint32(h>>10) & 0x1f
+	man := uint32(h) & 0x3ff
+	switch {
+	case exp == 0x1f: // Inf, NaN
+		return math.Float32frombits(sign | 0xff<<23 | man<<13)
+	case exp != 0: // normal
+		return math.Float32frombits(sign | (exp+112)<<23 | man<<13)
+	case man == 0:
+		return math.Float32frombits(sign)
+	}
+	// subnormal half: man · 2^−24
+	f := float32(man) * (1.0 / (1 << 24))
+	if sign != 0 {
+		return -f
+	}
+	return f
 }

@@ -131,3 +131,50 @@ def compensate(ref, by, bx, mv):
     pu = interp(ru, by // 2, bx // 2, 8, 8, int(mv[0]), int(mv[1]), 4)
     pv = interp(rv, by // 2, bx // 2, 8, 8, int(mv[0]), int(mv[1]), 4)
     return py, pu, pv
+
+
+# Overlapped block motion compensation (codec v2, docs/MOTION.md): own-block weight (of 16) by
+# position inside a 16x16 luma / 8x8 chroma block; the rest goes to the neighbouring block on
+# the nearer side (the same block at the frame's edge). Separable: a pixel blends the four
+# predictions (own/neighbour row block x own/neighbour column block) with weights wy*wx / 256.
+OBMC_W16 = (10, 12, 14, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 14, 12, 10)
+OBMC_W8 = (10, 14, 16, 16, 16, 16, 14, 10)
+
+
+def _bilinear_plane(p, fy, fx, n):
+    """Whole-plane bilinear sample at (y + fy/n, x + fx/n) per pixel (fy, fx: int arrays of the
+    plane's shape), edge replication, integer rounding as interp()."""
+    H, W = p.shape
+    iy, ry = np.divmod(fy, n)
+    ix, rx = np.divmod(fx, n)
+    ys = np.arange(H)[:, None] + iy
+    xs = np.arange(W)[None, :] + ix
+    g = lambda yy, xx: p[np.clip(yy, 0, H - 1), np.clip(xx, 0, W - 1)].astype(np.int64)  # noqa: E731
+    A, B, C, D = g(ys, xs), g(ys, xs + 1), g(ys + 1, xs), g(ys + 1, xs + 1)
+    s = (n - rx) * (n - ry) * A + rx * (n - ry) * B + (n - rx) * ry * C + rx * ry * D
+    return (s + n * n // 2) // (n * n)
+
+
+def obmc(ref, mv):
+    """Integer OBMC prediction (Y, U, V uint8) from a padded reference frame (Y, U, V uint8).
+    mv: (nby, nbx, 2) half-pel (y, x) per 16x16 luma block."""
+    nby, nbx, _ = mv.shape
+    out = []
+    for plane, bs, w, n in ((ref[0], 16, OBMC_W16, 2), (ref[1], 8, OBMC_W8, 4), (ref[2], 8, OBMC_W8, 4)):
+        H, W = plane.shape
+        def tables(nb, size):
+            pos = np.arange(size)
+            own = pos // bs
+            off = pos % bs
+            nbr = np.clip(np.where(off < bs // 2, own - 1, own + 1), 0, nb - 1)
+            return own, nbr, np.array(w)[off]
+        oy, ny, wy = tables(nby, H)
+        ox, nx, wx = tables(nbx, W)
+        acc = np.zeros((H, W), np.int64)
+        for yi, wyy in ((oy, wy), (ny, 16 - wy)):
+            for xi, wxx in ((ox, wx), (nx, 16 - wx)):
+                field = mv[yi][:, xi]                       # (H, W, 2)
+                acc += _bilinear_plane(plane, field[..., 0].astype(np.int64), field[..., 1].astype(np.int64), n) \
+                    * (wyy[:, None] * wxx[None, :])
+        out.append(((acc + 128) >> 8).astype(np.uint8))
+    return tuple(out)

@@ -1,0 +1,185 @@
+package nvc2
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/strata-player/strata/decoder"
+)
+
+// ErrPayload is wrapped by errors of malformed coefficient payloads.
+var ErrPayload = errors.New("coefficient payload")
+
+// Grid is one frame's integer coefficients: Q[l] holds layer l's integers in channel-major
+// order ([Channels][H][W], the 1/8 luma grid). Layers beyond those received stay nil.
+type Grid struct {
+	H, W int
+	Q    [Layers][]int32
+}
+
+// NewGrid allocates an h×w grid with every layer zero.
+func NewGrid(h, w int) *Grid {
+	g := &Grid{H: h, W: w}
+	for l := range g.Q {
+		g.Q[l] = make([]int32, Channels*h*w)
+	}
+	return g
+}
+
+// coder walks one layer's integers in coding order (channel by channel, raster inside a
+// channel) and yields each one's table and predicted value. The order and the contexts are
+// docs/BITSTREAM.md's (v2) and tcodec.py's contexts()/med_pred().
+type coder struct {
+	c      *Codec
+	tabs   []*decoder.CDF
+	intra  bool
+	layer  int
+	h, w   int
+	q      []int32 // this layer (being written by the decoder)
+	prevNZ []bool  // any lower layer non-zero at this coefficient (layer ≥ 1)
+	lower  []uint8 // per position: non-zero channels of this group already coded
+}
+
+func newCoder(c *Codec, tabs []*decoder.CDF, intra bool, g *Grid, layer int) *coder {
+	k := &coder{c: c, tabs: tabs, intra: intra, layer: layer, h: g.H, w: g.W, q: g.Q[layer],
+		lower: make([]uint8, g.H*g.W)}
+	if layer > 0 {
+		k.prevNZ = make([]bool, len(k.q))
+		for l := 0; l < layer; l++ {
+			for i, v := range g.Q[l] {
+				if v != 0 {
+					k.prevNZ[i] = true
+				}
+			}
+		}
+	}
+	return k
+}
+
+func abs32(v int32) int32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// walk calls fn for every integer in coding order with its table and prediction; fn returns
+// the integer (the encoder's, or the one it decoded), which walk records for the contexts.
+func (k *coder) walk(fn func(i int, t *decoder.CDF, mu int32) (int32, error)) error {
+	hw := k.h * k.w
+	base := k.layer * Channels * Contexts
+	for _, gr := range groups {
+		clear(k.lower)
+		for ch := gr[0]; ch < gr[1]; ch++ {
+			plane := k.q[ch*hw : (ch+1)*hw]
+			tabRow := k.c.Table[base+ch*Contexts : base+(ch+1)*Contexts]
+			dc := k.intra && k.layer == 0 && ch == gr[0]
+			for y := 0; y < k.h; y++ {
+				for x := 0; x < k.w; x++ {
+					p := y*k.w + x
+					var left, top, topLeft int32
+					if x > 0 {
+						left = plane[p-1]
+					}
+					if y > 0 {
+						top = plane[p-k.w]
+						if x > 0 {
+							topLeft = plane[p-k.w-1]
+						}
+					}
+					nb := min(abs32(left)+abs32(top), 3)
+					low := k.lower[p]
+					var ctx int32
+					if k.layer == 0 {
+						lb := int32(0)
+						switch {
+						case low >= 6:
+							lb = 3
+						case low >= 3:
+							lb = 2
+						case low >= 1:
+							lb = 1
+						}
+						ctx = nb*4 + lb
+					} else {
+						ctx = nb * 4
+						if low > 0 {
+							ctx += 2
+						}
+						if k.prevNZ[ch*hw+p] {
+							ctx++
+						}
+					}
+					var mu int32
+					if dc {
+						mu = med(left, top, topLeft)
+					}
+					v, err := fn(ch*hw+p, k.tabs[tabRow[ctx]], mu)
+					if err != nil {
+						return err
+					}
+					plane[p] = v
+					if v != 0 && low < 255 {
+						k.lower[p] = low + 1
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// med is the median (LOCO-I) predictor from the left, upper and upper-left values.
+func med(a, b, c int32) int32 {
+	mx, mn := max(a, b), min(a, b)
+	switch {
+	case c >= mx:
+		return mn
+	case c <= mn:
+		return mx
+	}
+	return a + b - c
+}
+
+// EncodeLayer codes layer `layer` of g (layers below it must be filled in: they set the
+// contexts) and returns the payload.
+func (m *Model) EncodeLayer(c *Codec, g *Grid, layer int) ([]byte, error) {
+	if layer < 0 || layer >= Layers {
+		return nil, fmt.Errorf("layer %d outside 0..%d", layer, Layers-1)
+	}
+	q := append([]int32(nil), g.Q[layer]...)
+	e := decoder.NewSymbolEncoder()
+	k := newCoder(c, m.Tables, !c.Inter, g, layer)
+	err := k.walk(func(i int, t *decoder.CDF, mu int32) (int32, error) {
+		return q[i], e.Value(t, int(q[i]-mu))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e.Bytes(), nil
+}
+
+// maxCoef bounds a decoded integer's magnitude: far beyond anything an 8-bit picture needs
+// at the smallest step, small enough that sums of layers never overflow.
+const maxCoef = 1 << 20
+
+// DecodeLayer decodes a payload of layer `layer` into g.Q[layer] (layers below it must be
+// decoded already). A malformed or truncated payload is an error wrapping ErrPayload.
+func (m *Model) DecodeLayer(c *Codec, g *Grid, layer int, payload []byte) error {
+	if layer < 0 || layer >= Layers {
+		return fmt.Errorf("layer %d outside 0..%d", layer, Layers-1)
+	}
+	if g.Q[layer] == nil {
+		g.Q[layer] = make([]int32, Channels*g.H*g.W)
+	}
+	d := decoder.NewSymbolDecoder(payload)
+	k := newCoder(c, m.Tables, !c.Inter, g, layer)
+	err := k.walk(func(i int, t *decoder.CDF, mu int32) (int32, error) {
+		v := int32(d.Value(t)) + mu
+		if d.Err() != nil || v > maxCoef || v < -maxCoef {
+			return 0, fmt.Errorf("%w: layer %d corrupt or truncated at integer %d", ErrPayload, layer, i)
+		}
+		return v, nil
+	})
+	return err
+}

@@ -1,0 +1,218 @@
+package nvc2
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/strata-player/strata/decoder"
+)
+
+// The weights format this package reads (docs/MODEL.md).
+const (
+	FormatName    = "strata-nvc"
+	FormatVersion = 2
+)
+
+// Fixed dimensions of design T.
+const (
+	Layers   = 4  // refinement layers
+	DClasses = 4  // reference distance classes 1, 2, 4, 8 (I-frames: 0)
+	Channels = 96 // coefficients per 1/8-grid position: 64 Y, 16 U, 16 V
+	Contexts = 16 // entropy contexts per (layer, channel)
+	restCh   = 32 // restoration features
+	quarter  = 24 // channels of the 1/4 grid: 16 Y, 4 U, 4 V
+)
+
+// groups are the channel ranges of Y, U and V; dcChannels their first (lowest-frequency)
+// channels, predicted from their neighbours in the first layer of intra frames.
+var (
+	groups     = [3][2]int{{0, 64}, {64, 80}, {80, 96}}
+	dcChannels = [3]int{0, 64, 80}
+)
+
+// Codec is the I-frame or the P-frame half of the model.
+type Codec struct {
+	Inter bool
+	// Decoder: synthesis and restoration.
+	Syn                 decoder.Conv
+	RestA, RestB, RestC decoder.Conv
+	EmbScale, EmbBias   []float32 // [Layers][DClasses][restCh]
+	// Encoder: the analysis transform lin(r) + b(relu(a([r, pred]))).
+	AnaLin, AnaA, AnaB decoder.Conv
+	// Steps are the quantizer steps [Layers][Channels]; Table the frequency table of each
+	// context, [Layers][Channels][Contexts] indices into Model.Tables.
+	Steps []float32
+	Table []uint8
+}
+
+// Model is the whole codec: both halves and the shared frequency tables.
+type Model struct {
+	I, P     *Codec
+	Tables   []*decoder.CDF
+	SHA256   string
+	Manifest map[string]any
+}
+
+// MACsPerLumaPixel is the decoder's multiply-accumulates per luma pixel.
+func (c *Codec) MACsPerLumaPixel() float64 {
+	m := float64(c.Syn.MACs()) / 64
+	return m + float64(c.RestA.MACs()+c.RestB.MACs()+c.RestC.MACs())/16
+}
+
+// LoadModel parses weights (nvc2.safetensors) after checking them against the SHA-256 that
+// manifest (manifest.json) records. Weights of another format version are refused.
+func LoadModel(weights, manifest []byte) (*Model, error) {
+	var man map[string]any
+	if err := json.Unmarshal(manifest, &man); err != nil {
+		return nil, fmt.Errorf("model manifest: %w", err)
+	}
+	sum := sha256.Sum256(weights)
+	got := hex.EncodeToString(sum[:])
+	if want, _ := man["sha256"].(string); want != got {
+		return nil, fmt.Errorf("model weights: sha256 %s, manifest says %q", got, want)
+	}
+	arrays, meta, err := decoder.ParseSafetensors(weights)
+	if err != nil {
+		return nil, fmt.Errorf("model weights: %w", err)
+	}
+	if meta["format"] != FormatName || meta["version"] != strconv.Itoa(FormatVersion) {
+		return nil, fmt.Errorf("model weights: format %q version %q, this engine reads %s version %d",
+			meta["format"], meta["version"], FormatName, FormatVersion)
+	}
+	for key, want := range map[string]int{"layers": Layers, "dclasses": DClasses, "channels": Channels, "contexts": Contexts} {
+		if meta[key] != strconv.Itoa(want) {
+			return nil, fmt.Errorf("model weights: %s = %q, this engine is built for %d", key, meta[key], want)
+		}
+	}
+	m := &Model{SHA256: got, Manifest: man}
+	if m.Tables, err = loadTables(arrays); err != nil {
+		return nil, fmt.Errorf("model weights: %w", err)
+	}
+	for _, inter := range []bool{false, true} {
+		tag := "i."
+		if inter {
+			tag = "p."
+		}
+		c, err := loadCodec(arrays, tag, inter, len(m.Tables))
+		if err != nil {
+			return nil, fmt.Errorf("model weights: %s-frame codec: %w", tag[:1], err)
+		}
+		if inter {
+			m.P = c
+		} else {
+			m.I = c
+		}
+	}
+	return m, nil
+}
+
+func loadTables(arrays map[string]decoder.Array) ([]*decoder.CDF, error) {
+	sizes, ok1 := arrays["tables.sizes"]
+	freqs, ok2 := arrays["tables.freqs"]
+	if !ok1 || !ok2 || len(sizes.Data) == 0 || len(sizes.Data) > 256 {
+		return nil, fmt.Errorf("tables.sizes/tables.freqs missing or not 1..256 tables")
+	}
+	var tabs []*decoder.CDF
+	off := 0
+	for j, s := range sizes.Data {
+		n := int(s)
+		if float32(n) != s || n < 2 || off+n > len(freqs.Data) {
+			return nil, fmt.Errorf("table %d: bad size %v", j, s)
+		}
+		f := make([]uint32, n)
+		for i, v := range freqs.Data[off : off+n] {
+			if v < 1 || v > 1<<decoder.CDFBits || float32(math.Trunc(float64(v))) != v {
+				return nil, fmt.Errorf("table %d: bad frequency %v", j, v)
+			}
+			f[i] = uint32(v)
+		}
+		c, err := decoder.NewCDF(f)
+		if err != nil {
+			return nil, fmt.Errorf("table %d: %w", j, err)
+		}
+		if (c.Symbols()-2)%2 != 0 {
+			return nil, fmt.Errorf("table %d: %d symbols, want 2A+2", j, c.Symbols())
+		}
+		tabs = append(tabs, c)
+		off += n
+	}
+	if off != len(freqs.Data) {
+		return nil, fmt.Errorf("tables.freqs has %d values, the sizes account for %d", len(freqs.Data), off)
+	}
+	return tabs, nil
+}
+
+type loader struct {
+	arrays map[string]decoder.Array
+	prefix string
+	err    error
+}
+
+func (l *loader) conv(name string, cin, cout, k int) decoder.Conv {
+	c := decoder.Conv{Cin: cin, Cout: cout, K: k, Stride: 1}
+	if l.err != nil {
+		return c
+	}
+	w, ok1 := l.arrays[l.prefix+name+".weight"]
+	b, ok2 := l.arrays[l.prefix+name+".bias"]
+	if !ok1 || !ok2 || len(w.Data) != cout*cin*k*k || len(b.Data) != cout {
+		l.err = fmt.Errorf("tensor %s%s.{weight,bias} missing or not %d→%d k%d", l.prefix, name, cin, cout, k)
+		return c
+	}
+	c.Weight, c.Bias = w.Data, b.Data
+	c.Prepare()
+	return c
+}
+
+func (l *loader) vec(name string, n int) []float32 {
+	if l.err != nil {
+		return nil
+	}
+	a, ok := l.arrays[l.prefix+name]
+	if !ok || len(a.Data) != n {
+		l.err = fmt.Errorf("tensor %s%s missing or not %d values", l.prefix, name, n)
+		return nil
+	}
+	return a.Data
+}
+
+func loadCodec(arrays map[string]decoder.Array, prefix string, inter bool, ntables int) (*Codec, error) {
+	l := &loader{arrays: arrays, prefix: prefix}
+	rin, ain := quarter, Channels
+	if inter {
+		rin, ain = 2*quarter, 2*Channels
+	}
+	c := &Codec{Inter: inter,
+		Syn:   l.conv("syn.conv", Channels, Channels, 3),
+		RestA: l.conv("rest.a", rin, restCh, 3),
+		RestB: l.conv("rest.b", restCh, restCh, 3),
+		RestC: l.conv("rest.c", restCh, quarter, 3),
+		EmbScale: l.vec("rest.emb_scale", Layers*DClasses*restCh),
+		EmbBias:  l.vec("rest.emb_bias", Layers*DClasses*restCh),
+		AnaLin:   l.conv("ana.lin", Channels, Channels, 3),
+		AnaA:     l.conv("ana.a", ain, 192, 3),
+		AnaB:     l.conv("ana.b", 192, Channels, 3),
+		Steps:    l.vec("ent.steps", Layers*Channels),
+	}
+	tab := l.vec("ent.table", Layers*Channels*Contexts)
+	if l.err != nil {
+		return nil, l.err
+	}
+	for i, s := range c.Steps {
+		if !(s > 0) || math.IsInf(float64(s), 0) {
+			return nil, fmt.Errorf("ent.steps[%d] = %v, want a positive step", i, s)
+		}
+	}
+	c.Table = make([]uint8, len(tab))
+	for i, v := range tab {
+		if v < 0 || int(v) >= ntables || float32(int(v)) != v {
+			return nil, fmt.Errorf("ent.table[%d] = %v: not a table index below %d", i, v, ntables)
+		}
+		c.Table[i] = uint8(v)
+	}
+	return c, nil
+}

@@ -1,0 +1,238 @@
+package nvc2
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/strata-player/strata/decoder"
+)
+
+// Planes is a picture as float planes in [0, 1] (values may stray outside before rounding):
+// Y is H×W, U and V are H/2×W/2, each a one-channel tensor. H and W are multiples of 16.
+type Planes struct{ Y, U, V decoder.Tensor }
+
+// PlanesOf converts an 8-bit frame (sides multiples of 16) into planes.
+func PlanesOf(f *decoder.Frame, out *Planes) error {
+	if f.W%16 != 0 || f.H%16 != 0 || len(f.Y) != f.W*f.H || len(f.U) != f.W*f.H/4 || len(f.V) != f.W*f.H/4 {
+		return fmt.Errorf("frame %dx%d: want 4:2:0 planes with sides multiples of 16", f.W, f.H)
+	}
+	conv := func(src []byte, t *decoder.Tensor, h, w int) {
+		d := decoder.Ensure(t, 1, h, w).Data
+		for i, v := range src {
+			d[i] = float32(v) * (1.0 / 255)
+		}
+	}
+	conv(f.Y, &out.Y, f.H, f.W)
+	conv(f.U, &out.U, f.H/2, f.W/2)
+	conv(f.V, &out.V, f.H/2, f.W/2)
+	return nil
+}
+
+// to8 rounds a plane to 8 bits: clamp to [0, 1], ×255, halves up.
+func to8(src []float32, dst []byte) {
+	for i, v := range src {
+		v = min(max(v, 0), 1)*255 + 0.5
+		dst[i] = byte(v)
+	}
+}
+
+// Frame rounds planes into an 8-bit frame of the planes' size.
+func (p *Planes) Frame(out *decoder.Frame) {
+	w, h := p.Y.W, p.Y.H
+	if out.W != w || out.H != h || len(out.Y) != w*h {
+		*out = *decoder.NewFrame(w, h)
+	}
+	to8(p.Y.Data, out.Y)
+	to8(p.U.Data, out.U)
+	to8(p.V.Data, out.V)
+}
+
+// Net runs one codec's networks, reusing its buffers between frames (one goroutine at a time).
+type Net struct {
+	c       *Codec
+	threads int
+	yhat    decoder.Tensor
+	g, pad  decoder.Tensor
+	q, pq   decoder.Tensor
+	f1, f2  decoder.Tensor
+	res     decoder.Tensor
+	ana     decoder.Tensor
+}
+
+// NewNet prepares c for decoding (and encoding) with the given thread count (0: all CPUs).
+func NewNet(c *Codec, threads int) *Net { return &Net{c: c, threads: threads} }
+
+// Dequantize fills n's coefficient tensor from the first k layers of g.
+func (n *Net) dequantize(g *Grid, k int) decoder.Tensor {
+	t := decoder.Ensure(&n.yhat, Channels, g.H, g.W)
+	clear(t.Data)
+	hw := g.H * g.W
+	for l := 0; l < k; l++ {
+		q := g.Q[l]
+		for ch := 0; ch < Channels; ch++ {
+			s := n.c.Steps[l*Channels+ch]
+			d := t.Data[ch*hw : (ch+1)*hw]
+			for i, v := range q[ch*hw : (ch+1)*hw] {
+				d[i] += float32(v) * s
+			}
+		}
+	}
+	return t
+}
+
+func checkLevel(k, d int) error {
+	if k < 1 || k > Layers || d < 0 || d >= DClasses {
+		return fmt.Errorf("level k=%d, distance class %d outside 1..%d, 0..%d", k, d, Layers, DClasses-1)
+	}
+	return nil
+}
+
+// Decode reconstructs a frame from the first k layers of g. pred is the prediction
+// (P-frames; nil for I-frames) and d the distance class. out receives float planes (round
+// them with Planes.Frame).
+func (n *Net) Decode(g *Grid, k, d int, pred *Planes, out *Planes) error {
+	if err := checkLevel(k, d); err != nil {
+		return err
+	}
+	if n.c.Inter != (pred != nil) {
+		return fmt.Errorf("P-frames need a prediction and I-frames take none")
+	}
+	H, W := 8*g.H, 8*g.W
+	if pred != nil && (pred.Y.H != H || pred.Y.W != W) {
+		return fmt.Errorf("prediction %dx%d for a %dx%d grid", pred.Y.W, pred.Y.H, W, H)
+	}
+	yhat := n.dequantize(g, k)
+	syn := n.c.Syn.Apply(yhat, &n.g, &n.pad, n.threads)
+	// Depth-to-space to the planes, + prediction or mid-grey.
+	split := func(t decoder.Tensor, c0, c1 int) decoder.Tensor {
+		return decoder.Tensor{C: c1 - c0, H: t.H, W: t.W, Data: t.Data[c0*t.H*t.W : c1*t.H*t.W]}
+	}
+	decoder.PixelShuffle(split(syn, 0, 64), 8, &out.Y)
+	decoder.PixelShuffle(split(syn, 64, 80), 4, &out.U)
+	decoder.PixelShuffle(split(syn, 80, 96), 4, &out.V)
+	if pred != nil {
+		add(out.Y.Data, pred.Y.Data)
+		add(out.U.Data, pred.U.Data)
+		add(out.V.Data, pred.V.Data)
+	} else {
+		for _, p := range [][]float32{out.Y.Data, out.U.Data, out.V.Data} {
+			for i := range p {
+				p[i] += 0.5
+			}
+		}
+	}
+	// Restoration on the 1/4 grid.
+	xq := toQuarter(out, &n.q)
+	in := xq
+	if pred != nil {
+		pq := toQuarter(pred, &n.pq)
+		cat := decoder.Ensure(&n.res, 2*quarter, xq.H, xq.W)
+		copy(cat.Data, xq.Data)
+		copy(cat.Data[len(xq.Data):], pq.Data)
+		in = cat
+	}
+	f := n.c.RestA.Apply(in, &n.f1, &n.pad, n.threads)
+	emb := ((k-1)*DClasses + d) * restCh
+	hw := f.H * f.W
+	for ch := 0; ch < restCh; ch++ {
+		s, b := n.c.EmbScale[emb+ch], n.c.EmbBias[emb+ch]
+		p := f.Data[ch*hw : (ch+1)*hw]
+		for i, v := range p {
+			p[i] = max(v*s+b, 0)
+		}
+	}
+	f2 := n.c.RestB.Apply(f, &n.f2, &n.pad, n.threads)
+	decoder.ReLU(f2.Data)
+	r := n.c.RestC.Apply(f2, &n.f1, &n.pad, n.threads)
+	add(xq.Data, r.Data)
+	fromQuarter(xq, out)
+	return nil
+}
+
+func add(dst, src []float32) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
+	}
+}
+
+// toQuarter is space-to-depth of the planes onto the 1/4 grid: Y by 4 (16 channels), U and V
+// by 2 (4 each).
+func toQuarter(p *Planes, out *decoder.Tensor) decoder.Tensor {
+	t := decoder.Ensure(out, quarter, p.Y.H/4, p.Y.W/4)
+	decoder.PixelUnshuffle(p.Y, 4, t, 0)
+	decoder.PixelUnshuffle(p.U, 2, t, 16)
+	decoder.PixelUnshuffle(p.V, 2, t, 20)
+	return t
+}
+
+func fromQuarter(t decoder.Tensor, out *Planes) {
+	hw := t.H * t.W
+	decoder.PixelShuffle(decoder.Tensor{C: 16, H: t.H, W: t.W, Data: t.Data[:16*hw]}, 4, &out.Y)
+	decoder.PixelShuffle(decoder.Tensor{C: 4, H: t.H, W: t.W, Data: t.Data[16*hw : 20*hw]}, 2, &out.U)
+	decoder.PixelShuffle(decoder.Tensor{C: 4, H: t.H, W: t.W, Data: t.Data[20*hw:]}, 2, &out.V)
+}
+
+// toEighth is space-to-depth of the planes onto the 1/8 grid (Y by 8, U and V by 4): the
+// analysis transform's input layout.
+func toEighth(p *Planes, out *decoder.Tensor) decoder.Tensor {
+	t := decoder.Ensure(out, Channels, p.Y.H/8, p.Y.W/8)
+	decoder.PixelUnshuffle(p.Y, 8, t, 0)
+	decoder.PixelUnshuffle(p.U, 4, t, 64)
+	decoder.PixelUnshuffle(p.V, 4, t, 80)
+	return t
+}
+
+// Analyze is the encoder's analysis transform: the coefficients y (Channels × H/8 × W/8) of
+// x − pred (P) or x − ½ (I).
+func (n *Net) Analyze(x, pred *Planes, out *decoder.Tensor) (decoder.Tensor, error) {
+	if n.c.Inter != (pred != nil) {
+		return decoder.Tensor{}, fmt.Errorf("P-frames need a prediction and I-frames take none")
+	}
+	var xs, ps decoder.Tensor
+	r := toEighth(x, &xs)
+	in := r
+	if pred != nil {
+		p := toEighth(pred, &ps)
+		for i := range r.Data {
+			r.Data[i] -= p.Data[i]
+		}
+		cat := decoder.NewTensor(2*Channels, r.H, r.W)
+		copy(cat.Data, r.Data)
+		copy(cat.Data[len(r.Data):], p.Data)
+		in = cat
+	} else {
+		for i := range r.Data {
+			r.Data[i] -= 0.5
+		}
+	}
+	lin := n.c.AnaLin.Apply(r, out, &n.pad, n.threads)
+	a := n.c.AnaA.Apply(in, &n.ana, &n.pad, n.threads)
+	decoder.ReLU(a.Data)
+	var b decoder.Tensor
+	b = n.c.AnaB.Apply(a, &b, &n.pad, n.threads)
+	add(lin.Data, b.Data)
+	return lin, nil
+}
+
+// Quantize fills every layer of g from coefficients y: layer l carries
+// round((y − ŷ_{l−1}) / s_l), halves to even as torch.round.
+func (c *Codec) Quantize(y decoder.Tensor, g *Grid) {
+	hw := y.H * y.W
+	for l := 0; l < Layers; l++ {
+		if g.Q[l] == nil {
+			g.Q[l] = make([]int32, Channels*hw)
+		}
+	}
+	for ch := 0; ch < Channels; ch++ {
+		for i, v := range y.Data[ch*hw : (ch+1)*hw] {
+			var prev float32
+			for l := 0; l < Layers; l++ {
+				s := c.Steps[l*Channels+ch]
+				q := float32(math.RoundToEven(float64((v - prev) / s)))
+				g.Q[l][ch*hw+i] = int32(q)
+				prev += q * s
+			}
+		}
+	}
+}

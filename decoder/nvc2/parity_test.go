@@ -1,0 +1,219 @@
+package nvc2
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/strata-player/strata/decoder"
+)
+
+func loadTestModel(t testing.TB) *Model {
+	t.Helper()
+	dir := filepath.Join("..", "..", "assets", "model2")
+	w, err := os.ReadFile(filepath.Join(dir, "nvc2.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadModel(w, man)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func loadGolden(t testing.TB, m *Model) map[string]decoder.Array {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "golden.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, meta, err := decoder.ParseSafetensors(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta["weights_sha256"] != m.SHA256 {
+		t.Fatalf("golden vectors are for weights %s, assets/model2 is %s: rerun encoder/train/texport.py", meta["weights_sha256"], m.SHA256)
+	}
+	return g
+}
+
+func frameOf(g map[string]decoder.Array, prefix string) *decoder.Frame {
+	y := g[prefix+"_y"]
+	h, w := y.Shape[0], y.Shape[1]
+	f := decoder.NewFrame(w, h)
+	for i, v := range y.Data {
+		f.Y[i] = byte(v)
+	}
+	for i, v := range g[prefix+"_u"].Data {
+		f.U[i] = byte(v)
+	}
+	for i, v := range g[prefix+"_v"].Data {
+		f.V[i] = byte(v)
+	}
+	return f
+}
+
+func TestOBMCGolden(t *testing.T) {
+	m := loadTestModel(t)
+	g := loadGolden(t, m)
+	ref := frameOf(g, "obmc.ref")
+	mv := g["obmc.mv"]
+	mvs := make([]decoder.MV, len(mv.Data)/2)
+	for i := range mvs {
+		mvs[i] = decoder.MV{Y: int(mv.Data[2*i]), X: int(mv.Data[2*i+1])}
+	}
+	var out decoder.Frame
+	if err := OBMC(ref, mvs, &out); err != nil {
+		t.Fatal(err)
+	}
+	want := frameOf(g, "obmc.pred")
+	for name, pair := range map[string][2][]byte{"Y": {out.Y, want.Y}, "U": {out.U, want.U}, "V": {out.V, want.V}} {
+		for i := range pair[0] {
+			if pair[0][i] != pair[1][i] {
+				t.Fatalf("OBMC %s[%d] = %d, PyTorch reference %d", name, i, pair[0][i], pair[1][i])
+			}
+		}
+	}
+}
+
+func gridOf(a decoder.Array) *Grid {
+	// ints: [Layers][Channels][h][w]
+	h, w := a.Shape[2], a.Shape[3]
+	g := NewGrid(h, w)
+	n := Channels * h * w
+	for l := 0; l < Layers; l++ {
+		for i := 0; i < n; i++ {
+			g.Q[l][i] = int32(a.Data[l*n+i])
+		}
+	}
+	return g
+}
+
+func maxDiff(a, b []float32) float64 {
+	d := 0.0
+	for i := range a {
+		d = max(d, math.Abs(float64(a[i]-b[i])))
+	}
+	return d
+}
+
+// TestDecoderParity: the Go decoder reproduces PyTorch's output for every k (I and P).
+func TestDecoderParity(t *testing.T) {
+	m := loadTestModel(t)
+	g := loadGolden(t, m)
+	for _, tag := range []string{"i", "p"} {
+		c, pred := m.I, (*Planes)(nil)
+		if tag == "p" {
+			c = m.P
+			pred = &Planes{}
+			if err := PlanesOf(frameOf(g, "obmc.pred"), pred); err != nil {
+				t.Fatal(err)
+			}
+		}
+		grid := gridOf(g[tag+".ints"])
+		d := int(g[tag+".d"].Data[0])
+		n := NewNet(c, 2)
+		for k := 1; k <= Layers; k++ {
+			var out Planes
+			if err := n.Decode(grid, k, d, pred, &out); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []struct {
+				name string
+				got  []float32
+			}{{"y", out.Y.Data}, {"u", out.U.Data}, {"v", out.V.Data}} {
+				want := g[tag+".dec"+string(rune('0'+k))+"_"+p.name].Data
+				if len(want) != len(p.got) {
+					t.Fatalf("%s k=%d %s: %d values, want %d", tag, k, p.name, len(p.got), len(want))
+				}
+				if d := maxDiff(p.got, want); d > 2e-5 {
+					t.Errorf("%s-frame k=%d plane %s: max |Go − PyTorch| = %.2e", tag, k, p.name, d)
+				}
+			}
+		}
+	}
+}
+
+// TestEncoderParity: the Go analysis transform and quantizer give PyTorch's integers.
+func TestEncoderParity(t *testing.T) {
+	m := loadTestModel(t)
+	g := loadGolden(t, m)
+	for _, tag := range []string{"i", "p"} {
+		c, pred := m.I, (*Planes)(nil)
+		if tag == "p" {
+			c = m.P
+			pred = &Planes{}
+			if err := PlanesOf(frameOf(g, "obmc.pred"), pred); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var x Planes
+		if err := PlanesOf(frameOf(g, tag+".x"), &x); err != nil {
+			t.Fatal(err)
+		}
+		var y decoder.Tensor
+		y, err := NewNet(c, 2).Analyze(&x, pred, &y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := maxDiff(y.Data, g[tag+".y"].Data); d > 1e-4 {
+			t.Errorf("%s-frame analysis: max |Go − PyTorch| = %.2e", tag, d)
+		}
+		want := gridOf(g[tag+".ints"])
+		got := NewGrid(want.H, want.W)
+		c.Quantize(y, got)
+		diff, total := 0, 0
+		for l := range got.Q {
+			for i := range got.Q[l] {
+				total++
+				if got.Q[l][i] != want.Q[l][i] {
+					diff++
+				}
+			}
+		}
+		// A coefficient within float noise of a rounding boundary may go either way.
+		if diff*1000 > total {
+			t.Errorf("%s-frame: %d of %d integers differ from PyTorch's", tag, diff, total)
+		}
+	}
+}
+
+// TestLayerRoundTrip: every layer's payload decodes to the integers coded, within a few
+// percent of the entropy model's ideal code length (PyTorch's).
+func TestLayerRoundTrip(t *testing.T) {
+	m := loadTestModel(t)
+	g := loadGolden(t, m)
+	for _, tag := range []string{"i", "p"} {
+		c := m.I
+		if tag == "p" {
+			c = m.P
+		}
+		want := gridOf(g[tag+".ints"])
+		got := &Grid{H: want.H, W: want.W}
+		for l := 0; l < Layers; l++ {
+			b, err := m.EncodeLayer(c, want, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.DecodeLayer(c, got, l, b); err != nil {
+				t.Fatalf("%s layer %d: %v", tag, l, err)
+			}
+			for i := range got.Q[l] {
+				if got.Q[l][i] != want.Q[l][i] {
+					t.Fatalf("%s layer %d: integer %d decoded as %d, coded %d", tag, l, i, got.Q[l][i], want.Q[l][i])
+				}
+			}
+			ideal := float64(g[tag+".bits"].Data[l]) / 8
+			if float64(len(b)) > ideal*1.03+8 {
+				t.Errorf("%s layer %d: %d bytes, ideal %.1f", tag, l, len(b), ideal)
+			}
+			t.Logf("%s layer %d: %d bytes, ideal %.1f", tag, l, len(b), ideal)
+		}
+	}
+}

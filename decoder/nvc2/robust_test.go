@@ -1,0 +1,79 @@
+package nvc2
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestVersion1WeightsRefused: the v1 model (assets/model) is refused with a clear error.
+func TestVersion1WeightsRefused(t *testing.T) {
+	dir := filepath.Join("..", "..", "assets", "model")
+	w, err := os.ReadFile(filepath.Join(dir, "nvc.safetensors"))
+	if err != nil {
+		t.Skip("no v1 model in assets/model")
+	}
+	man, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = LoadModel(w, man)
+	if err == nil || !strings.Contains(err.Error(), "version \"1\"") || !strings.Contains(err.Error(), "reads strata-nvc version 2") {
+		t.Fatalf("v1 weights: err = %v, want a format-version error", err)
+	}
+}
+
+// TestTruncatedLayer: every truncation of a real payload is an ErrPayload error or decodes
+// (a range coder cannot always tell); it never panics, and the empty payload is an error.
+func TestTruncatedLayer(t *testing.T) {
+	m := loadTestModel(t)
+	g := loadGolden(t, m)
+	want := gridOf(g["i.ints"])
+	b, err := m.EncodeLayer(m.I, want, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := 0
+	for n := 0; n < len(b); n++ {
+		got := &Grid{H: want.H, W: want.W}
+		if err := m.DecodeLayer(m.I, got, 0, b[:n]); err != nil {
+			if !errors.Is(err, ErrPayload) {
+				t.Fatalf("truncated to %d bytes: %v does not wrap ErrPayload", n, err)
+			}
+			errs++
+		}
+	}
+	if errs < len(b)/2 {
+		t.Errorf("only %d of %d truncations detected", errs, len(b))
+	}
+	if err := m.DecodeLayer(m.I, &Grid{H: 2, W: 2}, 0, nil); !errors.Is(err, ErrPayload) {
+		t.Errorf("empty payload: %v", err)
+	}
+}
+
+func FuzzDecodeLayer(f *testing.F) {
+	m := loadTestModel(f)
+	g := loadGolden(f, m)
+	want := gridOf(g["p.ints"])
+	for l := 0; l < Layers; l++ {
+		b, err := m.EncodeLayer(m.P, want, l)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, uint8(l), true)
+	}
+	f.Add([]byte{0, 1, 2, 3, 4, 5}, uint8(0), false)
+	f.Fuzz(func(t *testing.T, b []byte, layer uint8, inter bool) {
+		c := m.I
+		if inter {
+			c = m.P
+		}
+		grid := NewGrid(3, 5)
+		l := int(layer % Layers)
+		if err := m.DecodeLayer(c, grid, l, b); err != nil && !errors.Is(err, ErrPayload) {
+			t.Fatalf("error %v does not wrap ErrPayload", err)
+		}
+	})
+}

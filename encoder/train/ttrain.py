@@ -1,0 +1,197 @@
+"""Trains codec v2 design T (tcodec.py): I- and P-frame codecs on R + lambda_k * D for every
+layer count k, P-frames on decoded references along the LFR chains of data2.py, several steps
+deep, every level on its own decoded chain (what a player holding k layers has).
+
+    /usr/bin/python3 encoder/train/ttrain.py --work build/ttrain [--device cuda] [--minutes M]
+
+Each step: a batch of 9-frame windows; the anchor is intra-coded, then one chain of P-frames
+(distances 8,4,2,1 / 4,2,1 / 2,1). The encoder codes every frame once, from the top level's
+prediction (as the Go encoder does); the decoder runs every level k = 1..K on its own chain.
+Loss per frame: sum_k (R_{<=k} + w * lambda_k * D_k), D = (6 MSE_Y + MSE_U + MSE_V) / 8 in
+8-bit units^2, R in bits per luma pixel, w = --intra-lambda for intra frames, else 1.
+Decoded references are rounded to 8 bits and not differentiated through.
+
+Progress: stdout and WORK/train.log; WORK/ckpt.pt every 5 minutes and at the end; a rerun with
+the same WORK resumes (the learning-rate schedule spans --steps of the whole run).
+"""
+import argparse
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import data2  # noqa: E402
+import tcodec  # noqa: E402
+from codec2 import obmc  # noqa: E402
+from tcodec import LAYERS, Codec  # noqa: E402
+
+LAMBDAS = (0.0040, 0.0100, 0.0250, 0.0625)
+
+
+def yuv_dist(out, ref):
+    """Per-sample (6 MSE_Y + MSE_U + MSE_V)/8 and MSE_Y, [0,1] units."""
+    ms = [((a - b) ** 2).mean(dim=(1, 2, 3)) for a, b in zip(out, ref)]
+    return (6 * ms[0] + ms[1] + ms[2]) / 8, ms[0]
+
+
+def round8(planes):
+    return tuple(torch.round(p.clamp(0, 1) * 255).detach() / 255 for p in planes)
+
+
+def psnr(mse):
+    return 10 * math.log10(1.0 / max(mse, 1e-12))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--y4m-dir", default="/tmp/strata-media/train")
+    ap.add_argument("--work", default="build/ttrain")
+    ap.add_argument("--pool-dir", default="", help="where the pool npz lives (default: WORK)")
+    ap.add_argument("--steps", type=int, default=60000, help="total steps of the whole run")
+    ap.add_argument("--minutes", type=float, default=1e9, help="stop this sitting after this long")
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--crop", type=int, default=96)
+    ap.add_argument("--pool", type=int, default=2000, help="9-frame windows in the pool")
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--intra-lambda", type=float, default=2.0,
+                    help="multiplies every lambda_k for intra frames (an anchor serves a whole sub-GOP)")
+    ap.add_argument("--init", default="", help="start a new run from these weights (a --snapshot file)")
+    ap.add_argument("--snapshot", default="", help="write WORK/ckpt.pt's weights (no optimizer) here and exit")
+    args = ap.parse_args()
+    ckpt = os.path.join(args.work, "ckpt.pt")
+    if args.snapshot:
+        st = torch.load(ckpt, map_location="cpu")
+        torch.save({k: st[k] for k in ("i", "p", "step", "elapsed", "lambdas", "intra_lambda")}, args.snapshot)
+        print(f"{args.snapshot}: weights of step {st['step']} ({st['elapsed'] / 60:.1f} min of training)")
+        return
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    dev = torch.device(args.device)
+    os.makedirs(args.work, exist_ok=True)
+    logf = open(os.path.join(args.work, "train.log"), "a")
+
+    def log(msg):
+        line = time.strftime("%H:%M:%S ") + msg
+        print(line, flush=True)
+        logf.write(line + "\n")
+        logf.flush()
+
+    pool = data2.load_or_build(os.path.join(args.pool_dir or args.work, f"pool-{args.pool}-{args.crop}.npz"),
+                               args.y4m_dir, args.pool, args.crop, args.seed, log)
+    icodec, pcodec = Codec(False).to(dev), Codec(True).to(dev)
+    log(f"decoder MACs/luma px: I {icodec.macs_per_luma_pixel():.0f}, P {pcodec.macs_per_luma_pixel():.0f}")
+    named = list(icodec.named_parameters()) + list(pcodec.named_parameters())
+    ent = [p for n, p in named if n.startswith("ent.")]
+    rest = [p for n, p in named if not n.startswith("ent.")]
+    opt = torch.optim.Adam([{"params": rest, "mul": 1.0}, {"params": ent, "mul": 10.0}], lr=args.lr)
+    step, elapsed = 0, 0.0
+    if os.path.exists(ckpt):
+        st = torch.load(ckpt, map_location=dev)
+        icodec.load_state_dict(st["i"])
+        pcodec.load_state_dict(st["p"])
+        opt.load_state_dict(st["opt"])
+        step, elapsed = st["step"], st["elapsed"]
+        log(f"resumed at step {step} ({elapsed / 60:.1f} min trained)")
+    elif args.init:
+        st = torch.load(args.init, map_location=dev)
+        icodec.load_state_dict({k: v.float() for k, v in st["i"].items()})
+        pcodec.load_state_dict({k: v.float() for k, v in st["p"].items()})
+        step, elapsed = st["step"], st["elapsed"]
+        log(f"initialised from {args.init}: step {step} ({elapsed / 60:.1f} min trained), fresh optimizer")
+    rng = np.random.default_rng(args.seed + step)
+
+    def save():
+        tmp = ckpt + ".tmp"
+        torch.save({"i": icodec.state_dict(), "p": pcodec.state_dict(), "opt": opt.state_dict(),
+                    "step": step, "elapsed": elapsed, "args": vars(args),
+                    "lambdas": LAMBDAS, "intra_lambda": args.intra_lambda}, tmp)
+        os.replace(tmp, ckpt)
+
+    n = len(pool["y"])
+    npix = args.crop * args.crop
+    lam = torch.tensor(LAMBDAS, device=dev) * 255.0 ** 2
+    run = {}
+
+    def track(key, v):
+        run[key] = 0.98 * run.get(key, v) + 0.02 * v
+
+    start = time.time()
+    last_save = start
+    while step < args.steps and (time.time() - start) < args.minutes * 60:
+        frac = step / args.steps
+        lr = args.lr * min(1.0, (step + 1) / 500) * (0.5 * (1 + math.cos(math.pi * frac)) * 0.95 + 0.05)
+        for g in opt.param_groups:
+            g["lr"] = lr * g["mul"]
+        t0 = time.time()
+        idx = rng.integers(n, size=args.batch)
+        f = lambda a: torch.from_numpy(np.ascontiguousarray(a).astype(np.float32) / 255.0).unsqueeze(1).to(dev)  # noqa: E731
+        Yw, Uw, Vw = pool["y"][idx], pool["u"][idx], pool["v"][idx]
+        if rng.random() < 0.5:  # horizontal flip of whole windows: vectors flip with them
+            Yw, Uw, Vw = Yw[..., ::-1], Uw[..., ::-1], Vw[..., ::-1]
+            mvs = pool["mv"][idx][:, :, :, ::-1].copy()
+            mvs[..., 1] = -mvs[..., 1]
+        else:
+            mvs = pool["mv"][idx]
+        frames = [(f(Yw[:, j]), f(Uw[:, j]), f(Vw[:, j])) for j in range(9)]
+        mvs = torch.from_numpy(np.ascontiguousarray(mvs)).to(dev)
+        chain_pairs, chain_d = data2.CHAINS[rng.integers(len(data2.CHAINS))]
+        loss = 0.0
+        nfr = 0
+        terms = []
+        x0 = frames[0]
+        q = icodec.encode(*x0, training=True)
+        outs = [icodec.decode(q[k - 1][0], k, 0) for k in range(1, LAYERS + 1)]
+        terms.append(("I", x0, q, outs))
+        recon = [round8(o) for o in outs]
+        cur_frame = 0
+        for pi, d in zip(chain_pairs, chain_d):
+            cur, ref = data2.PAIRS[pi]
+            assert ref == cur_frame
+            x = frames[cur]
+            preds = [tuple(obmc(*r, mvs[:, pi])) for r in recon]
+            q = pcodec.encode(*x, pred=preds[-1], training=True)
+            outs = [pcodec.decode(q[k - 1][0], k, int(d), preds[k - 1]) for k in range(1, LAYERS + 1)]
+            terms.append(("P", x, q, outs))
+            recon = [round8(o) for o in outs]
+            cur_frame = cur
+        for kind, x, q, outs in terms:
+            w = args.intra_lambda if kind == "I" else 1.0
+            bits = torch.stack([b for _, b in q], 1) / npix               # (B, K) bpp per layer
+            cum = torch.cumsum(bits, 1)
+            for k in range(1, LAYERS + 1):
+                dk, myk = yuv_dist(outs[k - 1], x)
+                loss = loss + cum[:, k - 1].mean() + w * lam[k - 1] * dk.mean()
+                track(f"{kind}bpp{k}", cum[:, k - 1].mean().item())
+                track(f"{kind}mse{k}", myk.mean().item())
+            nfr += 1
+        loss = loss / nfr
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(rest + ent, 5.0)
+        opt.step()
+        step += 1
+        elapsed += time.time() - t0
+        if step % 50 == 0:
+            parts = []
+            for kind in "IP":
+                parts.append(kind + ": " + ", ".join(
+                    f"k{k} {run[f'{kind}bpp{k}']:.3f}bpp {psnr(run[f'{kind}mse{k}']):.2f}dB" for k in range(1, LAYERS + 1)))
+            log(f"step {step}/{args.steps} lr {lr:.2e} {elapsed / step:.2f} s/step loss {loss.item():.4f} | "
+                + " | ".join(parts))
+        if time.time() - last_save > 300:
+            save()
+            last_save = time.time()
+    save()
+    log(f"stopped at step {step}, {elapsed / 60:.1f} min of training in all")
+
+
+if __name__ == "__main__":
+    main()
