@@ -187,10 +187,10 @@ func loadCodec(arrays map[string]decoder.Array, prefix string, inter bool, ntabl
 		rin, ain = 2*quarter, 2*Channels
 	}
 	c := &Codec{Inter: inter,
-		Syn:   l.conv("syn.conv", Channels, Channels, 3),
-		RestA: l.conv("rest.a", rin, restCh, 3),
-		RestB: l.conv("rest.b", restCh, restCh, 3),
-		RestC: l.conv("rest.c", restCh, quarter, 3),
+		Syn:      l.conv("syn.conv", Channels, Channels, 3),
+		RestA:    l.conv("rest.a", rin, restCh, 3),
+		RestB:    l.conv("rest.b", restCh, restCh, 3),
+		RestC:    l.conv("rest.c", restCh, quarter, 3),
 		EmbScale: l.vec("rest.emb_scale", Layers*DClasses*restCh),
 		EmbBias:  l.vec("rest.emb_bias", Layers*DClasses*restCh),
 		AnaLin:   l.conv("ana.lin", Channels, Channels, 3),
