@@ -15,3 +15,15 @@ func ModelWeights() []byte { return modelWeights }
 
 // ModelManifest is manifest.json: format version, SHA-256 of the weights, training summary.
 func ModelManifest() []byte { return modelManifest }
+
+//go:embed model2/nvc2.safetensors
+var model2Weights []byte
+
+//go:embed model2/manifest.json
+var model2Manifest []byte
+
+// Model2Weights is the safetensors file of codec v2 (model2/, encoder/train/texport.py).
+func Model2Weights() []byte { return model2Weights }
+
+// Model2Manifest is codec v2's manifest.json.
+func Model2Manifest() []byte { return model2Manifest }

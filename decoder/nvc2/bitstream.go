@@ -1,0 +1,313 @@
+package nvc2
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+
+	"github.com/strata-player/strata/decoder"
+)
+
+// BitstreamVersion is the version of docs/BITSTREAM.md this package reads and writes.
+const BitstreamVersion = 2
+
+// ErrBitstream is wrapped by every error about malformed units.
+var ErrBitstream = errors.New("bitstream v2")
+
+// maxPayload bounds one frame-layer payload: far above any real frame (8192×8192 at the
+// finest step), small enough that a forged length cannot make a reader allocate.
+const maxPayload = 1 << 26
+
+// Header is unit 0's header.
+type Header struct {
+	Width, Height int // display size (even); coded size = padded to multiples of 16
+	Frames, S     int
+	IntraAnchors  bool // flags bit 0: the schedule's anchors are I-frames
+	Layers        int  // K ≤ nvc2.Layers
+	Model         [8]byte
+	Segment       uint32
+}
+
+// CodedSize is the display size padded up to multiples of 16.
+func (h *Header) CodedSize() (w, hh int) { return (h.Width + 15) &^ 15, (h.Height + 15) &^ 15 }
+
+func (h *Header) validate() error {
+	switch {
+	case h.Width <= 0 || h.Height <= 0 || h.Width%2 != 0 || h.Height%2 != 0 || h.Width > 8192 || h.Height > 8192:
+		return fmt.Errorf("%w: size %dx%d", ErrBitstream, h.Width, h.Height)
+	case h.Layers < 1 || h.Layers > Layers:
+		return fmt.Errorf("%w: %d layers, want 1..%d", ErrBitstream, h.Layers, Layers)
+	}
+	if _, err := decoder.NewScheduleAnchors(h.Frames, h.S, h.IntraAnchors); err != nil {
+		return fmt.Errorf("%w: %v", ErrBitstream, err)
+	}
+	return nil
+}
+
+// Segment is one coded segment. Intra[f] says frame f is intra-coded (always for frame 0 and,
+// with IntraAnchors, the anchors; the encoder may choose it for any other frame); MVs[f] holds
+// a predicted frame's vectors (nil for intra frames). Payloads[l][i] is layer l of the i-th
+// frame in decode order. Have is how many layers are present (units 0..Have−1).
+type Segment struct {
+	Header
+	Intra    []bool
+	MVs      [][]decoder.MV
+	Payloads [][][]byte
+	Have     int
+	sched    *decoder.Schedule
+}
+
+// Schedule is the segment's reference structure.
+func (s *Segment) Schedule() *decoder.Schedule {
+	if s.sched == nil {
+		s.sched, _ = decoder.NewScheduleAnchors(s.Frames, s.S, s.IntraAnchors)
+	}
+	return s.sched
+}
+
+// AppendUnit appends unit l (0 = base) of the segment to dst.
+func (s *Segment) AppendUnit(dst []byte, l int) ([]byte, error) {
+	if l < 0 || l >= s.Layers || l >= s.Have {
+		return nil, fmt.Errorf("%w: unit %d of a segment holding %d of %d layers", ErrBitstream, l, s.Have, s.Layers)
+	}
+	start := len(dst)
+	sc := s.Schedule()
+	order := sc.DecodeOrder()
+	if l == 0 {
+		dst = append(dst, "NVC0"...)
+		dst = append(dst, BitstreamVersion)
+		dst = binary.BigEndian.AppendUint16(dst, uint16(s.Width))
+		dst = binary.BigEndian.AppendUint16(dst, uint16(s.Height))
+		dst = binary.BigEndian.AppendUint16(dst, uint16(s.Frames))
+		var flags byte
+		if s.IntraAnchors {
+			flags |= 1
+		}
+		dst = append(dst, byte(s.S), flags, byte(s.Layers))
+		dst = append(dst, s.Model[:]...)
+		dst = binary.BigEndian.AppendUint32(dst, s.Segment)
+		modes := make([]byte, (s.Frames+7)/8)
+		var mvs [][]decoder.MV
+		for f := 0; f < s.Frames; f++ {
+			if s.Intra[f] {
+				modes[f/8] |= 0x80 >> (f % 8)
+			} else if sc.Intra(f) {
+				return nil, fmt.Errorf("%w: frame %d must be intra-coded", ErrBitstream, f)
+			}
+		}
+		for _, f := range order {
+			if !s.Intra[f] {
+				mvs = append(mvs, s.MVs[f])
+			}
+		}
+		dst = append(dst, modes...)
+		w, _ := s.CodedSize()
+		mv := decoder.EncodeMVs(mvs, w/16)
+		dst = binary.BigEndian.AppendUint32(dst, uint32(len(mv)))
+		dst = append(dst, mv...)
+	} else {
+		dst = append(dst, "NVCL"...)
+		dst = append(dst, BitstreamVersion, byte(l))
+		dst = binary.BigEndian.AppendUint32(dst, s.Segment)
+		dst = binary.BigEndian.AppendUint16(dst, uint16(s.Frames))
+	}
+	for i := range order {
+		p := s.Payloads[l][i]
+		if len(p) > maxPayload {
+			return nil, fmt.Errorf("%w: layer %d payload of %d bytes", ErrBitstream, l, len(p))
+		}
+		dst = binary.BigEndian.AppendUint32(dst, uint32(len(p)))
+		dst = append(dst, p...)
+	}
+	return binary.BigEndian.AppendUint32(dst, crc32.ChecksumIEEE(dst[start:])), nil
+}
+
+// reader is a sticky-error big-endian reader over a unit.
+type reader struct {
+	b   []byte
+	pos int
+	err error
+}
+
+func (r *reader) take(n int) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n < 0 || len(r.b)-r.pos < n {
+		r.err = fmt.Errorf("%w: unit truncated at byte %d (need %d more)", ErrBitstream, r.pos, n)
+		return nil
+	}
+	p := r.b[r.pos : r.pos+n]
+	r.pos += n
+	return p
+}
+
+func (r *reader) u8() int {
+	if p := r.take(1); p != nil {
+		return int(p[0])
+	}
+	return 0
+}
+
+func (r *reader) u16() int {
+	if p := r.take(2); p != nil {
+		return int(binary.BigEndian.Uint16(p))
+	}
+	return 0
+}
+
+func (r *reader) u32() uint32 {
+	if p := r.take(4); p != nil {
+		return binary.BigEndian.Uint32(p)
+	}
+	return 0
+}
+
+func checkCRC(b []byte) ([]byte, error) {
+	if len(b) < 4 {
+		return nil, fmt.Errorf("%w: unit of %d bytes", ErrBitstream, len(b))
+	}
+	body := b[:len(b)-4]
+	if got, want := crc32.ChecksumIEEE(body), binary.BigEndian.Uint32(b[len(b)-4:]); got != want {
+		return nil, fmt.Errorf("%w: CRC-32 %08x, unit says %08x", ErrBitstream, got, want)
+	}
+	return body, nil
+}
+
+func checkVersion(v int) error {
+	switch {
+	case v == BitstreamVersion:
+		return nil
+	case v == 1:
+		return fmt.Errorf("%w: a version 1 stream (codec v1); this player decodes version 2: re-encode the source with `strata encode`", ErrBitstream)
+	}
+	return fmt.Errorf("%w: version %d, this reader knows %d", ErrBitstream, v, BitstreamVersion)
+}
+
+// ParseBaseUnit parses unit 0 into a segment holding one layer. Payloads alias b.
+func ParseBaseUnit(b []byte) (*Segment, error) {
+	body, err := checkCRC(b)
+	if err != nil {
+		return nil, err
+	}
+	r := &reader{b: body}
+	if m := r.take(4); r.err == nil && string(m) != "NVC0" {
+		return nil, fmt.Errorf("%w: not a base unit (magic %q)", ErrBitstream, m)
+	}
+	if v := r.u8(); r.err == nil {
+		if err := checkVersion(v); err != nil {
+			return nil, err
+		}
+	}
+	s := &Segment{Have: 1}
+	s.Width, s.Height, s.Frames = r.u16(), r.u16(), r.u16()
+	s.S = r.u8()
+	flags := r.u8()
+	s.IntraAnchors = flags&1 != 0
+	s.Layers = r.u8()
+	copy(s.Model[:], r.take(8))
+	s.Segment = r.u32()
+	if r.err != nil {
+		return nil, r.err
+	}
+	if flags&^1 != 0 {
+		return nil, fmt.Errorf("%w: unknown flags %#x", ErrBitstream, flags)
+	}
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	sc := s.Schedule()
+	modes := r.take((s.Frames + 7) / 8)
+	if r.err != nil {
+		return nil, r.err
+	}
+	s.Intra = make([]bool, s.Frames)
+	for f := range s.Intra {
+		s.Intra[f] = modes[f/8]&(0x80>>(f%8)) != 0
+		if sc.Intra(f) && !s.Intra[f] {
+			return nil, fmt.Errorf("%w: frame %d has no reference but is not marked intra", ErrBitstream, f)
+		}
+	}
+	if pad := s.Frames % 8; pad != 0 && modes[len(modes)-1]&(0xff>>pad) != 0 {
+		return nil, fmt.Errorf("%w: mode bits set past frame %d", ErrBitstream, s.Frames-1)
+	}
+	mv := r.take(int(r.u32()))
+	if r.err != nil {
+		return nil, r.err
+	}
+	var predicted []int
+	for _, f := range sc.DecodeOrder() {
+		if !s.Intra[f] {
+			predicted = append(predicted, f)
+		}
+	}
+	w, h := s.CodedSize()
+	s.MVs = make([][]decoder.MV, s.Frames)
+	if len(predicted) > 0 {
+		mvs, err := decoder.DecodeMVs(mv, len(predicted), w/16, h/16)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBitstream, err)
+		}
+		for i, f := range predicted {
+			s.MVs[f] = mvs[i]
+		}
+	} else if len(mv) != 0 {
+		return nil, fmt.Errorf("%w: %d bytes of vectors in a segment without predicted frames", ErrBitstream, len(mv))
+	}
+	s.Payloads = make([][][]byte, s.Layers)
+	if err := s.readPayloads(r, 0); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Segment) readPayloads(r *reader, l int) error {
+	s.Payloads[l] = make([][]byte, s.Frames)
+	for i := range s.Payloads[l] {
+		n := r.u32()
+		if r.err == nil && n > maxPayload {
+			return fmt.Errorf("%w: layer %d payload of %d bytes", ErrBitstream, l, n)
+		}
+		s.Payloads[l][i] = r.take(int(n))
+	}
+	if r.err != nil {
+		return r.err
+	}
+	if r.pos != len(r.b) {
+		return fmt.Errorf("%w: %d unexpected bytes after layer %d's payloads", ErrBitstream, len(r.b)-r.pos, l)
+	}
+	return nil
+}
+
+// AddUnit adds unit l ≥ 1, which must be the next layer (units arrive in order). Payloads
+// alias b.
+func (s *Segment) AddUnit(b []byte) error {
+	body, err := checkCRC(b)
+	if err != nil {
+		return err
+	}
+	r := &reader{b: body}
+	if m := r.take(4); r.err == nil && string(m) != "NVCL" {
+		return fmt.Errorf("%w: not a layer unit (magic %q)", ErrBitstream, m)
+	}
+	v, l := r.u8(), r.u8()
+	seg, n := r.u32(), r.u16()
+	if r.err != nil {
+		return r.err
+	}
+	if err := checkVersion(v); err != nil {
+		return err
+	}
+	switch {
+	case l != s.Have || l >= s.Layers:
+		return fmt.Errorf("%w: layer unit %d, the segment expects layer %d of %d", ErrBitstream, l, s.Have, s.Layers)
+	case seg != s.Segment || n != s.Frames:
+		return fmt.Errorf("%w: layer unit of segment %d (%d frames) added to segment %d (%d frames)", ErrBitstream, seg, n, s.Segment, s.Frames)
+	}
+	if err := s.readPayloads(r, l); err != nil {
+		return err
+	}
+	s.Have++
+	return nil
+}

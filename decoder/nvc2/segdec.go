@@ -1,0 +1,183 @@
+package nvc2
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/strata-player/strata/decoder"
+)
+
+// FrameCoder decodes one frame at a time with its own buffers (one goroutine at a time).
+type FrameCoder struct {
+	m          *Model
+	inet, pnet *Net
+	grid       *Grid
+	pred       decoder.Frame
+	predP, out Planes
+}
+
+// NewFrameCoder returns a coder for model m whose convolutions use threads goroutines.
+func NewFrameCoder(m *Model, threads int) *FrameCoder {
+	return &FrameCoder{m: m, inet: NewNet(m.I, threads), pnet: NewNet(m.P, threads)}
+}
+
+// Grid returns the coder's coefficient grid for a w×h coded frame, every layer zeroed.
+func (fc *FrameCoder) Grid(w, h int) *Grid {
+	if fc.grid == nil || fc.grid.W != w/8 || fc.grid.H != h/8 {
+		fc.grid = NewGrid(h/8, w/8)
+	}
+	for l := range fc.grid.Q {
+		clear(fc.grid.Q[l])
+	}
+	return fc.grid
+}
+
+// Reconstruct decodes grid g with k layers into out: intra (ref == nil) or predicted from
+// ref with vectors mvs and distance class d.
+func (fc *FrameCoder) Reconstruct(g *Grid, k, d int, ref *decoder.Frame, mvs []decoder.MV, out *decoder.Frame) error {
+	if ref == nil {
+		if err := fc.inet.Decode(g, k, 0, nil, &fc.out); err != nil {
+			return err
+		}
+	} else {
+		if err := OBMC(ref, mvs, &fc.pred); err != nil {
+			return err
+		}
+		if err := PlanesOf(&fc.pred, &fc.predP); err != nil {
+			return err
+		}
+		if err := fc.pnet.Decode(g, k, d, &fc.predP, &fc.out); err != nil {
+			return err
+		}
+	}
+	fc.out.Frame(out)
+	return nil
+}
+
+// SegmentDecoder decodes segments batch by batch (docs/BITSTREAM.md): frames of one batch
+// decode in parallel, one goroutine each; a batch of one frame uses every worker inside its
+// convolutions instead. It owns its buffers; not safe for concurrent use.
+type SegmentDecoder struct {
+	model   *Model
+	workers int
+	coders  []*FrameCoder // coders[0] for single-frame batches, the rest one per worker
+	recon   []*decoder.Frame
+}
+
+// NewSegmentDecoder returns a decoder for model m using up to workers goroutines (0: one per
+// CPU).
+func NewSegmentDecoder(m *Model, workers int) *SegmentDecoder {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	d := &SegmentDecoder{model: m, workers: workers}
+	d.coders = append(d.coders, NewFrameCoder(m, workers))
+	for i := 0; i < workers; i++ {
+		d.coders = append(d.coders, NewFrameCoder(m, 1))
+	}
+	return d
+}
+
+// Decode reconstructs every frame of s with its first k layers (k ≤ s.Have), in display
+// order at the coded size; the frames are owned by the decoder and overwritten by the next
+// call (crop with decoder.Crop to show).
+func (d *SegmentDecoder) Decode(s *Segment, k int) ([]*decoder.Frame, error) {
+	if k < 1 || k > s.Have {
+		return nil, fmt.Errorf("decode with %d layers: the segment holds %d", k, s.Have)
+	}
+	if got := d.model.SHA256; len(got) >= 16 && fmt.Sprintf("%x", s.Model) != got[:16] {
+		return nil, fmt.Errorf("%w: segment coded for model %x, this decoder has %s", ErrBitstream, s.Model, got[:16])
+	}
+	w, h := s.CodedSize()
+	for len(d.recon) < s.Frames {
+		d.recon = append(d.recon, nil)
+	}
+	for i := 0; i < s.Frames; i++ {
+		if d.recon[i] == nil || d.recon[i].W != w || d.recon[i].H != h {
+			d.recon[i] = decoder.NewFrame(w, h)
+		}
+	}
+	sc := s.Schedule()
+	pos := make([]int, s.Frames)
+	for i, f := range sc.DecodeOrder() {
+		pos[f] = i
+	}
+	one := func(fc *FrameCoder, f int) error {
+		g := fc.Grid(w, h)
+		c := d.model.P
+		if s.Intra[f] {
+			c = d.model.I
+		}
+		for l := 0; l < k; l++ {
+			if err := d.model.DecodeLayer(c, g, l, s.Payloads[l][pos[f]]); err != nil {
+				return fmt.Errorf("frame %d: %w", f, err)
+			}
+		}
+		var ref *decoder.Frame
+		if !s.Intra[f] {
+			ref = d.recon[sc.Frames[f].Ref]
+		}
+		if err := fc.Reconstruct(g, k, sc.Frames[f].Class, ref, s.MVs[f], d.recon[f]); err != nil {
+			return fmt.Errorf("frame %d: %w", f, err)
+		}
+		return nil
+	}
+	for _, batch := range sc.Batches {
+		if len(batch) == 1 || d.workers == 1 {
+			for _, f := range batch {
+				if err := one(d.coders[0], f); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		if err := d.parallel(batch, one); err != nil {
+			return nil, err
+		}
+	}
+	return d.recon[:s.Frames], nil
+}
+
+// parallel decodes a batch: whole rounds of one frame per worker (each single-threaded), then
+// any remainder one frame at a time on every worker.
+func (d *SegmentDecoder) parallel(batch []int, one func(*FrameCoder, int) error) error {
+	n := d.workers
+	full := len(batch) / n * n
+	if full > 0 {
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for w := 0; w < n; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < full; i += n {
+					if err := one(d.coders[1+w], batch[i]); err != nil {
+						errs[w] = err
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return err
+			}
+		}
+	}
+	for _, f := range batch[full:] {
+		if err := one(d.coders[0], f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Net returns the coder's network for intra (false) or predicted (true) frames.
+func (fc *FrameCoder) Net(inter bool) *Net {
+	if inter {
+		return fc.pnet
+	}
+	return fc.inet
+}

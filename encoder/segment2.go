@@ -1,0 +1,322 @@
+package encoder
+
+import (
+	"encoding/hex"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/nvc2"
+)
+
+// DefaultModeLambda is λ_K of codec v2's training (encoder/train/ttrain.py): the encoder's
+// intra/inter decision minimises J = R + λ·D with R in bits per luma pixel and D the
+// (6·MSE_Y + MSE_U + MSE_V)/8 of the top layer in 8-bit units².
+const DefaultModeLambda = 0.0625
+
+// SegmentEncoderV2 codes segments with codec v2 (docs/BITSTREAM.md, version 2). Every layer
+// of a frame is computed once, on the prediction of clients holding every layer (the top
+// chain); every chain k is then reconstructed exactly as a client holding k layers decodes
+// it, so Recon is bit for bit what each client sees (drift is measured, not guessed).
+type SegmentEncoderV2 struct {
+	Model        *nvc2.Model
+	S            int  // sub-GOP size
+	Layers       int  // K ≤ nvc2.Layers
+	Workers      int  // goroutines (0: one per CPU)
+	IntraAnchors bool // code every anchor as an I-frame
+	// NoModes codes every frame that has a reference as a P-frame; by default each is also
+	// coded intra and the mode with the lower J = R + ModeLambda·D is kept.
+	NoModes    bool
+	ModeLambda float64 // 0: DefaultModeLambda
+}
+
+// EncodedV2 is one coded segment with every chain's reconstruction.
+type EncodedV2 struct {
+	Segment *nvc2.Segment
+	// Recon[k-1][f] is frame f as a client with k layers reconstructs it (coded size).
+	Recon [][]*decoder.Frame
+}
+
+type frameEnc struct {
+	fc       *nvc2.FrameCoder
+	x, pred  nvc2.Planes
+	predF    decoder.Frame
+	y        decoder.Tensor
+	out      nvc2.Planes
+	grids    [2]*nvc2.Grid
+	recon    [2][]*decoder.Frame
+	preds    []nvc2.Planes
+	payloads [2][][]byte
+	bits     [2]int
+	dist     [2]float64
+}
+
+// Encode codes frames (all of one size, even sides) as segment index seg.
+func (e *SegmentEncoderV2) Encode(frames []*decoder.Frame, seg uint32) (*EncodedV2, error) {
+	m := e.Model
+	if len(frames) == 0 {
+		return nil, fmt.Errorf("encode: no frames")
+	}
+	K := e.Layers
+	if K < 1 || K > nvc2.Layers {
+		return nil, fmt.Errorf("encode: %d layers, codec v2 has 1..%d", K, nvc2.Layers)
+	}
+	workers := e.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	dispW, dispH := frames[0].W, frames[0].H
+	padded := make([]*decoder.Frame, len(frames))
+	for i, f := range frames {
+		if f.W != dispW || f.H != dispH {
+			return nil, fmt.Errorf("encode: frame %d is %dx%d, frame 0 %dx%d", i, f.W, f.H, dispW, dispH)
+		}
+		p, err := decoder.PadTo16(f)
+		if err != nil {
+			return nil, fmt.Errorf("encode: frame %d: %w", i, err)
+		}
+		padded[i] = p
+	}
+	sc, err := decoder.NewScheduleAnchors(len(frames), e.S, e.IntraAnchors)
+	if err != nil {
+		return nil, err
+	}
+	w, h := padded[0].W, padded[0].H
+	model, err := hex.DecodeString(m.SHA256[:16])
+	if err != nil {
+		return nil, err
+	}
+	s := &nvc2.Segment{Header: nvc2.Header{Width: dispW, Height: dispH, Frames: len(frames), S: e.S,
+		IntraAnchors: e.IntraAnchors, Layers: K, Segment: seg}, Have: K, Intra: make([]bool, len(frames))}
+	copy(s.Model[:], model)
+	mvs, err := searchAll(padded, sc, workers)
+	if err != nil {
+		return nil, err
+	}
+	s.MVs = mvs
+	order := sc.DecodeOrder()
+	pos := make([]int, len(frames))
+	for i, f := range order {
+		pos[f] = i
+	}
+	s.Payloads = make([][][]byte, K)
+	for l := range s.Payloads {
+		s.Payloads[l] = make([][]byte, len(frames))
+	}
+	out := &EncodedV2{Segment: s, Recon: make([][]*decoder.Frame, K)}
+	for k := range out.Recon {
+		out.Recon[k] = make([]*decoder.Frame, len(frames))
+		for f := range out.Recon[k] {
+			out.Recon[k][f] = decoder.NewFrame(w, h)
+		}
+	}
+	newEnc := func(threads int) *frameEnc { return &frameEnc{fc: nvc2.NewFrameCoder(m, threads)} }
+	coders := make([]*frameEnc, workers)
+	for i := range coders {
+		coders[i] = newEnc(1)
+	}
+	single := newEnc(workers)
+	one := func(fe *frameEnc, f int) error {
+		if err := e.codeFrame(fe, s, out, padded[f], sc.Frames[f], pos[f]); err != nil {
+			return fmt.Errorf("encode: frame %d: %w", f, err)
+		}
+		return nil
+	}
+	for _, batch := range sc.Batches {
+		if len(batch) == 1 || workers == 1 {
+			for _, f := range batch {
+				if err := one(single, f); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		full := len(batch) / workers * workers
+		var wg sync.WaitGroup
+		errs := make([]error, workers)
+		for wi := 0; wi < workers && full > 0; wi++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := wi; i < full; i += workers {
+					if err := one(coders[wi], batch[i]); err != nil {
+						errs[wi] = err
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return nil, err
+			}
+		}
+		for _, f := range batch[full:] {
+			if err := one(single, f); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// searchAll searches every frame with a reference on the original frames, in parallel.
+func searchAll(frames []*decoder.Frame, sc *decoder.Schedule, workers int) ([][]decoder.MV, error) {
+	pyr := make([]*Pyramid, len(frames))
+	for i, f := range frames {
+		p, err := NewPyramid(f.Y, f.W, f.H)
+		if err != nil {
+			return nil, err
+		}
+		pyr[i] = p
+	}
+	mvs := make([][]decoder.MV, len(frames))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range jobs {
+				mvs[f], _ = Search(pyr[f], pyr[sc.Frames[f].Ref], 1)
+			}
+		}()
+	}
+	for f := 1; f < len(frames); f++ {
+		if !sc.Intra(f) {
+			jobs <- f
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return mvs, nil
+}
+
+// yuvMSE is (6·MSE_Y + MSE_U + MSE_V)/8 over the whole (coded) frames.
+func yuvMSE(a, b *decoder.Frame) float64 {
+	y := planeMSE(a.Y, a.W, b.Y, b.W, a.W, a.H)
+	u := planeMSE(a.U, a.W/2, b.U, b.W/2, a.W/2, a.H/2)
+	v := planeMSE(a.V, a.W/2, b.V, b.W/2, a.W/2, a.H/2)
+	return (6*y + u + v) / 8
+}
+
+// candidate codes frame x in one mode (slot 0 intra, 1 predicted) into fe's slot buffers:
+// its K payloads, every chain's reconstruction, its bits and its top-layer distortion.
+func (e *SegmentEncoderV2) candidate(fe *frameEnc, slot int, s *nvc2.Segment, out *EncodedV2, orig *decoder.Frame, fr decoder.FrameRef) error {
+	K := s.Layers
+	w, h := orig.W, orig.H
+	inter := slot == 1
+	net := fe.fc.Net(inter)
+	c := e.Model.I
+	if inter {
+		c = e.Model.P
+		for len(fe.preds) < K {
+			fe.preds = append(fe.preds, nvc2.Planes{})
+		}
+		for k := 1; k <= K; k++ {
+			if err := nvc2.OBMC(out.Recon[k-1][fr.Ref], s.MVs[fr.Index], &fe.predF); err != nil {
+				return err
+			}
+			if err := nvc2.PlanesOf(&fe.predF, &fe.preds[k-1]); err != nil {
+				return err
+			}
+		}
+	}
+	var pred *nvc2.Planes
+	if inter {
+		pred = &fe.preds[K-1]
+	}
+	y, err := net.Analyze(&fe.x, pred, &fe.y)
+	if err != nil {
+		return err
+	}
+	if g := fe.grids[slot]; g == nil || g.W != w/8 || g.H != h/8 {
+		fe.grids[slot] = nvc2.NewGrid(h/8, w/8)
+	}
+	g := fe.grids[slot]
+	c.Quantize(y, g)
+	for l := K; l < nvc2.Layers; l++ {
+		clear(g.Q[l]) // layers beyond K are never sent
+	}
+	fe.payloads[slot] = fe.payloads[slot][:0]
+	fe.bits[slot] = 0
+	for l := 0; l < K; l++ {
+		p, err := e.Model.EncodeLayer(c, g, l)
+		if err != nil {
+			return err
+		}
+		fe.payloads[slot] = append(fe.payloads[slot], p)
+		fe.bits[slot] += 8 * len(p)
+	}
+	if inter {
+		bw := w / 16
+		fe.bits[slot] += 8 * len(decoder.EncodeMVs([][]decoder.MV{s.MVs[fr.Index]}, bw))
+	}
+	for len(fe.recon[slot]) < K {
+		fe.recon[slot] = append(fe.recon[slot], decoder.NewFrame(w, h))
+	}
+	class := 0
+	if inter {
+		class = fr.Class
+	}
+	for k := 1; k <= K; k++ {
+		var pk *nvc2.Planes
+		if inter {
+			pk = &fe.preds[k-1]
+		}
+		if err := net.Decode(g, k, class, pk, &fe.out); err != nil {
+			return err
+		}
+		fe.out.Frame(fe.recon[slot][k-1])
+	}
+	fe.dist[slot] = yuvMSE(orig, fe.recon[slot][K-1])
+	return nil
+}
+
+// codeFrame codes frame fr (decode-order position i): intra when it has no reference, else
+// predicted, or intra when that costs less (J = R + λ·D at the top layer).
+func (e *SegmentEncoderV2) codeFrame(fe *frameEnc, s *nvc2.Segment, out *EncodedV2, orig *decoder.Frame, fr decoder.FrameRef, i int) error {
+	if err := nvc2.PlanesOf(orig, &fe.x); err != nil {
+		return err
+	}
+	slot := 0
+	if fr.Ref >= 0 {
+		if err := e.candidate(fe, 1, s, out, orig, fr); err != nil {
+			return err
+		}
+		slot = 1
+		if !e.NoModes {
+			if err := e.candidate(fe, 0, s, out, orig, fr); err != nil {
+				return err
+			}
+			lam := e.ModeLambda
+			if lam == 0 {
+				lam = DefaultModeLambda
+			}
+			npix := float64(orig.W * orig.H)
+			j := func(sl int) float64 { return float64(fe.bits[sl])/npix + lam*fe.dist[sl] }
+			if j(0) < j(1) {
+				slot = 0
+			}
+		}
+	} else if err := e.candidate(fe, 0, s, out, orig, fr); err != nil {
+		return err
+	}
+	s.Intra[fr.Index] = slot == 0
+	if slot == 0 {
+		s.MVs[fr.Index] = nil
+	}
+	for l, p := range fe.payloads[slot] {
+		s.Payloads[l][i] = p
+	}
+	for k := range out.Recon {
+		r := fe.recon[slot][k]
+		dst := out.Recon[k][fr.Index]
+		copy(dst.Y, r.Y)
+		copy(dst.U, r.U)
+		copy(dst.V, r.V)
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+package encoder
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/nvc2"
+	"github.com/strata-player/strata/internal/testclip"
+)
+
+// roundTripV2 encodes frames with codec v2, serialises every unit, parses them back and
+// decodes with every k, requiring the decoder's frames to equal the encoder's chain-k
+// reconstructions (drift test), with one worker and with two.
+func roundTripV2(t *testing.T, m *nvc2.Model, frames []*decoder.Frame, s, layers int, modes bool) *EncodedV2 {
+	t.Helper()
+	enc := &SegmentEncoderV2{Model: m, S: s, Layers: layers, IntraAnchors: s > 1, NoModes: !modes}
+	out, err := enc.Encode(frames, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var units [][]byte
+	for l := 0; l < layers; l++ {
+		u, err := out.Segment.AppendUnit(nil, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		units = append(units, u)
+	}
+	seg, err := nvc2.ParseBaseUnit(units[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := 1; k <= layers; k++ {
+		if k > 1 {
+			if err := seg.AddUnit(units[k-1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, workers := range []int{1, 2} {
+			got, err := nvc2.NewSegmentDecoder(m, workers).Decode(seg, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for f, g := range got {
+				want := out.Recon[k-1][f]
+				if !bytes.Equal(g.Y, want.Y) || !bytes.Equal(g.U, want.U) || !bytes.Equal(g.V, want.V) {
+					t.Fatalf("S=%d k=%d frame %d (%d workers): decoder output differs from the encoder's reconstruction (drift)", s, k, f, workers)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func TestV2DriftFreeOnTestClips(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long end-to-end run: make test runs it in its pass without -race -short")
+	}
+	m, err := nvc2.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range testclip.Names(t, "test") {
+		n := 9
+		if name == "flower_540p" {
+			n = 3
+		}
+		_, frames := testclip.Frames(t, "test", name, n)
+		for _, s := range []int{1, 4, 8} {
+			t.Run(fmt.Sprintf("%s/S=%d", name, s), func(t *testing.T) { roundTripV2(t, m, frames, s, nvc2.Layers, true) })
+		}
+	}
+}
+
+func TestV2CorruptUnitsAreRejected(t *testing.T) {
+	m, err := nvc2.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := []*decoder.Frame{synth(48, 32, 0), synth(48, 32, 1), synth(48, 32, 2)}
+	out, err := (&SegmentEncoderV2{Model: m, S: 2, Layers: 3}).Encode(frames, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := out.Segment.AppendUnit(nil, 0)
+	l1, _ := out.Segment.AppendUnit(nil, 1)
+	l2, _ := out.Segment.AppendUnit(nil, 2)
+	for i := 0; i < len(base); i += 3 {
+		b := append([]byte(nil), base...)
+		b[i] ^= 0x10
+		if _, err := nvc2.ParseBaseUnit(b); !errors.Is(err, nvc2.ErrBitstream) {
+			t.Fatalf("flipped byte %d of the base unit: %v", i, err)
+		}
+	}
+	for n := 0; n < len(base); n++ {
+		if _, err := nvc2.ParseBaseUnit(base[:n]); err == nil {
+			t.Fatalf("base unit truncated to %d bytes accepted", n)
+		}
+	}
+	seg, err := nvc2.ParseBaseUnit(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := seg.AddUnit(l2); err == nil {
+		t.Fatal("layer 2 accepted before layer 1")
+	}
+	if err := seg.AddUnit(l1[:len(l1)-1]); err == nil {
+		t.Fatal("truncated layer unit accepted")
+	}
+	if _, err := nvc2.NewSegmentDecoder(m, 1).Decode(seg, 2); err == nil {
+		t.Fatal("decode with 2 layers of a segment holding 1")
+	}
+	// A version 1 stream is refused with a clear message.
+	m1, err := decoder.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := (&SegmentEncoder{Model: m1, S: 2, Layers: 2}).Encode(frames, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u1, _ := v1.Segment.AppendUnit(nil, 0)
+	if _, err := nvc2.ParseBaseUnit(u1); !errors.Is(err, nvc2.ErrBitstream) || !strings.Contains(err.Error(), "version 1 stream") {
+		t.Fatalf("v1 base unit: %v", err)
+	}
+}
