@@ -45,34 +45,65 @@ func x264(preset string, crf, gop int) []string {
 		"-g", strconv.Itoa(gop), "-keyint_min", strconv.Itoa(gop), "-sc_threshold", "0", "-f", "h264"}
 }
 
+// ClipQuality is a coded clip's quality: means of per-frame PSNR-Y and PSNR-YUV (6:1:1) and
+// the worst frame's PSNR-Y.
+type ClipQuality struct {
+	PSNRY, PSNRYUV, WorstY float64
+}
+
+// Add accumulates one frame (call Mean after the last).
+func (q *ClipQuality) Add(f FrameQuality, first bool) {
+	if first || f.PSNRY < q.WorstY {
+		q.WorstY = f.PSNRY
+	}
+	q.PSNRY += f.PSNRY
+	q.PSNRYUV += f.PSNRYUV()
+}
+
+// Mean divides the sums by the frame count n.
+func (q *ClipQuality) Mean(n int) {
+	q.PSNRY /= float64(n)
+	q.PSNRYUV /= float64(n)
+}
+
+// MeasurePSNR is Measure without SSIM (PSNR only: cheaper).
+func MeasurePSNR(orig, rec *decoder.Frame) FrameQuality {
+	w, h := orig.W, orig.H
+	return FrameQuality{
+		PSNRY: PSNR(planeMSE(orig.Y, w, rec.Y, rec.W, w, h)),
+		PSNRU: PSNR(planeMSE(orig.U, w/2, rec.U, rec.W/2, w/2, h/2)),
+		PSNRV: PSNR(planeMSE(orig.V, w/2, rec.V, rec.W/2, w/2, h/2)),
+	}
+}
+
 // RunAnchor encodes the first len(orig) frames of the Y4M file in with anchor a at crf and
 // GOP length gop, decodes the result with ffmpeg and measures it against orig. It returns
-// the bitstream's size in bytes and the mean per-frame PSNR-Y.
-func RunAnchor(ctx context.Context, a Anchor, in string, orig []*decoder.Frame, crf, gop int, tmp string) (int, float64, error) {
+// the bitstream's size in bytes and its quality.
+func RunAnchor(ctx context.Context, a Anchor, in string, orig []*decoder.Frame, crf, gop int, tmp string) (int, ClipQuality, error) {
+	var q ClipQuality
 	out := filepath.Join(tmp, fmt.Sprintf("%s-%d.%s", a.Name, crf, a.ext))
 	args := append([]string{"-v", "error", "-y", "-i", in, "-frames:v", strconv.Itoa(len(orig)), "-an"}, a.args(crf, gop)...)
 	args = append(args, out)
 	if b, err := exec.CommandContext(ctx, "ffmpeg", args...).CombinedOutput(); err != nil {
-		return 0, 0, fmt.Errorf("ffmpeg %s crf %d: %v: %s", a.Name, crf, err, bytes.TrimSpace(b))
+		return 0, q, fmt.Errorf("ffmpeg %s crf %d: %v: %s", a.Name, crf, err, bytes.TrimSpace(b))
 	}
 	st, err := os.Stat(out)
 	if err != nil {
-		return 0, 0, err
+		return 0, q, err
 	}
 	cmd := exec.CommandContext(ctx, "ffmpeg", "-v", "error", "-i", out, "-f", "yuv4mpegpipe", "-pix_fmt", "yuv420p", "-")
 	pipe, err := cmd.StdoutPipe()
 	if err != nil {
-		return 0, 0, err
+		return 0, q, err
 	}
 	if err := cmd.Start(); err != nil {
-		return 0, 0, err
+		return 0, q, err
 	}
 	r, err := y4m.NewReader(pipe)
 	if err != nil {
 		cmd.Wait()
-		return 0, 0, fmt.Errorf("%s crf %d: decoding: %w", a.Name, crf, err)
+		return 0, q, fmt.Errorf("%s crf %d: decoding: %w", a.Name, crf, err)
 	}
-	var sum float64
 	n := 0
 	var f *decoder.Frame
 	for n < len(orig) {
@@ -80,15 +111,16 @@ func RunAnchor(ctx context.Context, a Anchor, in string, orig []*decoder.Frame, 
 		if err != nil {
 			break
 		}
-		sum += PSNR(planeMSE(orig[n].Y, orig[n].W, f.Y, f.W, orig[n].W, orig[n].H))
+		q.Add(MeasurePSNR(orig[n], f), n == 0)
 		n++
 	}
 	io.Copy(io.Discard, pipe)
 	if werr := cmd.Wait(); werr != nil {
-		return 0, 0, fmt.Errorf("%s crf %d: ffmpeg decode: %v", a.Name, crf, werr)
+		return 0, q, fmt.Errorf("%s crf %d: ffmpeg decode: %v", a.Name, crf, werr)
 	}
 	if n != len(orig) {
-		return 0, 0, fmt.Errorf("%s crf %d: decoded %d of %d frames", a.Name, crf, n, len(orig))
+		return 0, q, fmt.Errorf("%s crf %d: decoded %d of %d frames", a.Name, crf, n, len(orig))
 	}
-	return int(st.Size()), sum / float64(n), nil
+	q.Mean(n)
+	return int(st.Size()), q, nil
 }

@@ -20,14 +20,17 @@ import (
 
 // evalPoint is one RD point of one codec configuration.
 type evalPoint struct {
-	Codec string  `json:"codec"`
-	Param string  `json:"param"` // layers k or CRF
-	BPP   float64 `json:"bpp"`
-	PSNRY float64 `json:"psnr_y"`
+	Codec   string  `json:"codec"`
+	Param   string  `json:"param"` // layers k or CRF
+	BPP     float64 `json:"bpp"`
+	PSNRY   float64 `json:"psnr_y"`
+	PSNRYUV float64 `json:"psnr_yuv"` // (6·Y + U + V)/8 of per-frame PSNRs
+	WorstY  float64 `json:"worst_frame_psnr_y"`
 }
 
 type evalResult struct {
 	Clip             string              `json:"clip"`
+	CodecVersion     string              `json:"codec_version"`
 	Width            int                 `json:"width"`
 	Height           int                 `json:"height"`
 	Frames           int                 `json:"frames"`
@@ -35,6 +38,7 @@ type evalResult struct {
 	Points           []evalPoint         `json:"points"`
 	BDRate           map[string]*float64 `json:"bd_rate"`       // strata-S8 vs each anchor, cubic (VCEG-M33)
 	BDRatePCHIP      map[string]*float64 `json:"bd_rate_pchip"` // the PCHIP cross-check
+	BDRateYUV        map[string]*float64 `json:"bd_rate_yuv"`   // on PSNR-YUV, cubic
 	BDvsX264Medium   *float64            `json:"bd_rate_vs_x264_medium"`
 	BDvsX265Medium   *float64            `json:"bd_rate_vs_x265_medium"`
 	DecodeFPSCPU     float64             `json:"decode_fps_cpu"` // S=8, all layers
@@ -56,12 +60,17 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	plot := fs.String("plot", "", "write an RD plot (PNG)")
 	workers := fs.Int("workers", 0, "goroutines (0: one per CPU)")
+	codec := fs.String("codec", "v2", "codec version: v2 (design T, assets/model2) or v1 (assets/model)")
+	weights := fs.String("weights", "", "v2 only: a model directory (nvc2.safetensors, manifest.json) instead of the shipped one")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *in == "" || fs.NArg() > 0 {
 		fs.Usage()
 		return errors.New("--in is required")
+	}
+	if *codec != "v1" && *codec != "v2" {
+		return fmt.Errorf("--codec %q: want v1 or v2", *codec)
 	}
 	if *frames < 0 || *workers < 0 || *workers > 256 || *segment <= 0 {
 		return errors.New("--frames, --workers and --segment must be positive (or 0 where documented)")
@@ -77,7 +86,7 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 		}
 		sList = append(sList, v)
 	}
-	m, err := decoder.Default()
+	sc, err := newSegCoder(*codec, *weights, *workers)
 	if err != nil {
 		return err
 	}
@@ -87,34 +96,26 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 	}
 	gop := int(math.Round(segment.Seconds() * float64(hdr.FPSNum) / float64(hdr.FPSDen)))
 	gop = max(1, min(gop, len(orig), 65535))
-	res := &evalResult{Clip: *in, Width: hdr.Width, Height: hdr.Height, Frames: len(orig), GOP: gop,
-		DecodeFPSByK: map[string]float64{}, MACsPerLumaPixel: m.P.Dec.MACsPerLumaPixel(),
-		BDRate: map[string]*float64{}, BDRatePCHIP: map[string]*float64{}}
+	res := &evalResult{Clip: *in, CodecVersion: *codec, Width: hdr.Width, Height: hdr.Height, Frames: len(orig), GOP: gop,
+		DecodeFPSByK: map[string]float64{}, MACsPerLumaPixel: sc.macs(),
+		BDRate: map[string]*float64{}, BDRatePCHIP: map[string]*float64{}, BDRateYUV: map[string]*float64{}}
 	pixels := float64(hdr.Width * hdr.Height * len(orig))
 	curves := map[string][]encoder.RDPoint{}
+	curvesYUV := map[string][]encoder.RDPoint{}
 	bits := map[int]float64{}
 	prog := newProgress(stderr)
 	start := time.Now()
 	for _, s := range sList {
 		prog.update(fmt.Sprintf("codec-eval: strata S=%d", s))
-		enc := &encoder.SegmentEncoder{Model: m, S: s, Layers: m.P.Layers, Workers: *workers, IntraAnchors: s > 1}
-		K := m.P.Layers
+		K := sc.layers()
 		bytesK := make([]float64, K)
-		psnrK := make([]float64, K)
+		qK := make([]encoder.ClipQuality, K)
 		var segs [][][]byte
 		for at := 0; at < len(orig); at += gop {
 			batch := orig[at:min(at+gop, len(orig))]
-			e, err := enc.Encode(batch, uint32(at/gop))
+			units, recon, err := sc.encode(batch, uint32(at/gop), s)
 			if err != nil {
 				return err
-			}
-			var units [][]byte
-			for l := 0; l < K; l++ {
-				u, err := e.Segment.AppendUnit(nil, l)
-				if err != nil {
-					return err
-				}
-				units = append(units, u)
 			}
 			segs = append(segs, units)
 			total := 0
@@ -122,15 +123,18 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 				total += len(units[k-1])
 				bytesK[k-1] += float64(total)
 				for f, o := range batch {
-					psnrK[k-1] += encoder.Measure(o, e.Recon[k-1][f]).PSNRY
+					qK[k-1].Add(encoder.MeasurePSNR(o, recon[k-1][f]), at == 0 && f == 0)
 				}
 			}
 		}
 		name := fmt.Sprintf("strata-S%d", s)
 		for k := 1; k <= K; k++ {
-			p := evalPoint{Codec: name, Param: fmt.Sprintf("k=%d", k), BPP: bytesK[k-1] * 8 / pixels, PSNRY: psnrK[k-1] / float64(len(orig))}
+			qK[k-1].Mean(len(orig))
+			q := qK[k-1]
+			p := evalPoint{Codec: name, Param: fmt.Sprintf("k=%d", k), BPP: bytesK[k-1] * 8 / pixels, PSNRY: q.PSNRY, PSNRYUV: q.PSNRYUV, WorstY: q.WorstY}
 			res.Points = append(res.Points, p)
 			curves[name] = append(curves[name], encoder.RDPoint{BPP: p.BPP, PSNR: p.PSNRY})
+			curvesYUV[name] = append(curvesYUV[name], encoder.RDPoint{BPP: p.BPP, PSNR: p.PSNRYUV})
 		}
 		bits[s] = bytesK[K-1]
 		if s == 8 || s == 1 {
@@ -138,7 +142,7 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 				if s == 1 && k != K {
 					continue
 				}
-				fps, err := decodeFPS(m, segs, k, *workers)
+				fps, err := sc.decodeFPS(segs, k)
 				if err != nil {
 					return err
 				}
@@ -165,13 +169,14 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 	for _, a := range encoder.Anchors {
 		for _, crf := range a.CRFs {
 			prog.update(fmt.Sprintf("codec-eval: %s crf %d", a.Name, crf))
-			n, psnr, err := encoder.RunAnchor(context.Background(), a, *in, orig, crf, gop, tmp)
+			n, q, err := encoder.RunAnchor(context.Background(), a, *in, orig, crf, gop, tmp)
 			if err != nil {
 				return err
 			}
-			p := evalPoint{Codec: a.Name, Param: fmt.Sprintf("crf=%d", crf), BPP: float64(n) * 8 / pixels, PSNRY: psnr}
+			p := evalPoint{Codec: a.Name, Param: fmt.Sprintf("crf=%d", crf), BPP: float64(n) * 8 / pixels, PSNRY: q.PSNRY, PSNRYUV: q.PSNRYUV, WorstY: q.WorstY}
 			res.Points = append(res.Points, p)
 			curves[a.Name] = append(curves[a.Name], encoder.RDPoint{BPP: p.BPP, PSNR: p.PSNRY})
+			curvesYUV[a.Name] = append(curvesYUV[a.Name], encoder.RDPoint{BPP: p.BPP, PSNR: p.PSNRYUV})
 		}
 	}
 	prog.clear()
@@ -187,6 +192,9 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 			}
 			if v, err := encoder.BDRatePCHIP(curves[a.Name], ours); err == nil {
 				res.BDRatePCHIP[a.Name] = &v
+			}
+			if v, err := encoder.BDRate(curvesYUV[a.Name], curvesYUV["strata-S8"]); err == nil {
+				res.BDRateYUV[a.Name] = &v
 			}
 		}
 		res.BDvsX264Medium = res.BDRate["x264-medium"]
@@ -231,55 +239,26 @@ func readY4M(path string, limit int) (y4m.Header, []*decoder.Frame, error) {
 	return r.Header, out, nil
 }
 
-// decodeFPS parses and decodes every segment with k layers and returns frames per second.
-func decodeFPS(m *decoder.Model, segs [][][]byte, k, workers int) (float64, error) {
-	dec := decoder.NewSegmentDecoder(m, workers)
-	parsed := make([]*decoder.Segment, len(segs))
-	for i, units := range segs {
-		s, err := decoder.ParseBaseUnit(units[0])
-		if err != nil {
-			return 0, err
-		}
-		for _, u := range units[1:k] {
-			if err := s.AddUnit(u); err != nil {
-				return 0, err
-			}
-		}
-		parsed[i] = s
-	}
-	// Warm up (buffers are allocated on the first decode), then time every segment.
-	if _, err := dec.Decode(parsed[0], k); err != nil {
-		return 0, err
-	}
-	n := 0
-	start := time.Now()
-	for _, s := range parsed {
-		fr, err := dec.Decode(s, k)
-		if err != nil {
-			return 0, err
-		}
-		n += len(fr)
-	}
-	return float64(n) / time.Since(start).Seconds(), nil
-}
-
 func printEval(w io.Writer, r *evalResult) {
 	fmt.Fprintf(w, "%s: %dx%d, %d frames, GOP %d\n", r.Clip, r.Width, r.Height, r.Frames, r.GOP)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "codec\tparam\tbpp\tPSNR-Y dB")
+	fmt.Fprintln(tw, "codec\tparam\tbpp\tPSNR-Y dB\tPSNR-YUV dB\tworst frame Y dB")
 	for _, p := range r.Points {
-		fmt.Fprintf(tw, "%s\t%s\t%.4f\t%.2f\n", p.Codec, p.Param, p.BPP, p.PSNRY)
+		fmt.Fprintf(tw, "%s\t%s\t%.4f\t%.2f\t%.2f\t%.2f\n", p.Codec, p.Param, p.BPP, p.PSNRY, p.PSNRYUV, p.WorstY)
 	}
 	tw.Flush()
 	for _, a := range encoder.Anchors {
-		c, p := "n/a (no PSNR overlap)", "n/a"
+		c, p, yuv := "n/a (no PSNR overlap)", "n/a", "n/a"
 		if v := r.BDRate[a.Name]; v != nil {
 			c = fmt.Sprintf("%+.1f %%", *v)
 		}
 		if v := r.BDRatePCHIP[a.Name]; v != nil {
 			p = fmt.Sprintf("%+.1f %%", *v)
 		}
-		fmt.Fprintf(w, "BD-rate strata-S8 vs %-13s %s (PCHIP %s)\n", a.Name+":", c, p)
+		if v := r.BDRateYUV[a.Name]; v != nil {
+			yuv = fmt.Sprintf("%+.1f %%", *v)
+		}
+		fmt.Fprintf(w, "BD-rate strata-S8 (%s) vs %-13s PSNR-Y %s (PCHIP %s), PSNR-YUV %s\n", r.CodecVersion, a.Name+":", c, p, yuv)
 	}
 	fmt.Fprintf(w, "decode (CPU): S=8 all layers %.1f frames/s, k=1 %.1f frames/s; S=1 chain %.1f frames/s\n",
 		r.DecodeFPSCPU, r.DecodeFPSByK["k=1"], r.DecodeFPSS1)
