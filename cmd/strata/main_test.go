@@ -40,6 +40,8 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"encode", "--in", "/nonexistent.y4m", "--out", "d"}, "no such file"},
 		{[]string{"decode", "--in", "/nonexistent", "--out", "x.y4m"}, "no such file"},
 		{[]string{"codec-eval", "--in", "x.y4m", "--subgops", "1,5"}, "--subgops"},
+		{[]string{"codec-eval", "--in", "x.y4m", "--codec", "v3"}, "--codec"},
+		{[]string{"codec-eval", "--in", "x.y4m", "--weights", "/nonexistent"}, "no such file"},
 		{[]string{"package", "--in", "a", "--out", "b", "--joined", "maybe"}, "--joined"},
 		{[]string{"serve"}, "--dir is required"},
 		{[]string{"serve", "--dir", "x", "--cert", "c.pem"}, "--cert and --key go together"},
