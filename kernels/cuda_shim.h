@@ -17,6 +17,7 @@ inline thread_local dim3 threadIdx, blockIdx, blockDim, gridDim;
 
 #define __global__
 #define __device__
+#define __constant__
 
 // emu_launch runs kernel over grid × block with `workers` OS threads.
 template <typename... P, typename... A>

@@ -1,4 +1,4 @@
-// strata's neural decoder as CUDA kernels (docs: ../shared/docs/CUDA.md, docs/GPU.md).
+// strata's neural decoder (codec v2, decoder/nvc2) as CUDA kernels (docs: ../shared/docs/CUDA.md, docs/GPU.md).
 //
 // One source of truth: nvcc compiles this file to decode.ptx for GPUs (compute_52, with
 // --fmad=false), and g++ compiles it for the CPU through cuda_shim.h so tests run the very
@@ -42,94 +42,141 @@ __device__ static inline void epilogue(float* o, float acc, i64 mode) {
 	*o = v;
 }
 
-// inp_codes: code unpack + the first layer (1×1 conv over ±1 codes, 0 for layers not
-// received) + the level embedding (scale, bias, ReLU). Thread: one block position (x)
-// and one output channel (y); z: frame. payloads: per frame, k payloads of pb bytes.
-// embOff[frame] is ((k−1)·DClasses + dc)·64.
-extern "C" __global__ void inp_codes(const unsigned char* payloads, const float* w, const float* bias, const float* embS,
-                          const float* embB, const i64* embOff, float* out, i64 bits, i64 layers, i64 k, i64 nb, i64 pb,
-                          i64 cout) {
-	i64 b = blockIdx.x * (i64)blockDim.x + threadIdx.x;
-	i64 co = blockIdx.y * (i64)blockDim.y + threadIdx.y;
-	i64 f = blockIdx.z;
-	if (b >= nb || co >= cout) {
+// dequant: codec v2's coefficients from the integers of the first k layers,
+// out[c][p] = Σ_{l<k} q[l][c][p]·steps[l·96 + c] summed in layer order (decoder/nvc2's
+// dequantize). q: per frame, layers × 96 × hw int32 at qStride; out: 96 × hw per frame.
+// Thread: one position (x); z: frame·96 + channel.
+extern "C" __global__ void dequant(const int* q, const float* steps, float* out, i64 k, i64 hw, i64 qStride) {
+	i64 p = blockIdx.x * (i64)blockDim.x + threadIdx.x;
+	i64 f = blockIdx.z / 96, c = blockIdx.z % 96;
+	if (p >= hw) {
 		return;
 	}
-	i64 cin = layers * bits;
-	const float* wr = w + co * cin;
-	float acc = bias[co];
-	for (i64 ci = 0; ci < cin; ci++) {
-		i64 l = ci / bits, j = ci % bits;
-		float v = 0.0f;
-		if (l < k) {
-			const unsigned char* p = payloads + (f * k + l) * pb;
-			i64 kk = b * bits + j;
-			v = (p[kk >> 3] & (0x80 >> (kk & 7))) ? 1.0f : -1.0f;
-		}
-		acc = acc + wr[ci] * v;
+	float acc = 0.0f;
+	for (i64 l = 0; l < k; l++) {
+		acc = acc + (float)q[f * qStride + (l * 96 + c) * hw + p] * steps[l * 96 + c];
 	}
-	i64 off = embOff[f] + co;
-	float v = acc * embS[off] + embB[off];
-	if (v < 0.0f) {
-		v = 0.0f;
-	}
-	out[f * cout * nb + co * nb + b] = v;
+	out[f * 96 * hw + c * hw + p] = acc;
 }
 
-// One motion-compensated sample, as decoder/mc.go's interp (clamped reads; n = 2 luma
-// half-pel, 4 chroma quarter-pel of the same vector).
-__device__ static inline int mc_sample(const unsigned char* p, i64 pw, i64 ph, i64 py, i64 px, int mvy, int mvx, int n) {
-	int shift = n == 4 ? 2 : 1;
-	int iy = mvy >> shift, fy = mvy & (n - 1);
-	int ix = mvx >> shift, fx = mvx & (n - 1);
-	int w00 = (n - fx) * (n - fy), w01 = fx * (n - fy), w10 = (n - fx) * fy, w11 = fx * fy;
-	int round = n * n / 2, norm = 2 * shift;
-	i64 ya = py + iy, yb = py + iy + 1, xa = px + ix, xb = px + ix + 1;
+__constant__ static const int obmcW16[16] = {10, 12, 14, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 14, 12, 10};
+__constant__ static const int obmcW8[8] = {10, 14, 16, 16, 16, 16, 14, 10};
+
+// One bilinear sample at (py, px) displaced by (mvy, mvx)/n, clamped reads, integer rounding
+// (decoder/nvc2/obmc.go's sample).
+__device__ static inline int bl_sample(const unsigned char* p, i64 pw, i64 ph, i64 py, i64 px, int mvy, int mvx, int n) {
+	int iy = mvy >= 0 ? mvy / n : -((-mvy + n - 1) / n), ix = mvx >= 0 ? mvx / n : -((-mvx + n - 1) / n);
+	int fy = mvy - iy * n, fx = mvx - ix * n;
+	i64 ya = py + iy, yb = ya + 1, xa = px + ix, xb = xa + 1;
 	ya = ya < 0 ? 0 : (ya >= ph ? ph - 1 : ya);
 	yb = yb < 0 ? 0 : (yb >= ph ? ph - 1 : yb);
 	xa = xa < 0 ? 0 : (xa >= pw ? pw - 1 : xa);
 	xb = xb < 0 ? 0 : (xb >= pw ? pw - 1 : xb);
-	return (w00 * (int)p[ya * pw + xa] + w01 * (int)p[ya * pw + xb] + w10 * (int)p[yb * pw + xa] +
-	        w11 * (int)p[yb * pw + xb] + round) >> norm;
+	int s = (n - fx) * (n - fy) * (int)p[ya * pw + xa] + fx * (n - fy) * (int)p[ya * pw + xb] +
+	        (n - fx) * fy * (int)p[yb * pw + xa] + fx * fy * (int)p[yb * pw + xb];
+	return (s + n * n / 2) / (n * n);
 }
 
-// predict: block motion compensation from the reference frame in the pool, packed into
-// the 6 × h/2 × w/2 prediction tensor (values byte/255); refIdx[f] < 0 predicts flat 0.5
-// (I-frames). mvs: per frame, (bw·bh) pairs (y, x) of int32 half-pel vectors.
-// Thread: one half-resolution position (x, y); z: frame.
-extern "C" __global__ void predict(const unsigned char* pool, i64 frameBytes, const i64* refIdx, const int* mvs, float* pred,
-                        i64 w, i64 h) {
+// One OBMC pixel of a plane (block size bs: 16 luma, 8 chroma): the four vectors' samples
+// blended with separable weights in 1/16 (decoder/nvc2/obmc.go).
+__device__ static inline int obmc_px(const unsigned char* p, i64 pw, i64 ph, i64 y, i64 x, const int* mv, i64 nbx, i64 nby,
+                                     int bs, int n) {
+	const int* wt = bs == 16 ? obmcW16 : obmcW8;
+	i64 oy = y / bs, offy = y % bs, ox = x / bs, offx = x % bs;
+	i64 ny = offy < bs / 2 ? oy - 1 : oy + 1, nx = offx < bs / 2 ? ox - 1 : ox + 1;
+	ny = ny < 0 ? 0 : (ny >= nby ? nby - 1 : ny);
+	nx = nx < 0 ? 0 : (nx >= nbx ? nbx - 1 : nx);
+	int wy = wt[offy], wx = wt[offx];
+	const int* a = mv + 2 * (oy * nbx + ox);
+	const int* b = mv + 2 * (oy * nbx + nx);
+	const int* c = mv + 2 * (ny * nbx + ox);
+	const int* d = mv + 2 * (ny * nbx + nx);
+	int acc = bl_sample(p, pw, ph, y, x, a[0], a[1], n) * wy * wx;
+	acc += bl_sample(p, pw, ph, y, x, b[0], b[1], n) * wy * (16 - wx);
+	acc += bl_sample(p, pw, ph, y, x, c[0], c[1], n) * (16 - wy) * wx;
+	acc += bl_sample(p, pw, ph, y, x, d[0], d[1], n) * (16 - wy) * (16 - wx);
+	return (acc + 128) >> 8;
+}
+
+// obmc: the OBMC prediction of frames whose reference (refIdx[f]) is in the pool, written as
+// floats byte/255 in the 1/4-grid layout (16 Y phases, 4 U, 4 V) into channels c0… of out
+// (outStride per frame). mvs: per frame, (w/16)·(h/16) int32 pairs (y, x) of half-pel vectors.
+// Thread: one 1/4-grid position (x, y); z: frame.
+extern "C" __global__ void obmc(const unsigned char* pool, i64 frameBytes, const i64* refIdx, const int* mvs, float* out,
+                                i64 w, i64 h, i64 outStride, i64 c0) {
 	i64 x = blockIdx.x * (i64)blockDim.x + threadIdx.x;
 	i64 y = blockIdx.y * (i64)blockDim.y + threadIdx.y;
 	i64 f = blockIdx.z;
-	i64 hw2 = (w / 2) * (h / 2);
-	if (x >= w / 2 || y >= h / 2) {
-		return;
-	}
-	float* o = pred + f * 6 * hw2 + y * (w / 2) + x;
-	i64 ref = refIdx[f];
-	if (ref < 0) {
-		for (int c = 0; c < 6; c++) {
-			o[c * hw2] = 0.5f;
-		}
+	i64 w4 = w / 4, h4 = h / 4, hw4 = w4 * h4;
+	if (x >= w4 || y >= h4) {
 		return;
 	}
 	const float s = 1.0f / 255.0f;
-	const unsigned char* Y = pool + ref * frameBytes;
+	const unsigned char* Y = pool + refIdx[f] * frameBytes;
 	const unsigned char* U = Y + w * h;
 	const unsigned char* V = U + w * h / 4;
-	i64 bw = w / 16;
-	const int* mv = mvs + f * 2 * bw * (h / 16);
-	for (int i = 0; i < 2; i++) {
-		for (int j = 0; j < 2; j++) {
-			i64 py = 2 * y + i, px = 2 * x + j;
-			const int* v = mv + 2 * ((py / 16) * bw + px / 16);
-			o[(i * 2 + j) * hw2] = (float)mc_sample(Y, w, h, py, px, v[0], v[1], 2) * s;
+	i64 nbx = w / 16, nby = h / 16;
+	const int* mv = mvs + f * 2 * nbx * nby;
+	float* o = out + f * outStride + c0 * hw4 + y * w4 + x;
+	for (int i = 0; i < 4; i++) {
+		for (int j = 0; j < 4; j++) {
+			o[(i * 4 + j) * hw4] = (float)obmc_px(Y, w, h, 4 * y + i, 4 * x + j, mv, nbx, nby, 16, 2) * s;
 		}
 	}
-	const int* v = mv + 2 * ((y / 8) * bw + x / 8);
-	o[4 * hw2] = (float)mc_sample(U, w / 2, h / 2, y, x, v[0], v[1], 4) * s;
-	o[5 * hw2] = (float)mc_sample(V, w / 2, h / 2, y, x, v[0], v[1], 4) * s;
+	for (int i = 0; i < 2; i++) {
+		for (int j = 0; j < 2; j++) {
+			o[(16 + i * 2 + j) * hw4] = (float)obmc_px(U, w / 2, h / 2, 2 * y + i, 2 * x + j, mv, nbx, nby, 8, 4) * s;
+			o[(20 + i * 2 + j) * hw4] = (float)obmc_px(V, w / 2, h / 2, 2 * y + i, 2 * x + j, mv, nbx, nby, 8, 4) * s;
+		}
+	}
+}
+
+// synth: the synthesis output S (96 × h/8 × w/8: depth-to-space by 8 for Y, by 4 for U and
+// V) plus the prediction (inter: channels 24… of cat, already there) or ½ (intra), written in
+// the 1/4-grid layout into channels 0…23 of cat. Thread: one 1/4-grid position; z: frame.
+extern "C" __global__ void synth(const float* S, float* cat, i64 w, i64 h, i64 catStride, i64 inter) {
+	i64 x = blockIdx.x * (i64)blockDim.x + threadIdx.x;
+	i64 y = blockIdx.y * (i64)blockDim.y + threadIdx.y;
+	i64 f = blockIdx.z;
+	i64 w4 = w / 4, h4 = h / 4, hw4 = w4 * h4, w8 = w / 8, hw8 = w8 * (h / 8);
+	if (x >= w4 || y >= h4) {
+		return;
+	}
+	const float* sf = S + f * 96 * hw8;
+	float* o = cat + f * catStride + y * w4 + x;
+	for (int c = 0; c < 24; c++) {
+		i64 ch, gy, gx;
+		if (c < 16) { // Y: pixel (4y + c/4, 4x + c%4) of pixel_shuffle(S[0:64], 8)
+			i64 py = 4 * y + c / 4, px = 4 * x + c % 4;
+			ch = (py % 8) * 8 + px % 8, gy = py / 8, gx = px / 8;
+		} else { // U (16…19), V (20…23): pixel of pixel_shuffle(S[64:80] or S[80:96], 4)
+			i64 cc = (c - 16) % 4, uy = 2 * y + cc / 2, ux = 2 * x + cc % 2;
+			ch = (c < 20 ? 64 : 80) + (uy % 4) * 4 + ux % 4, gy = uy / 4, gx = ux / 4;
+		}
+		float v = sf[ch * hw8 + gy * w8 + gx];
+		if (inter) {
+			v = v + o[(24 + c) * hw4];
+		} else {
+			v = v + 0.5f;
+		}
+		o[c * hw4] = v;
+	}
+}
+
+// affine_relu: the level embedding, t = relu(t·scale + bias) per channel, scale and bias at
+// embOff[f] (((k−1)·DClasses + d)·channels). t: channels × hw per frame at stride.
+// Thread: one position (x); z: frame·channels + channel.
+extern "C" __global__ void affine_relu(float* t, const float* embS, const float* embB, const i64* embOff, i64 channels,
+                                       i64 hw, i64 stride) {
+	i64 p = blockIdx.x * (i64)blockDim.x + threadIdx.x;
+	i64 f = blockIdx.z / channels, c = blockIdx.z % channels;
+	if (p >= hw) {
+		return;
+	}
+	float* v = t + f * stride + c * hw + p;
+	i64 off = embOff[f] + c;
+	float r = *v * embS[off] + embB[off];
+	*v = r > 0.0f ? r : 0.0f;
 }
 
 // conv3x3: stride 1, zero padding 1, weights [cout][cin][3][3]; the sum runs over input
@@ -164,90 +211,30 @@ extern "C" __global__ void conv3x3(const float* in, const float* w, const float*
 	epilogue(out + f * outStride + co * h * wd + y * wd + x, acc, mode);
 }
 
-// conv1x1: weights [cout][cin]; the sum runs over input channels in order.
-// Thread: one position (x over h·w); z: frame·cout + output channel.
-extern "C" __global__ void conv1x1(const float* in, const float* w, const float* bias, float* out, i64 cin, i64 cout, i64 hw,
-                        i64 inStride, i64 outStride, i64 mode) {
-	i64 p = blockIdx.x * (i64)blockDim.x + threadIdx.x;
-	i64 f = blockIdx.z / cout, co = blockIdx.z % cout;
-	if (p >= hw) {
-		return;
-	}
-	const float* src = in + f * inStride + p;
-	const float* wr = w + co * cin;
-	float acc = bias[co];
-	for (i64 ci = 0; ci < cin; ci++) {
-		acc = acc + wr[ci] * src[ci * hw];
-	}
-	epilogue(out + f * outStride + co * hw + p, acc, mode);
-}
-
-// shuffle: depth-to-space by r (torch pixel_shuffle), out[c][y·r+i][x·r+j] =
-// in[c·r²+i·r+j][y][x], optionally ReLU'd. Thread: one output position; z: frame·cout + c.
-extern "C" __global__ void shuffle(const float* in, float* out, i64 cout, i64 h, i64 w, i64 r, i64 inStride, i64 outStride,
-                        i64 relu) {
-	i64 ox = blockIdx.x * (i64)blockDim.x + threadIdx.x;
-	i64 oy = blockIdx.y * (i64)blockDim.y + threadIdx.y;
-	i64 f = blockIdx.z / cout, c = blockIdx.z % cout;
-	if (ox >= w * r || oy >= h * r) {
-		return;
-	}
-	i64 y = oy / r, i = oy % r, x = ox / r, j = ox % r;
-	float v = in[f * inStride + (c * r * r + i * r + j) * h * w + y * w + x];
-	if (relu && v < 0.0f) {
-		v = 0.0f;
-	}
-	out[f * outStride + c * h * r * w * r + oy * w * r + ox] = v;
-}
-
-// unshuffle: space-to-depth by r (torch pixel_unshuffle) into channels c0… of out:
-// out[c0 + c·r²+i·r+j][y][x] = in[c][y·r+i][x·r+j]. in has cin channels of (h·r)×(w·r).
-// Thread: one output position (x, y) of h×w; z: frame·cin + c.
-extern "C" __global__ void unshuffle(const float* in, float* out, i64 cin, i64 h, i64 w, i64 r, i64 inStride, i64 outStride,
-                          i64 c0) {
-	i64 x = blockIdx.x * (i64)blockDim.x + threadIdx.x;
-	i64 y = blockIdx.y * (i64)blockDim.y + threadIdx.y;
-	i64 f = blockIdx.z / cin, c = blockIdx.z % cin;
-	if (x >= w || y >= h) {
-		return;
-	}
-	const float* src = in + f * inStride + c * h * r * w * r;
-	float* dst = out + f * outStride + y * w + x;
-	for (i64 i = 0; i < r; i++) {
-		for (i64 j = 0; j < r; j++) {
-			dst[(c0 + c * r * r + i * r + j) * h * w] = src[(y * r + i) * w * r + x * r + j];
-		}
-	}
-}
-
-// reconstruct: the output layer's depth-to-space by 2 plus the prediction, converted to
-// 8 bits (round, clamp) into the frame pool. o: 24 × h/4 × w/4, pred: 6 × h/2 × w/2.
-// Thread: one half-resolution position (x, y); z: frame.
-extern "C" __global__ void reconstruct(const float* o, const float* pred, unsigned char* pool, i64 frameBytes, const i64* dstIdx,
-                            i64 w, i64 h) {
+// quarter_frame: the 1/4-grid reconstruction (channels 0…23 of cat) as an 8-bit frame in
+// the pool (dstIdx[f]). Thread: one 1/4-grid position; z: frame.
+extern "C" __global__ void quarter_frame(const float* cat, unsigned char* pool, i64 frameBytes, const i64* dstIdx, i64 w,
+                                         i64 h, i64 catStride) {
 	i64 x = blockIdx.x * (i64)blockDim.x + threadIdx.x;
 	i64 y = blockIdx.y * (i64)blockDim.y + threadIdx.y;
 	i64 f = blockIdx.z;
-	i64 w2 = w / 2, h2 = h / 2, w4 = w / 4, h4 = h / 4;
-	if (x >= w2 || y >= h2) {
+	i64 w4 = w / 4, h4 = h / 4, hw4 = w4 * h4;
+	if (x >= w4 || y >= h4) {
 		return;
 	}
-	const float* of = o + f * 24 * h4 * w4;
-	const float* pf = pred + f * 6 * h2 * w2;
+	const float* o = cat + f * catStride + y * w4 + x;
 	unsigned char* Y = pool + dstIdx[f] * frameBytes;
 	unsigned char* U = Y + w * h;
 	unsigned char* V = U + w * h / 4;
-	i64 yy = y / 2, i = y % 2, xx = x / 2, j = x % 2;
-	for (int c = 0; c < 6; c++) {
-		float v = of[(c * 4 + i * 2 + j) * h4 * w4 + yy * w4 + xx];
-		v = v + pf[c * h2 * w2 + y * w2 + x];
-		unsigned char b = to8(v);
-		if (c < 4) {
-			Y[(2 * y + c / 2) * w + 2 * x + c % 2] = b;
-		} else if (c == 4) {
-			U[y * w2 + x] = b;
-		} else {
-			V[y * w2 + x] = b;
+	for (int i = 0; i < 4; i++) {
+		for (int j = 0; j < 4; j++) {
+			Y[(4 * y + i) * w + 4 * x + j] = to8(o[(i * 4 + j) * hw4]);
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		for (int j = 0; j < 2; j++) {
+			U[(2 * y + i) * (w / 2) + 2 * x + j] = to8(o[(16 + i * 2 + j) * hw4]);
+			V[(2 * y + i) * (w / 2) + 2 * x + j] = to8(o[(20 + i * 2 + j) * hw4]);
 		}
 	}
 }

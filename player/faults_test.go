@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/internal/testenc"
 	"github.com/strata-player/strata/net/fetch"
@@ -53,7 +53,7 @@ func (c corrupting) Write(p []byte) (int, error) {
 }
 
 func TestFaults(t *testing.T) {
-	m, err := decoder.Default()
+	m, err := nvc2.Default()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/decoder/cmaf"
 	"github.com/strata-player/strata/decoder/stream"
 	"github.com/strata-player/strata/net/fetch"
@@ -31,7 +32,7 @@ type Sink interface {
 type Config struct {
 	MPD     string         // URL of the presentation
 	Fetcher *fetch.Fetcher // its Client decides the protocol (HTTP/3 in strata play)
-	Model   *decoder.Model
+	Model   *nvc2.Model
 	Policy  abr.Policy
 	Sink    Sink
 	// SubGOP picks the variant; 0 takes the largest S available, SubGOPAuto probes.
@@ -73,7 +74,7 @@ type Config struct {
 // SegmentDecoder decodes a parsed segment with k layers (decoder.SegmentDecoder and
 // gpu.Decoder are two). Frames stay valid until its next Decode.
 type SegmentDecoder interface {
-	Decode(s *decoder.Segment, k int) ([]*decoder.Frame, error)
+	Decode(s *nvc2.Segment, k int) ([]*decoder.Frame, error)
 }
 
 // Snapshot is the session's state at a presented frame.
@@ -552,7 +553,7 @@ func (s *Session) decodeLoop(ctx context.Context, out chan<- decoded) {
 	var decs [2]SegmentDecoder
 	for i := range decs {
 		if s.cfg.NewDecoder == nil {
-			decs[i] = decoder.NewSegmentDecoder(s.cfg.Model, s.cfg.Workers)
+			decs[i] = nvc2.NewSegmentDecoder(s.cfg.Model, s.cfg.Workers)
 			continue
 		}
 		dec, err := s.cfg.NewDecoder()
@@ -642,7 +643,7 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 // decode parses the units and decodes with as many layers as parse; a corrupt enhancement
 // layer and everything above it is dropped, a corrupt base fails the segment.
 func (s *Session) decode(dec SegmentDecoder, units [][]byte) ([]*decoder.Frame, int, error) {
-	seg, err := decoder.ParseBaseUnit(units[0])
+	seg, err := nvc2.ParseBaseUnit(units[0])
 	if err != nil {
 		return nil, 0, err
 	}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/decoder/cuda"
 	"github.com/strata-player/strata/decoder/gpu"
 	"github.com/strata-player/strata/encoder"
@@ -78,7 +78,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if *workers < 0 || *workers > 1024 {
 		return fmt.Errorf("--workers %d out of range 0..1024", *workers)
 	}
-	m, err := decoder.Default()
+	m, err := nvc2.Default()
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		r.Backend, r.Device, r.Res, r.SubGOP, r.Source = *backend, dev, *res, s, src
-		r.GMACs = r.FPS * m.P.Dec.MACsPerLumaPixel() * float64(w*h) / 1e9
+		r.GMACs = r.FPS * max(m.I.MACsPerLumaPixel(), m.P.MACsPerLumaPixel()) * float64(w*h) / 1e9
 		results = append(results, r)
 		if *asJSON {
 			if err := printJSON(stdout, r); err != nil {
@@ -134,7 +134,7 @@ func parseRes(s string) (int, int, error) {
 
 // benchSegments returns parsed segments of sub-GOP size s at w×h: the embedded demo's
 // when it has that resolution and variant, else one synthetic segment encoded now.
-func benchSegments(m *decoder.Model, w, h, s int) ([]*decoder.Segment, string, error) {
+func benchSegments(m *nvc2.Model, w, h, s int) ([]*nvc2.Segment, string, error) {
 	segs, err := demo.Segments(s)
 	if err != nil {
 		return nil, "", fmt.Errorf("the embedded demo: %w", err)
@@ -143,7 +143,7 @@ func benchSegments(m *decoder.Model, w, h, s int) ([]*decoder.Segment, string, e
 		return segs, "demo", nil
 	}
 	n := max(2*s, 16)
-	enc := &encoder.SegmentEncoder{Model: m, S: s, Layers: 3}
+	enc := &encoder.SegmentEncoderV2{Model: m, S: s, Layers: nvc2.Layers, IntraAnchors: s > 1}
 	e, err := enc.Encode(testenc.Synthetic(w, h, n), 0)
 	if err != nil {
 		return nil, "", err
@@ -157,14 +157,14 @@ func benchSegments(m *decoder.Model, w, h, s int) ([]*decoder.Segment, string, e
 		units = append(units, u)
 	}
 	seg, err := demo.ParseUnits(units)
-	return []*decoder.Segment{seg}, "synthetic", err
+	return []*nvc2.Segment{seg}, "synthetic", err
 }
 
 // benchBackend opens the backend and returns a maker of segment decoders on it, the device
 // name and a closer.
-func benchBackend(backend string, m *decoder.Model, workers int) (func() (player.SegmentDecoder, error), string, func(), error) {
+func benchBackend(backend string, m *nvc2.Model, workers int) (func() (player.SegmentDecoder, error), string, func(), error) {
 	if backend == "cpu" {
-		return func() (player.SegmentDecoder, error) { return decoder.NewSegmentDecoder(m, workers), nil },
+		return func() (player.SegmentDecoder, error) { return nvc2.NewSegmentDecoder(m, workers), nil },
 			"cpu:" + gpu.CPUName(), func() {}, nil
 	}
 	var dev gpu.Device
@@ -188,7 +188,7 @@ func benchBackend(backend string, m *decoder.Model, workers int) (func() (player
 
 // benchDecode decodes the segments in turn, with every layer, for at least d (and at
 // least one segment after a warm-up decode).
-func benchDecode(newDec func() (player.SegmentDecoder, error), segs []*decoder.Segment, d time.Duration) (benchResult, error) {
+func benchDecode(newDec func() (player.SegmentDecoder, error), segs []*nvc2.Segment, d time.Duration) (benchResult, error) {
 	dec, err := newDec()
 	if err != nil {
 		return benchResult{}, err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/decoder/stream"
 	"github.com/strata-player/strata/encoder"
 	"github.com/strata-player/strata/internal/y4m"
@@ -21,13 +22,13 @@ func runEncode(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	in := fs.String("in", "", "input Y4M (8-bit 4:2:0)")
 	out := fs.String("out", "", "output directory (units seg#####.l#.nvc and stream.json)")
-	layers := fs.Int("layers", 0, "layers K (0: all the model has)")
+	layers := fs.Int("layers", 0, "layers K (0: all the codec has)")
 	subgop := fs.Int("subgop", 8, "sub-GOP size S: 1 (plain chain), 2, 4, 8 or 16")
 	segment := fs.Duration("segment", 2*time.Second, "segment duration (each segment is a closed GOP)")
 	frames := fs.Int("frames", 0, "encode at most this many frames (0: all)")
 	workers := fs.Int("workers", 0, "goroutines (0: one per CPU)")
 	anchors := fs.String("anchors", "intra", "sub-GOP anchors: intra (I-frames) or predicted (from the previous anchor); S=1 is always a chain")
-	own := fs.Bool("own-chains", false, "compute layer l on the chain of clients with l+1 layers (default: every layer on the top chain)")
+	noModes := fs.Bool("no-modes", false, "code every frame that has a reference as a P-frame (default: intra when it costs less, J = R + λD)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -35,16 +36,16 @@ func runEncode(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errors.New("--in and --out are required")
 	}
-	m, err := decoder.Default()
+	m, err := nvc2.Default()
 	if err != nil {
 		return err
 	}
 	if *layers == 0 {
-		*layers = m.P.Layers
+		*layers = nvc2.Layers
 	}
 	switch {
-	case *layers < 1 || *layers > m.P.Layers:
-		return fmt.Errorf("--layers %d: the model has 1..%d", *layers, m.P.Layers)
+	case *layers < 1 || *layers > nvc2.Layers:
+		return fmt.Errorf("--layers %d: codec v2 has 1..%d", *layers, nvc2.Layers)
 	case *frames < 0:
 		return fmt.Errorf("--frames %d must not be negative", *frames)
 	case *workers < 0 || *workers > 256:
@@ -75,8 +76,8 @@ func runEncode(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	enc := &encoder.SegmentEncoder{Model: m, S: *subgop, Layers: *layers, Workers: *workers, OwnChains: *own, IntraAnchors: intraAnchors}
-	si := &stream.Info{Version: decoder.BitstreamVersion, Width: r.Width, Height: r.Height,
+	enc := &encoder.SegmentEncoderV2{Model: m, S: *subgop, Layers: *layers, Workers: *workers, NoModes: *noModes, IntraAnchors: intraAnchors}
+	si := &stream.Info{Version: nvc2.BitstreamVersion, Width: r.Width, Height: r.Height,
 		FPSNum: r.FPSNum, FPSDen: r.FPSDen, SubGOP: *subgop, Layers: *layers, SegmentFrame: segFrames, ModelSHA256: m.SHA256}
 	prog := newProgress(stderr)
 	start := time.Now()
@@ -114,7 +115,7 @@ func runEncode(args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 		}
-		si.Quality = append(si.Quality, stream.SegQ{Segment: seg, Frames: len(batch), Levels: encoder.LevelsOf(e, batch, sizes)})
+		si.Quality = append(si.Quality, stream.SegQ{Segment: seg, Frames: len(batch), Levels: encoder.LevelsOf(e.Recon, batch, sizes)})
 		si.Frames += len(batch)
 		si.Segments = seg + 1
 		prog.update(fmt.Sprintf("encode: segment %d, %d frames, %.2f frames/s", seg, si.Frames, float64(si.Frames)/time.Since(start).Seconds()))
@@ -173,7 +174,7 @@ func runDecode(args []string, stdout, stderr io.Writer) error {
 	if *layers < 1 || *layers > si.Layers {
 		return fmt.Errorf("--layers %d: the stream has 1..%d", *layers, si.Layers)
 	}
-	m, err := decoder.Default()
+	m, err := nvc2.Default()
 	if err != nil {
 		return err
 	}
@@ -186,12 +187,12 @@ func runDecode(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dec := decoder.NewSegmentDecoder(m, *workers)
+	dec := nvc2.NewSegmentDecoder(m, *workers)
 	var crop *decoder.Frame
 	start := time.Now()
 	n := 0
 	for seg := 0; seg < si.Segments; seg++ {
-		var s *decoder.Segment
+		var s *nvc2.Segment
 		for l := 0; l < *layers; l++ {
 			name := filepath.Join(*in, stream.UnitName(seg, l))
 			b, err := os.ReadFile(name)
@@ -199,7 +200,7 @@ func runDecode(args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 			if l == 0 {
-				s, err = decoder.ParseBaseUnit(b)
+				s, err = nvc2.ParseBaseUnit(b)
 			} else {
 				err = s.AddUnit(b)
 			}

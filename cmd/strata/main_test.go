@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/internal/shared"
 	"github.com/strata-player/strata/internal/testenc"
@@ -134,7 +134,7 @@ func TestSimTable(t *testing.T) {
 }
 
 func TestSimOnEncodedAndPackagedStreams(t *testing.T) {
-	m, err := decoder.Default()
+	m, err := nvc2.Default()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/decoder/gpu"
 	"github.com/strata-player/strata/internal/demo"
 )
@@ -34,7 +34,7 @@ func TestGPUDecodeEqualsCPU(t *testing.T) {
 		t.Skipf("GPU test: %v", err)
 	}
 	defer dev.Close()
-	m, err := decoder.Default()
+	m, err := nvc2.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestGPUDecodeEqualsCPU(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer gd.Close()
-	cpu := decoder.NewSegmentDecoder(m, 0)
+	cpu := nvc2.NewSegmentDecoder(m, 0)
 	for _, s := range []int{4, 8, 16} {
 		segs, err := demo.Segments(s)
 		if err != nil {

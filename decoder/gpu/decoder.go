@@ -6,40 +6,42 @@ import (
 	"math"
 
 	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/nvc2"
 )
 
-// Epilogues of the convolution kernels (decode.cu's EPI_*).
+// Epilogues of the convolution kernel (decode.cu's EPI_*).
 const (
 	epiNone = iota
 	epiRelu
 	epiAdd
-	epiAddRelu
 )
 
 // convW is one convolution's weights on the device.
 type convW struct {
 	w, b      Buf
 	cin, cout int
-	k         int
 }
 
 // codecW is one codec's decoder network on the device.
 type codecW struct {
-	c                                                             *decoder.Codec
-	inp, rb1a, rb1b, up1, pred1, rb2a, rb2b, up2, rb3a, rb3b, out convW
-	embS, embB                                                    Buf
+	c                        *nvc2.Codec
+	syn, restA, restB, restC convW
+	embS, embB, steps        Buf
 }
 
-// Decoder decodes segments on a Device. Weights are uploaded once (NewDecoder); work
-// buffers grow to the largest batch and are reused. Not safe for concurrent use.
+// Decoder decodes codec v2 segments on a Device: entropy decoding on the CPU (the integers
+// are uploaded), everything from dequantization to the 8-bit frame on the device. Weights are
+// uploaded once (NewDecoder); work buffers grow to the largest batch and are reused. Not safe
+// for concurrent use.
 type Decoder struct {
 	dev   Device
-	model *decoder.Model
-	nets  map[*decoder.Codec]*codecW
+	model *nvc2.Model
+	nets  map[*nvc2.Codec]*codecW
+	grid  *nvc2.Grid
 
 	// work buffers and their sizes (bytes)
 	bufs map[string]Buf
-	// the frame pool of the last segment, and host frames returned to the caller
+	// host frames returned to the caller
 	frames []*decoder.Frame
 
 	// Launches counts kernel launches since the decoder was made; Frames the frames decoded.
@@ -47,38 +49,40 @@ type Decoder struct {
 }
 
 // NewDecoder uploads model's decoder weights to dev.
-func NewDecoder(dev Device, m *decoder.Model) (*Decoder, error) {
-	d := &Decoder{dev: dev, model: m, nets: map[*decoder.Codec]*codecW{}, bufs: map[string]Buf{}}
-	for _, c := range []*decoder.Codec{m.I, m.P} {
-		n := c.Dec
+func NewDecoder(dev Device, m *nvc2.Model) (*Decoder, error) {
+	d := &Decoder{dev: dev, model: m, nets: map[*nvc2.Codec]*codecW{}, bufs: map[string]Buf{}}
+	for _, c := range []*nvc2.Codec{m.I, m.P} {
 		cw := &codecW{c: c}
 		var err error
 		up := func(conv *decoder.Conv) convW {
 			if err != nil {
 				return convW{}
 			}
-			var w convW
-			w.cin, w.cout, w.k = conv.Cin, conv.Cout, conv.K
+			w := convW{cin: conv.Cin, cout: conv.Cout}
+			if conv.K != 3 || conv.Stride != 1 {
+				err = fmt.Errorf("gpu: only 3×3 stride-1 convolutions, got k%d s%d", conv.K, conv.Stride)
+				return w
+			}
 			if w.w, err = d.upload(floats(conv.Weight)); err != nil {
 				return w
 			}
 			w.b, err = d.upload(floats(conv.Bias))
 			return w
 		}
-		cw.inp, cw.rb1a, cw.rb1b, cw.up1 = up(&n.Inp), up(&n.RB1.A), up(&n.RB1.B), up(&n.Up1)
-		cw.pred1, cw.rb2a, cw.rb2b, cw.up2 = up(&n.Pred1), up(&n.RB2.A), up(&n.RB2.B), up(&n.Up2)
-		cw.rb3a, cw.rb3b, cw.out = up(&n.RB3.A), up(&n.RB3.B), up(&n.Out)
-		if err == nil {
-			cw.embS, err = d.upload(floats(n.EmbScale))
-		}
-		if err == nil {
-			cw.embB, err = d.upload(floats(n.EmbBias))
+		cw.syn, cw.restA, cw.restB, cw.restC = up(&c.Syn), up(&c.RestA), up(&c.RestB), up(&c.RestC)
+		for _, v := range []struct {
+			dst *Buf
+			src []float32
+		}{{&cw.embS, c.EmbScale}, {&cw.embB, c.EmbBias}, {&cw.steps, c.Steps}} {
+			if err == nil {
+				*v.dst, err = d.upload(floats(v.src))
+			}
 		}
 		if err != nil {
 			d.Close()
 			return nil, fmt.Errorf("gpu: uploading weights: %w", err)
 		}
-		if cw.rb1a.k != 3 || cw.inp.k != 1 || cw.up1.k != 1 || cw.out.cout != 24 {
+		if cw.syn.cin != nvc2.Channels || cw.restC.cout != 24 {
 			d.Close()
 			return nil, fmt.Errorf("gpu: unexpected network shape")
 		}
@@ -93,20 +97,19 @@ func (d *Decoder) Device() Device { return d.dev }
 // Close frees the decoder's device memory (not the device).
 func (d *Decoder) Close() {
 	for _, cw := range d.nets {
-		for _, c := range []convW{cw.inp, cw.rb1a, cw.rb1b, cw.up1, cw.pred1, cw.rb2a, cw.rb2b, cw.up2, cw.rb3a, cw.rb3b, cw.out} {
+		for _, c := range []convW{cw.syn, cw.restA, cw.restB, cw.restC} {
 			if c.w != nil {
 				d.dev.Free(c.w)
 				d.dev.Free(c.b)
 			}
 		}
-		if cw.embS != nil {
-			d.dev.Free(cw.embS)
-		}
-		if cw.embB != nil {
-			d.dev.Free(cw.embB)
+		for _, b := range []Buf{cw.embS, cw.embB, cw.steps} {
+			if b != nil {
+				d.dev.Free(b)
+			}
 		}
 	}
-	d.nets = map[*decoder.Codec]*codecW{}
+	d.nets = map[*nvc2.Codec]*codecW{}
 	for k, b := range d.bufs {
 		d.dev.Free(b)
 		delete(d.bufs, k)
@@ -153,20 +156,17 @@ func (d *Decoder) launch(k Kernel, g, b Dim3, args ...Arg) error {
 	return nil
 }
 
-// Decode reconstructs segment s with k layers, batch by batch (each LFR depth, split by
-// codec, is one set of launches over all its frames). The frames (coded size) are valid
-// until the next call.
-func (d *Decoder) Decode(s *decoder.Segment, k int) ([]*decoder.Frame, error) {
+// Decode reconstructs segment s with k layers, batch by batch (each LFR depth, split into
+// intra and predicted frames, is one set of launches over all its frames). The frames (coded
+// size) are valid until the next call.
+func (d *Decoder) Decode(s *nvc2.Segment, k int) ([]*decoder.Frame, error) {
 	if k < 1 || k > s.Have {
 		return nil, fmt.Errorf("decode with %d layers: the segment holds %d", k, s.Have)
 	}
-	ci, cp, err := d.model.CodecsFor(&s.SegmentHeader)
-	if err != nil {
-		return nil, err
+	if got := d.model.SHA256; len(got) >= 16 && fmt.Sprintf("%x", s.Model) != got[:16] {
+		return nil, fmt.Errorf("%w: segment coded for model %x, this decoder has %s", nvc2.ErrBitstream, s.Model, got[:16])
 	}
 	w, h := s.CodedSize()
-	bw, bh := s.Blocks()
-	nb := bw * bh
 	frameBytes := w * h * 3 / 2
 	pool, err := d.buf("pool", s.Frames*frameBytes)
 	if err != nil {
@@ -178,9 +178,9 @@ func (d *Decoder) Decode(s *decoder.Segment, k int) ([]*decoder.Frame, error) {
 		pos[f] = i
 	}
 	for _, batch := range sc.Batches {
-		var groups [2][]int // I-frames, P-frames
+		var groups [2][]int // intra, predicted
 		for _, f := range batch {
-			if sc.Frames[f].Ref < 0 {
+			if s.Intra[f] {
 				groups[0] = append(groups[0], f)
 			} else {
 				groups[1] = append(groups[1], f)
@@ -190,11 +190,11 @@ func (d *Decoder) Decode(s *decoder.Segment, k int) ([]*decoder.Frame, error) {
 			if len(frames) == 0 {
 				continue
 			}
-			c, kk := cp, k
+			c := d.model.P
 			if g == 0 {
-				c, kk = ci, min(k, s.LayersI)
+				c = d.model.I
 			}
-			if err := d.group(s, sc, pos, frames, c, kk, pool, w, h, bw, bh, nb, frameBytes); err != nil {
+			if err := d.group(s, sc, pos, frames, c, k, pool, w, h, frameBytes); err != nil {
 				return nil, err
 			}
 		}
@@ -223,48 +223,67 @@ func (d *Decoder) Decode(s *decoder.Segment, k int) ([]*decoder.Frame, error) {
 	return d.frames[:s.Frames], nil
 }
 
-// group runs the decoder network over frames (one codec, kk layers) of one batch.
-func (d *Decoder) group(s *decoder.Segment, sc *decoder.Schedule, pos, frames []int, c *decoder.Codec, kk int,
-	pool Buf, w, h, bw, bh, nb, frameBytes int) error {
+// group runs the decoder network over frames (one codec, k layers) of one batch.
+func (d *Decoder) group(s *nvc2.Segment, sc *decoder.Schedule, pos, frames []int, c *nvc2.Codec, k int,
+	pool Buf, w, h, frameBytes int) error {
 	n := len(frames)
 	cw := d.nets[c]
-	pb := decoder.PayloadBytes(c.Bits, bw, bh)
-	// Per-frame inputs: payloads, embedding offsets, reference and destination indices, vectors.
-	payloads := make([]byte, 0, n*kk*pb)
+	inter := 0
+	if c.Inter {
+		inter = 1
+	}
+	hw4, hw8 := (h/4)*(w/4), (h/8)*(w/8)
+	nbx, nby := w/16, h/16
+	// Entropy decoding on the CPU: k layers of integers per frame.
+	qStride := k * nvc2.Channels * hw8
+	ints := make([]byte, 4*n*qStride)
 	meta := make([]byte, 3*8*n) // embOff, refIdx, dstIdx
-	mvs := make([]byte, n*nb*2*4)
+	mvs := make([]byte, n*nbx*nby*2*4)
+	if d.grid == nil || d.grid.W != w/8 || d.grid.H != h/8 {
+		d.grid = nvc2.NewGrid(h/8, w/8)
+	}
 	for i, f := range frames {
+		g := d.grid
+		for l := range g.Q {
+			clear(g.Q[l])
+		}
+		for l := 0; l < k; l++ {
+			if err := d.model.DecodeLayer(c, g, l, s.Payloads[l][pos[f]]); err != nil {
+				return fmt.Errorf("frame %d: %w", f, err)
+			}
+			o := 4 * (i*qStride + l*nvc2.Channels*hw8)
+			for j, v := range g.Q[l] {
+				binary.LittleEndian.PutUint32(ints[o+4*j:], uint32(v))
+			}
+		}
 		fr := sc.Frames[f]
-		for l := 0; l < kk; l++ {
-			payloads = append(payloads, s.Codes[l][pos[f]]...)
+		class := fr.Class
+		if !c.Inter {
+			class = 0
 		}
-		if len(payloads) != (i+1)*kk*pb {
-			return fmt.Errorf("gpu: frame %d payloads of %d bytes, want %d per layer", f, len(payloads), pb)
-		}
-		binary.LittleEndian.PutUint64(meta[8*i:], uint64(((kk-1)*decoder.DClasses+fr.Class)*64))
+		binary.LittleEndian.PutUint64(meta[8*i:], uint64(((k-1)*nvc2.DClasses+class)*32))
 		binary.LittleEndian.PutUint64(meta[8*(n+i):], uint64(int64(fr.Ref)))
 		binary.LittleEndian.PutUint64(meta[8*(2*n+i):], uint64(f))
-		if fr.Ref >= 0 {
-			if len(s.MVs[f]) != nb {
-				return fmt.Errorf("gpu: frame %d has %d vectors for %d blocks", f, len(s.MVs[f]), nb)
+		if c.Inter {
+			if len(s.MVs[f]) != nbx*nby {
+				return fmt.Errorf("gpu: frame %d has %d vectors for %d blocks", f, len(s.MVs[f]), nbx*nby)
 			}
 			for b, v := range s.MVs[f] {
-				o := ((i*nb + b) * 2) * 4
+				o := ((i*nbx*nby + b) * 2) * 4
 				binary.LittleEndian.PutUint32(mvs[o:], uint32(int32(v.Y)))
 				binary.LittleEndian.PutUint32(mvs[o+4:], uint32(int32(v.X)))
 			}
 		}
 	}
 	const f4 = 4
-	hw2, hw4, hw8 := (h/2)*(w/2), (h/4)*(w/4), (h/8)*(w/8)
+	catC := 24 * (1 + inter)
 	type want struct {
 		name  string
 		bytes int
 	}
-	sizes := []want{{"payloads", len(payloads)}, {"meta", len(meta)}, {"mvs", len(mvs)},
-		{"f1", n * 64 * nb * f4}, {"t1", n * 64 * nb * f4}, {"u1", n * 128 * nb * f4}, {"f2", n * 32 * hw8 * f4},
-		{"p4", n * 96 * hw8 * f4}, {"t2", n * 32 * hw8 * f4}, {"u2", n * 64 * hw8 * f4}, {"cat", n * 40 * hw4 * f4},
-		{"t3", n * 16 * hw4 * f4}, {"o", n * 24 * hw4 * f4}, {"pred", n * 6 * hw2 * f4}}
+	sizes := []want{{"ints", len(ints)}, {"meta", len(meta)}, {"mvs", len(mvs)},
+		{"yhat", n * 96 * hw8 * f4}, {"syn", n * 96 * hw8 * f4}, {"cat", n * 48 * hw4 * f4},
+		{"f1", n * 32 * hw4 * f4}, {"f2", n * 32 * hw4 * f4}}
 	b := map[string]Buf{}
 	for _, sz := range sizes {
 		buf, err := d.buf(sz.name, max(sz.bytes, 8))
@@ -276,59 +295,45 @@ func (d *Decoder) group(s *decoder.Segment, sc *decoder.Schedule, pos, frames []
 	for _, up := range []struct {
 		name string
 		data []byte
-	}{{"payloads", payloads}, {"meta", meta}, {"mvs", mvs}} {
+	}{{"ints", ints}, {"meta", meta}, {"mvs", mvs}} {
 		if err := d.dev.Upload(b[up.name], 0, up.data); err != nil {
 			return err
 		}
 	}
 	meta0 := b["meta"]
-	// code unpack + first layer + level embedding
-	g, blk := grid2(nb, cw.inp.cout, n, 32, 4)
-	if err := d.launch(InpCodes, g, blk, P(b["payloads"], 0), P(cw.inp.w, 0), P(cw.inp.b, 0), P(cw.embS, 0), P(cw.embB, 0),
-		P(meta0, 0), P(b["f1"], 0), I(c.Bits), I(c.Layers), I(kk), I(nb), I(pb), I(cw.inp.cout)); err != nil {
-		return err
-	}
-	// motion-compensated (or flat) prediction
-	g, blk = grid2(w/2, h/2, n, 16, 8)
-	if err := d.launch(Predict, g, blk, P(pool, 0), I(frameBytes), P(meta0, 8*n), P(b["mvs"], 0), P(b["pred"], 0), I(w), I(h)); err != nil {
-		return err
-	}
-	conv := func(cv convW, in, out Buf, hh, ww, inStride, outStride, mode int) error {
-		if cv.k == 3 {
-			g, blk := grid2(ww, hh, n*cv.cout, 16, 8)
-			return d.launch(Conv3x3, g, blk, P(in, 0), P(cv.w, 0), P(cv.b, 0), P(out, 0), I(cv.cin), I(cv.cout), I(hh), I(ww),
-				I(inStride), I(outStride), I(mode))
-		}
-		g, blk := grid2(hh*ww, 1, n*cv.cout, 128, 1)
-		return d.launch(Conv1x1, g, blk, P(in, 0), P(cv.w, 0), P(cv.b, 0), P(out, 0), I(cv.cin), I(cv.cout), I(hh*ww),
+	conv := func(cv convW, in, out Buf, outOff, hh, ww, inStride, outStride, mode int) error {
+		g, blk := grid2(ww, hh, n*cv.cout, 16, 8)
+		return d.launch(Conv3x3, g, blk, P(in, 0), P(cv.w, 0), P(cv.b, 0), P(out, outOff), I(cv.cin), I(cv.cout), I(hh), I(ww),
 			I(inStride), I(outStride), I(mode))
 	}
-	shuffle := func(in, out Buf, cout, hh, ww, inStride, outStride, relu int) error {
-		g, blk := grid2(2*ww, 2*hh, n*cout, 16, 8)
-		return d.launch(Shuffle, g, blk, P(in, 0), P(out, 0), I(cout), I(hh), I(ww), I(2), I(inStride), I(outStride), I(relu))
-	}
-	unshuffle := func(r, hh, ww, outStride, c0 int, out Buf) error {
-		g, blk := grid2(ww, hh, n*6, 16, 8)
-		return d.launch(Unshuffle, g, blk, P(b["pred"], 0), P(out, 0), I(6), I(hh), I(ww), I(r), I(6*hw2), I(outStride), I(c0))
-	}
 	steps := []func() error{
-		func() error { return conv(cw.rb1a, b["f1"], b["t1"], bh, bw, 64*nb, 64*nb, epiRelu) },
-		func() error { return conv(cw.rb1b, b["t1"], b["f1"], bh, bw, 64*nb, 64*nb, epiAdd) },
-		func() error { return conv(cw.up1, b["f1"], b["u1"], bh, bw, 64*nb, 128*nb, epiNone) },
-		func() error { return shuffle(b["u1"], b["f2"], 32, bh, bw, 128*nb, 32*hw8, 0) },
-		func() error { return unshuffle(4, h/8, w/8, 96*hw8, 0, b["p4"]) },
-		func() error { return conv(cw.pred1, b["p4"], b["f2"], h/8, w/8, 96*hw8, 32*hw8, epiAddRelu) },
-		func() error { return conv(cw.rb2a, b["f2"], b["t2"], h/8, w/8, 32*hw8, 32*hw8, epiRelu) },
-		func() error { return conv(cw.rb2b, b["t2"], b["f2"], h/8, w/8, 32*hw8, 32*hw8, epiAdd) },
-		func() error { return conv(cw.up2, b["f2"], b["u2"], h/8, w/8, 32*hw8, 64*hw8, epiNone) },
-		func() error { return shuffle(b["u2"], b["cat"], 16, h/8, w/8, 64*hw8, 40*hw4, 1) },
-		func() error { return unshuffle(2, h/4, w/4, 40*hw4, 16, b["cat"]) },
-		func() error { return conv(cw.rb3a, b["cat"], b["t3"], h/4, w/4, 40*hw4, 16*hw4, epiRelu) },
-		func() error { return conv(cw.rb3b, b["t3"], b["cat"], h/4, w/4, 16*hw4, 40*hw4, epiAdd) },
-		func() error { return conv(cw.out, b["cat"], b["o"], h/4, w/4, 40*hw4, 24*hw4, epiNone) },
 		func() error {
-			g, blk := grid2(w/2, h/2, n, 16, 8)
-			return d.launch(Reconstruct, g, blk, P(b["o"], 0), P(b["pred"], 0), P(pool, 0), I(frameBytes), P(meta0, 16*n), I(w), I(h))
+			g, blk := grid2(hw8, 1, n*96, 128, 1)
+			return d.launch(Dequant, g, blk, P(b["ints"], 0), P(cw.steps, 0), P(b["yhat"], 0), I(k), I(hw8), I(qStride))
+		},
+		func() error { return conv(cw.syn, b["yhat"], b["syn"], 0, h/8, w/8, 96*hw8, 96*hw8, epiNone) },
+		func() error {
+			if !c.Inter {
+				return nil
+			}
+			g, blk := grid2(w/4, h/4, n, 16, 8)
+			return d.launch(OBMC, g, blk, P(pool, 0), I(frameBytes), P(meta0, 8*n), P(b["mvs"], 0), P(b["cat"], 0), I(w), I(h),
+				I(catC*hw4), I(24))
+		},
+		func() error {
+			g, blk := grid2(w/4, h/4, n, 16, 8)
+			return d.launch(Synth, g, blk, P(b["syn"], 0), P(b["cat"], 0), I(w), I(h), I(catC*hw4), I(inter))
+		},
+		func() error { return conv(cw.restA, b["cat"], b["f1"], 0, h/4, w/4, catC*hw4, 32*hw4, epiNone) },
+		func() error {
+			g, blk := grid2(hw4, 1, n*32, 128, 1)
+			return d.launch(AffineReLU, g, blk, P(b["f1"], 0), P(cw.embS, 0), P(cw.embB, 0), P(meta0, 0), I(32), I(hw4), I(32*hw4))
+		},
+		func() error { return conv(cw.restB, b["f1"], b["f2"], 0, h/4, w/4, 32*hw4, 32*hw4, epiRelu) },
+		func() error { return conv(cw.restC, b["f2"], b["cat"], 0, h/4, w/4, 32*hw4, catC*hw4, epiAdd) },
+		func() error {
+			g, blk := grid2(w/4, h/4, n, 16, 8)
+			return d.launch(QuarterFrame, g, blk, P(b["cat"], 0), P(pool, 0), I(frameBytes), P(meta0, 16*n), I(w), I(h), I(catC*hw4))
 		},
 	}
 	for _, st := range steps {

@@ -10,16 +10,14 @@ package gpu
 
 typedef long long i64;
 #define GRID unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, int workers
-void emu_inp_codes(GRID, const unsigned char* payloads, const float* w, const float* bias, const float* embS,
-                   const float* embB, const i64* embOff, float* out, i64 bits, i64 layers, i64 k, i64 nb, i64 pb, i64 cout);
-void emu_predict(GRID, const unsigned char* pool, i64 frameBytes, const i64* refIdx, const int* mvs, float* pred, i64 w, i64 h);
+void emu_dequant(GRID, const int* q, const float* steps, float* out, i64 k, i64 hw, i64 qStride);
+void emu_obmc(GRID, const unsigned char* pool, i64 frameBytes, const i64* refIdx, const int* mvs, float* out, i64 w, i64 h,
+              i64 outStride, i64 c0);
+void emu_synth(GRID, const float* S, float* cat, i64 w, i64 h, i64 catStride, i64 inter);
+void emu_affine_relu(GRID, float* t, const float* embS, const float* embB, const i64* embOff, i64 channels, i64 hw, i64 stride);
 void emu_conv3x3(GRID, const float* in, const float* w, const float* bias, float* out, i64 cin, i64 cout, i64 h, i64 wd,
                  i64 inStride, i64 outStride, i64 mode);
-void emu_conv1x1(GRID, const float* in, const float* w, const float* bias, float* out, i64 cin, i64 cout, i64 hw,
-                 i64 inStride, i64 outStride, i64 mode);
-void emu_shuffle(GRID, const float* in, float* out, i64 cout, i64 h, i64 w, i64 r, i64 inStride, i64 outStride, i64 relu);
-void emu_unshuffle(GRID, const float* in, float* out, i64 cin, i64 h, i64 w, i64 r, i64 inStride, i64 outStride, i64 c0);
-void emu_reconstruct(GRID, const float* o, const float* pred, unsigned char* pool, i64 frameBytes, const i64* dstIdx, i64 w, i64 h);
+void emu_quarter_frame(GRID, const float* cat, unsigned char* pool, i64 frameBytes, const i64* dstIdx, i64 w, i64 h, i64 catStride);
 void emu_yuv2rgba(GRID, const unsigned char* pool, i64 frameBytes, i64 idx, i64 w, i64 h, i64 cw, i64 ch, unsigned char* rgba);
 */
 import "C"
@@ -122,7 +120,7 @@ func (e *Emu) Close() error {
 
 // Launch implements Device.
 func (e *Emu) Launch(k Kernel, g, b Dim3, args ...Arg) error {
-	want := [...]int{13, 7, 11, 10, 9, 9, 7, 8}
+	want := [...]int{6, 9, 6, 7, 11, 7, 8}
 	if k < 0 || k >= numKernels {
 		return fmt.Errorf("emu: unknown kernel %d", k)
 	}
@@ -155,20 +153,18 @@ func (e *Emu) Launch(k Kernel, g, b Dim3, args ...Arg) error {
 	f32 := func(i int) *C.float { return (*C.float)(ptr[i]) }
 	i64p := func(i int) *C.i64 { return (*C.i64)(ptr[i]) }
 	switch k {
-	case InpCodes:
-		C.emu_inp_codes(gx, gy, gz, bx, by, bz, cw, u8(0), f32(1), f32(2), f32(3), f32(4), i64p(5), f32(6), val[7], val[8], val[9], val[10], val[11], val[12])
-	case Predict:
-		C.emu_predict(gx, gy, gz, bx, by, bz, cw, u8(0), val[1], i64p(2), (*C.int)(ptr[3]), f32(4), val[5], val[6])
+	case Dequant:
+		C.emu_dequant(gx, gy, gz, bx, by, bz, cw, (*C.int)(ptr[0]), f32(1), f32(2), val[3], val[4], val[5])
+	case OBMC:
+		C.emu_obmc(gx, gy, gz, bx, by, bz, cw, u8(0), val[1], i64p(2), (*C.int)(ptr[3]), f32(4), val[5], val[6], val[7], val[8])
+	case Synth:
+		C.emu_synth(gx, gy, gz, bx, by, bz, cw, f32(0), f32(1), val[2], val[3], val[4], val[5])
+	case AffineReLU:
+		C.emu_affine_relu(gx, gy, gz, bx, by, bz, cw, f32(0), f32(1), f32(2), i64p(3), val[4], val[5], val[6])
 	case Conv3x3:
 		C.emu_conv3x3(gx, gy, gz, bx, by, bz, cw, f32(0), f32(1), f32(2), f32(3), val[4], val[5], val[6], val[7], val[8], val[9], val[10])
-	case Conv1x1:
-		C.emu_conv1x1(gx, gy, gz, bx, by, bz, cw, f32(0), f32(1), f32(2), f32(3), val[4], val[5], val[6], val[7], val[8], val[9])
-	case Shuffle:
-		C.emu_shuffle(gx, gy, gz, bx, by, bz, cw, f32(0), f32(1), val[2], val[3], val[4], val[5], val[6], val[7], val[8])
-	case Unshuffle:
-		C.emu_unshuffle(gx, gy, gz, bx, by, bz, cw, f32(0), f32(1), val[2], val[3], val[4], val[5], val[6], val[7], val[8])
-	case Reconstruct:
-		C.emu_reconstruct(gx, gy, gz, bx, by, bz, cw, f32(0), f32(1), u8(2), val[3], i64p(4), val[5], val[6])
+	case QuarterFrame:
+		C.emu_quarter_frame(gx, gy, gz, bx, by, bz, cw, f32(0), u8(1), val[2], i64p(3), val[4], val[5], val[6])
 	case YUV2RGBA:
 		C.emu_yuv2rgba(gx, gy, gz, bx, by, bz, cw, u8(0), val[1], val[2], val[3], val[4], val[5], val[6], u8(7))
 	}

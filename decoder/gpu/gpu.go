@@ -16,18 +16,17 @@ type Kernel int
 
 // The kernels, in decode.cu's order.
 const (
-	InpCodes Kernel = iota
-	Predict
+	Dequant Kernel = iota
+	OBMC
+	Synth
+	AffineReLU
 	Conv3x3
-	Conv1x1
-	Shuffle
-	Unshuffle
-	Reconstruct
+	QuarterFrame
 	YUV2RGBA
 	numKernels
 )
 
-var kernelNames = [...]string{"inp_codes", "predict", "conv3x3", "conv1x1", "shuffle", "unshuffle", "reconstruct", "yuv2rgba"}
+var kernelNames = [...]string{"dequant", "obmc", "synth", "affine_relu", "conv3x3", "quarter_frame", "yuv2rgba"}
 
 // Name is the kernel's entry point (its .entry in the PTX).
 func (k Kernel) Name() string { return kernelNames[k] }

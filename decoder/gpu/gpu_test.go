@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/internal/demo"
 	"github.com/strata-player/strata/internal/testenc"
 )
 
 // emuDecoder is a decoder of the default model on the emulation device.
-func emuDecoder(t *testing.T) (*decoder.Model, *Decoder) {
-	m, err := decoder.Default()
+func emuDecoder(t *testing.T) (*nvc2.Model, *Decoder) {
+	m, err := nvc2.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,8 +38,8 @@ func emuDecoder(t *testing.T) (*decoder.Model, *Decoder) {
 // STRATA_EMU_FULL=1 checks the whole demo.
 func TestEmulatedKernelsEqualCPU(t *testing.T) {
 	m, gd := emuDecoder(t)
-	cpu := decoder.NewSegmentDecoder(m, 0)
-	portable := decoder.NewSegmentDecoder(m, 0)
+	cpu := nvc2.NewSegmentDecoder(m, 0)
+	portable := nvc2.NewSegmentDecoder(m, 0)
 	simd := decoder.SIMD
 	defer func() { decoder.SIMD = simd }()
 	for _, s := range []int{4, 8, 16} {
@@ -101,7 +102,7 @@ func TestLaunchesPerFrame(t *testing.T) {
 			t.Fatal(err)
 		}
 		for f, fr := range got {
-			if !bytes.Equal(fr.Y, encs[0].Recon[1][f].Y) {
+			if r := encs[0].Recon[1][f]; !bytes.Equal(fr.Y, r.Y) || !bytes.Equal(fr.U, r.U) || !bytes.Equal(fr.V, r.V) {
 				t.Fatalf("S=%d frame %d differs from the encoder's reconstruction", s, f)
 			}
 		}

@@ -28,11 +28,19 @@ func PlanesOf(f *decoder.Frame, out *Planes) error {
 	return nil
 }
 
-// to8 rounds a plane to 8 bits: clamp to [0, 1], ×255, halves up.
+// to8 rounds a plane to 8 bits: ×255, halves up, clamped to 0…255 (NaN → 0), exactly as
+// kernels/decode.cu's to8.
 func to8(src []float32, dst []byte) {
 	for i, v := range src {
-		v = min(max(v, 0), 1)*255 + 0.5
-		dst[i] = byte(v)
+		x := v*255 + 0.5
+		switch {
+		case !(x > 0):
+			dst[i] = 0
+		case x >= 255:
+			dst[i] = 255
+		default:
+			dst[i] = byte(x)
+		}
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/nvc2"
 )
 
 // Info is DIR/stream.json: what a packager or decoder needs to know of an encoded
@@ -48,6 +48,7 @@ type Level struct {
 	PSNRY   float64 `json:"psnr_y"`
 	PSNRYUV float64 `json:"psnr_yuv"`
 	SSIMY   float64 `json:"ssim_y"`
+	WorstY  float64 `json:"worst_psnr_y"` // the segment's worst frame
 }
 
 // UnitName is the file name of segment seg's unit l in a stream directory.
@@ -70,7 +71,7 @@ func Parse(name string, b []byte) (*Info, error) {
 	if err := json.Unmarshal(b, &si); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if si.Version != decoder.BitstreamVersion || si.Segments < 0 || si.Layers < 1 || si.Width <= 0 || si.Height <= 0 {
+	if si.Version != nvc2.BitstreamVersion || si.Segments < 0 || si.Layers < 1 || si.Width <= 0 || si.Height <= 0 {
 		return nil, fmt.Errorf("%s: unsupported or invalid stream description", name)
 	}
 	return &si, nil

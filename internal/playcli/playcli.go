@@ -18,7 +18,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/abr/daemon"
-	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/net/fetch"
 	"github.com/strata-player/strata/net/h3"
 	"github.com/strata-player/strata/player"
@@ -232,7 +232,7 @@ func Prepare(ctx context.Context, o *Options, stderr io.Writer) (*Session, error
 		return fail(err)
 	}
 	s.closers = append(s.closers, func() { tr.Close() })
-	m, err := decoder.Default()
+	m, err := nvc2.Default()
 	if err != nil {
 		return fail(err)
 	}

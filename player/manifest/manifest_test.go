@@ -7,13 +7,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/internal/testenc"
 )
 
 func TestParsePackagerOutput(t *testing.T) {
-	m, err := decoder.Default()
+	m, err := nvc2.Default()
 	if err != nil {
 		t.Fatal(err)
 	}

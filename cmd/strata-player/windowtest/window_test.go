@@ -19,6 +19,7 @@ import (
 	"github.com/jezek/xgb/xproto"
 	"github.com/jezek/xgb/xtest"
 	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/internal/demo"
 	"github.com/strata-player/strata/render/overlay"
 )
@@ -183,14 +184,14 @@ func reference(t *testing.T, s, k int, pts time.Duration, r image.Rectangle, w, 
 	if err != nil || len(segs) == 0 {
 		t.Fatalf("demo sub-GOP %d: %v", s, err)
 	}
-	m, err := decoder.Default()
+	m, err := nvc2.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
 	const fps = 20 // the demo's frame rate
 	frame := int(math.Round(pts.Seconds() * fps))
 	n, i := frame/segs[0].Frames, frame%segs[0].Frames
-	frames, err := decoder.NewSegmentDecoder(m, 0).Decode(segs[n], k)
+	frames, err := nvc2.NewSegmentDecoder(m, 0).Decode(segs[n], k)
 	if err != nil {
 		t.Fatal(err)
 	}
