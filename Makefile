@@ -121,15 +121,19 @@ setup-train:
 y4m: setup
 	$(SHARED)/media/to-y4m.sh $(Y4M_DIR)
 
+# Codec v2 (design T, docs/MODEL.md): the training run (resumes from build/ttrain/ckpt.pt),
+# then the export to assets/model2 with the golden vectors of decoder/nvc2's parity tests.
+# (v1's train.py/export.py remain for the record: assets/model, codec-eval --codec v1.)
+TRAIN_STEPS ?= 60000
 train: setup-train y4m
-	$(PYTHON) encoder/train/train.py --y4m-dir $(Y4M_DIR)/train --work build/train
+	$(PYTHON) encoder/train/ttrain.py --y4m-dir $(Y4M_DIR)/train --work build/ttrain --steps $(TRAIN_STEPS)
 
 export: setup-train
-	$(PYTHON) encoder/train/export.py --work build/train --out assets/model --golden decoder/testdata
+	$(PYTHON) encoder/train/texport.py --ckpt build/ttrain/ckpt.pt --out assets/model2 --golden decoder/nvc2/testdata
 
 # --- the demo stream (assets/demo): Big Buck Bunny (CC-BY 3.0, Blender Foundation) ---
 DEMO_SRC ?= $(SHARED)/media/demo/bbb_720p_30s_vp8.webm
-DEMO_LAYERS ?= 3
+DEMO_LAYERS ?= 4
 demo: setup build
 	mkdir -p build/demo
 	ffmpeg -v error -y -i $(DEMO_SRC) -vf scale=640:360:flags=lanczos,fps=20 -pix_fmt yuv420p -f yuv4mpegpipe build/demo/bbb360.y4m

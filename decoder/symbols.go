@@ -12,6 +12,9 @@ func NewSymbolEncoder() *SymbolEncoder { return &SymbolEncoder{newRangeEncoder(n
 // Value codes v with table c (values outside the table's range are escaped).
 func (s *SymbolEncoder) Value(c *CDF, v int) error { return s.e.encodeValue(c, v) }
 
+// Symbol codes symbol s (0 ≤ s < c.Symbols()) of table c as it is (no escape).
+func (s *SymbolEncoder) Symbol(c *CDF, sym int) { s.e.symbol(c, sym) }
+
 // Bytes finishes the payload and returns it; the encoder must not be used afterwards.
 func (s *SymbolEncoder) Bytes() []byte { return s.e.finish() }
 
@@ -24,6 +27,9 @@ func NewSymbolDecoder(b []byte) *SymbolDecoder { return &SymbolDecoder{newRangeD
 // Value decodes one integer coded with table c. Corrupt input yields some value and a sticky
 // error (Err); it never panics.
 func (s *SymbolDecoder) Value(c *CDF) int { return s.d.decodeValue(c) }
+
+// Symbol decodes one symbol of table c (SymbolEncoder.Symbol's inverse).
+func (s *SymbolDecoder) Symbol(c *CDF) int { return s.d.symbol(c) }
 
 // Err is ErrRangeCoder once the payload turned out corrupt or truncated, else nil.
 func (s *SymbolDecoder) Err() error { return s.d.err }

@@ -35,14 +35,21 @@ type coder struct {
 	intra  bool
 	layer  int
 	h, w   int
-	q      []int32 // this layer (being written by the decoder)
-	prevNZ []bool  // any lower layer non-zero at this coefficient (layer ≥ 1)
-	lower  []uint8 // per position: non-zero channels of this group already coded
+	q      []int32   // this layer (being written by the decoder)
+	prevNZ []bool    // any lower layer non-zero at this coefficient (layer ≥ 1)
+	lower  []uint8   // per position: non-zero channels of this group already coded
+	flags  [3][]bool // per plane and position: the coded-block flag of this layer
+	prevG  [3][]bool // per plane and position: any lower layer non-zero in the plane
 }
 
 func newCoder(c *Codec, tabs []*decoder.CDF, intra bool, g *Grid, layer int) *coder {
 	k := &coder{c: c, tabs: tabs, intra: intra, layer: layer, h: g.H, w: g.W, q: g.Q[layer],
 		lower: make([]uint8, g.H*g.W)}
+	hw := g.H * g.W
+	for gi := range groups {
+		k.flags[gi] = make([]bool, hw)
+		k.prevG[gi] = make([]bool, hw)
+	}
 	if layer > 0 {
 		k.prevNZ = make([]bool, len(k.q))
 		for l := 0; l < layer; l++ {
@@ -52,8 +59,47 @@ func newCoder(c *Codec, tabs []*decoder.CDF, intra bool, g *Grid, layer int) *co
 				}
 			}
 		}
+		for gi, gr := range groups {
+			for ch := gr[0]; ch < gr[1]; ch++ {
+				for p, nz := range k.prevNZ[ch*hw : (ch+1)*hw] {
+					if nz {
+						k.prevG[gi][p] = true
+					}
+				}
+			}
+		}
 	}
 	return k
+}
+
+// walkFlags calls fn for every coded-block flag of the layer (plane by plane, raster order)
+// with its table; fn returns the flag (the encoder's, or the one it decoded).
+func (k *coder) walkFlags(fn func(gi, p int, t *decoder.CDF) (bool, error)) error {
+	for gi := range groups {
+		f := k.flags[gi]
+		base := (k.layer*len(groups) + gi) * FlagCtx
+		for y := 0; y < k.h; y++ {
+			for x := 0; x < k.w; x++ {
+				p := y*k.w + x
+				ctx := 0
+				if x > 0 && f[p-1] {
+					ctx++
+				}
+				if y > 0 && f[p-k.w] {
+					ctx += 2
+				}
+				if k.prevG[gi][p] {
+					ctx += 4
+				}
+				v, err := fn(gi, p, k.c.Flags[base+ctx])
+				if err != nil {
+					return err
+				}
+				f[p] = v
+			}
+		}
+	}
+	return nil
 }
 
 func abs32(v int32) int32 {
@@ -63,13 +109,15 @@ func abs32(v int32) int32 {
 	return v
 }
 
-// walk calls fn for every integer in coding order with its table and prediction; fn returns
-// the integer (the encoder's, or the one it decoded), which walk records for the contexts.
+// walk calls fn for every integer of a coded block (walkFlags first) in coding order with
+// its table and prediction; fn returns the integer (the encoder's, or the one it decoded),
+// which walk records for the contexts. Integers of uncoded blocks are zero.
 func (k *coder) walk(fn func(i int, t *decoder.CDF, mu int32) (int32, error)) error {
 	hw := k.h * k.w
 	base := k.layer * Channels * Contexts
-	for _, gr := range groups {
+	for gi, gr := range groups {
 		clear(k.lower)
+		coded := k.flags[gi]
 		for ch := gr[0]; ch < gr[1]; ch++ {
 			plane := k.q[ch*hw : (ch+1)*hw]
 			tabRow := k.c.Table[base+ch*Contexts : base+(ch+1)*Contexts]
@@ -77,6 +125,10 @@ func (k *coder) walk(fn func(i int, t *decoder.CDF, mu int32) (int32, error)) er
 			for y := 0; y < k.h; y++ {
 				for x := 0; x < k.w; x++ {
 					p := y*k.w + x
+					if !coded[p] {
+						plane[p] = 0
+						continue
+					}
 					var left, top, topLeft int32
 					if x > 0 {
 						left = plane[p-1]
@@ -150,7 +202,23 @@ func (m *Model) EncodeLayer(c *Codec, g *Grid, layer int) ([]byte, error) {
 	q := append([]int32(nil), g.Q[layer]...)
 	e := decoder.NewSymbolEncoder()
 	k := newCoder(c, m.Tables, !c.Inter, g, layer)
-	err := k.walk(func(i int, t *decoder.CDF, mu int32) (int32, error) {
+	hw := g.H * g.W
+	err := k.walkFlags(func(gi, p int, t *decoder.CDF) (bool, error) {
+		nz := false
+		for ch := groups[gi][0]; ch < groups[gi][1] && !nz; ch++ {
+			nz = q[ch*hw+p] != 0
+		}
+		if nz {
+			e.Symbol(t, 1)
+		} else {
+			e.Symbol(t, 0)
+		}
+		return nz, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = k.walk(func(i int, t *decoder.CDF, mu int32) (int32, error) {
 		return q[i], e.Value(t, int(q[i]-mu))
 	})
 	if err != nil {
@@ -174,7 +242,17 @@ func (m *Model) DecodeLayer(c *Codec, g *Grid, layer int, payload []byte) error 
 	}
 	d := decoder.NewSymbolDecoder(payload)
 	k := newCoder(c, m.Tables, !c.Inter, g, layer)
-	err := k.walk(func(i int, t *decoder.CDF, mu int32) (int32, error) {
+	err := k.walkFlags(func(gi, p int, t *decoder.CDF) (bool, error) {
+		f := d.Symbol(t) == 1
+		if d.Err() != nil {
+			return false, fmt.Errorf("%w: layer %d corrupt or truncated at flag %d of plane %d", ErrPayload, layer, p, gi)
+		}
+		return f, nil
+	})
+	if err != nil {
+		return err
+	}
+	err = k.walk(func(i int, t *decoder.CDF, mu int32) (int32, error) {
 		v := int32(d.Value(t)) + mu
 		if d.Err() != nil || v > maxCoef || v < -maxCoef {
 			return 0, fmt.Errorf("%w: layer %d corrupt or truncated at integer %d", ErrPayload, layer, i)

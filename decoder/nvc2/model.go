@@ -23,6 +23,7 @@ const (
 	DClasses = 4  // reference distance classes 1, 2, 4, 8 (I-frames: 0)
 	Channels = 96 // coefficients per 1/8-grid position: 64 Y, 16 U, 16 V
 	Contexts = 16 // entropy contexts per (layer, channel)
+	FlagCtx  = 8  // contexts of a coded-block flag per (layer, plane)
 	restCh   = 32 // restoration features
 	quarter  = 24 // channels of the 1/4 grid: 16 Y, 4 U, 4 V
 )
@@ -47,6 +48,8 @@ type Codec struct {
 	// context, [Layers][Channels][Contexts] indices into Model.Tables.
 	Steps []float32
 	Table []uint8
+	// Flags are the coded-block flag tables, [Layers][3 planes][FlagCtx].
+	Flags []*decoder.CDF
 }
 
 // Model is the whole codec: both halves and the shared frequency tables.
@@ -199,8 +202,20 @@ func loadCodec(arrays map[string]decoder.Array, prefix string, inter bool, ntabl
 		Steps:    l.vec("ent.steps", Layers*Channels),
 	}
 	tab := l.vec("ent.table", Layers*Channels*Contexts)
+	ff := l.vec("ent.flag_freq", Layers*len(groups)*FlagCtx*2)
 	if l.err != nil {
 		return nil, l.err
+	}
+	for i := 0; i < len(ff); i += 2 {
+		f0, f1 := ff[i], ff[i+1]
+		if f0 < 1 || f1 < 1 || f0+f1 != 1<<decoder.CDFBits || float32(int(f0)) != f0 {
+			return nil, fmt.Errorf("ent.flag_freq[%d] = %v, %v: want positive integers summing to %d", i/2, f0, f1, 1<<decoder.CDFBits)
+		}
+		cdf, err := decoder.NewCDF([]uint32{uint32(f0), uint32(f1)})
+		if err != nil {
+			return nil, err
+		}
+		c.Flags = append(c.Flags, cdf)
 	}
 	for i, s := range c.Steps {
 		if !(s > 0) || math.IsInf(float64(s), 0) {

@@ -17,7 +17,10 @@ every basis function spans 24x24 luma pixels, so there are no block edges), dept
 back to the planes, + the prediction (P) or mid-grey (I), then restoration: three 3x3
 convolutions at the 1/4 grid (24 channels = space-to-depth of the planes, + the prediction's
 for P), ReLU, a per-(level, distance class) channel scale/bias, residual add.
-Entropy model: each integer is coded with a discretised Laplace(mu, b) table; b indexed by
+Entropy model: per layer, position and plane (Y, U, V) a coded-block flag (any non-zero
+integer?) with a learned probability per context (the left and upper flags, and for layers
+>= 2 whether lower layers were non-zero there); the integers of coded blocks only, each with a
+discretised Laplace(mu, b) table; b indexed by
 (kind, layer, channel, context); context from already-decoded integers: the left and upper
 neighbours' magnitudes in the same channel and how many lower-frequency channels of the same
 plane are non-zero at this position (layer >= 2: whether the previous layers left it zero).
@@ -37,6 +40,7 @@ NCH = 96                 # 64 Y + 16 U + 16 V on the 1/8 luma grid
 GROUPS = ((0, 64), (64, 80), (80, 96))
 DC = (0, 64, 80)
 NCTX = 16
+NFCTX = 8                # contexts of a block's coded flag
 
 
 def dct_matrix(n):
@@ -192,6 +196,9 @@ class Entropy(nn.Module):
         self.log_b = nn.Parameter(torch.log(init.clone()))
         steps = (torch.tensor([57.0, 36.0, 23.0, 14.4]) / 255.0).view(LAYERS, 1).expand(LAYERS, NCH)
         self.log_step = nn.Parameter(torch.log(steps.clone()))
+        # logit of P(a block's plane has a non-zero integer in this layer) per (layer, plane,
+        # flag context): left flag + 2 * upper flag (+ 4 * lower layers non-zero, layer >= 1)
+        self.flag_logit = nn.Parameter(torch.zeros(LAYERS, len(GROUPS), NFCTX))
 
     def steps(self):
         return torch.exp(self.log_step)
@@ -218,13 +225,35 @@ class Entropy(nn.Module):
                     mu[:, c] = mp[:, c]
             v = qn - mu
             p = laplace_cdf(v + 0.5, bsel) - laplace_cdf(v - 0.5, bsel)
-            bits = -torch.log2(p.clamp_min(1e-9)).sum(dim=(1, 2, 3))
+            coded, fbits = self.flags(qi, prev_nz, l)
+            bits = (-torch.log2(p.clamp_min(1e-9)) * coded).sum(dim=(1, 2, 3)) + fbits
             q = ste_round(r)
             yhat = prev + q * s
             out.append((yhat, bits))
             prev_nz = prev_nz | (qi != 0)
             prev = yhat
         return out
+
+
+def _flags(self, qi, prev_nz, l):
+    """Coded-block flags of layer l: per position and plane, whether any integer of that
+    plane's channels is non-zero. Returns the per-integer mask of coded blocks and the flags'
+    bits (B,). Integers of uncoded blocks are not sent (all zero)."""
+    coded = torch.zeros_like(qi)
+    fbits = torch.zeros(qi.shape[0], device=qi.device)
+    for g, (s0, e0) in enumerate(GROUPS):
+        f = (qi[:, s0:e0] != 0).any(1, keepdim=True).float()
+        ctx = _shift(f, 0, 1) + 2 * _shift(f, 1, 0)
+        if l > 0:
+            ctx = ctx + 4 * prev_nz[:, s0:e0].any(1, keepdim=True).float()
+        logit = self.flag_logit[l, g][ctx.long()]
+        lp = F.logsigmoid(torch.where(f > 0, logit, -logit))
+        fbits = fbits - lp.sum(dim=(1, 2, 3)) / math.log(2)
+        coded[:, s0:e0] = f.expand(-1, e0 - s0, -1, -1)
+    return coded, fbits
+
+
+Entropy.flags = _flags
 
 
 class Codec(nn.Module):

@@ -7,7 +7,8 @@ Go engine (weights format version 2, docs/MODEL.md).
 OUT/nvc2.safetensors: every tensor float32; per kind (i, p):
   syn.conv, rest.{a,b,c} (weight, bias), rest.emb_scale/emb_bias (LAYERS x DCLASSES x 32),
   ana.{lin,a,b} (the encoder's analysis transform), ent.steps (LAYERS x 96 quantizer steps),
-  ent.table (LAYERS x 96 x NCTX: index of the frequency table each context uses);
+  ent.table (LAYERS x 96 x NCTX: index of the frequency table each context uses),
+  ent.flag_freq (LAYERS x 3 x NFCTX x 2: 16-bit frequencies of a coded-block flag's 0 and 1);
   tables.sizes (symbols per table), tables.freqs (all tables' 16-bit frequencies, concatenated).
 Table j is the discretised Laplace(0, b_j), b_j = TABLE_B0 * TABLE_RATIO^j (in quantizer steps),
 over -A_j..A_j plus an escape (codec2.integer_table); a context's scale is rounded to the
@@ -71,6 +72,14 @@ def table_index(b):
     return np.clip(j, 0, NTABLES - 1).astype(np.int64)
 
 
+def flag_freqs(logits):
+    """16-bit frequencies (f0, f1) of each coded-block flag context: f1 = P(flag) * 2^16,
+    clamped to 1..2^16-1."""
+    p1 = torch.sigmoid(logits.double()).numpy()
+    f1 = np.clip(np.round(p1 * 65536), 1, 65535)
+    return np.stack([65536 - f1, f1], -1).astype(np.float32)
+
+
 def tables():
     sizes, freqs = [], []
     for j in range(NTABLES):
@@ -102,6 +111,7 @@ def tensors_of(tag, m):
             continue
         t[f"{tag}.{k}"] = v.numpy()
     t[f"{tag}.ent.steps"] = m.ent.steps().detach().numpy()
+    t[f"{tag}.ent.flag_freq"] = flag_freqs(m.ent.flag_logit.detach())
     t[f"{tag}.ent.table"] = table_index(torch.exp(m.ent.log_b).detach().numpy()).astype(np.float32)
     return t
 

@@ -92,19 +92,22 @@ def main():
     ent = [p for n, p in named if n.startswith("ent.")]
     rest = [p for n, p in named if not n.startswith("ent.")]
     opt = torch.optim.Adam([{"params": rest, "mul": 1.0}, {"params": ent, "mul": 10.0}], lr=args.lr)
-    step, elapsed = 0, 0.0
+    step, elapsed, warm0 = 0, 0.0, 0
     if os.path.exists(ckpt):
         st = torch.load(ckpt, map_location=dev)
         icodec.load_state_dict(st["i"])
         pcodec.load_state_dict(st["p"])
         opt.load_state_dict(st["opt"])
-        step, elapsed = st["step"], st["elapsed"]
+        step, elapsed, warm0 = st["step"], st["elapsed"], st.get("warm0", 0)
         log(f"resumed at step {step} ({elapsed / 60:.1f} min trained)")
     elif args.init:
         st = torch.load(args.init, map_location=dev)
-        icodec.load_state_dict({k: v.float() for k, v in st["i"].items()})
-        pcodec.load_state_dict({k: v.float() for k, v in st["p"].items()})
+        for codec, tag in ((icodec, "i"), (pcodec, "p")):
+            missing, unexpected = codec.load_state_dict({k: v.float() for k, v in st[tag].items()}, strict=False)
+            if missing or unexpected:
+                log(f"--init {tag}: new parameters {missing} (kept at their initial values), dropped {unexpected}")
         step, elapsed = st["step"], st["elapsed"]
+        warm0 = step  # a fresh optimizer warms up again
         log(f"initialised from {args.init}: step {step} ({elapsed / 60:.1f} min trained), fresh optimizer")
     rng = np.random.default_rng(args.seed + step)
 
@@ -112,7 +115,7 @@ def main():
         tmp = ckpt + ".tmp"
         torch.save({"i": icodec.state_dict(), "p": pcodec.state_dict(), "opt": opt.state_dict(),
                     "step": step, "elapsed": elapsed, "args": vars(args),
-                    "lambdas": LAMBDAS, "intra_lambda": args.intra_lambda}, tmp)
+                    "lambdas": LAMBDAS, "intra_lambda": args.intra_lambda, "warm0": warm0}, tmp)
         os.replace(tmp, ckpt)
 
     n = len(pool["y"])
@@ -127,7 +130,7 @@ def main():
     last_save = start
     while step < args.steps and (time.time() - start) < args.minutes * 60:
         frac = step / args.steps
-        lr = args.lr * min(1.0, (step + 1) / 500) * (0.5 * (1 + math.cos(math.pi * frac)) * 0.95 + 0.05)
+        lr = args.lr * min(1.0, (step - warm0 + 1) / 500) * (0.5 * (1 + math.cos(math.pi * frac)) * 0.95 + 0.05)
         for g in opt.param_groups:
             g["lr"] = lr * g["mul"]
         t0 = time.time()

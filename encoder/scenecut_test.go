@@ -1,0 +1,56 @@
+package encoder
+
+import (
+	"sort"
+	"testing"
+
+	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/nvc2"
+	"github.com/strata-player/strata/internal/testclip"
+)
+
+// TestV2SceneCut is codec v2's scene-cut check (issue: "two different test clips spliced
+// inside a sub-GOP"): carphone's frames 0–4, then bus's from frame 0, 17 frames, S = 8 with
+// intra anchors, the encoder deciding intra/inter per frame. At every k no frame after the
+// cut may be more than 3 dB below the median of the frames after the cut in PSNR-Y, -U or
+// -V (codec v1 lost 8 dB of PSNR-U on such a splice: a green picture until the anchor).
+func TestV2SceneCut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end encode: make test runs it in its pass without -race -short")
+	}
+	m, err := nvc2.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cut, n = 5, 17
+	_, a := testclip.Frames(t, "test", "carphone_qcif", cut)
+	_, b := testclip.Frames(t, "test", "bus_qcif", n-cut)
+	frames := append(append([]*decoder.Frame{}, a...), b...)
+	out, err := (&SegmentEncoderV2{Model: m, S: 8, Layers: nvc2.Layers, IntraAnchors: true}).Encode(frames, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var intra []int
+	for f, in := range out.Segment.Intra {
+		if in {
+			intra = append(intra, f)
+		}
+	}
+	t.Logf("intra-coded frames: %v", intra)
+	for k := 1; k <= nvc2.Layers; k++ {
+		var q [3][]float64
+		for f := cut; f < n; f++ {
+			m := MeasurePSNR(frames[f], out.Recon[k-1][f])
+			q[0], q[1], q[2] = append(q[0], m.PSNRY), append(q[1], m.PSNRU), append(q[2], m.PSNRV)
+		}
+		for c, name := range []string{"Y", "U", "V"} {
+			s := append([]float64(nil), q[c]...)
+			sort.Float64s(s)
+			med := (s[(len(s)-1)/2] + s[len(s)/2]) / 2
+			t.Logf("k=%d PSNR-%s after the cut: median %.2f dB, worst %.2f dB, frames %.1f", k, name, med, s[0], q[c])
+			if s[0] < med-3 {
+				t.Errorf("k=%d: a frame after the cut is %.2f dB below the median PSNR-%s (%.2f dB)", k, med-s[0], name, med)
+			}
+		}
+	}
+}
