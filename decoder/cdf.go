@@ -3,7 +3,6 @@ package decoder
 import (
 	"errors"
 	"fmt"
-	"sort"
 )
 
 // Static-distribution symbols for codec v2's latents (docs/MODEL.md): every symbol is coded
@@ -66,8 +65,19 @@ func (d *rangeDecoder) symbol(c *CDF) int {
 		v = 1<<CDFBits - 1
 		d.err = ErrRangeCoder
 	}
-	n := c.Symbols()
-	s := sort.Search(n, func(i int) bool { return c.cum[i+1] > v })
+	// The symbol s with cum[s] ≤ v < cum[s+1] (binary search, no closure: this is the
+	// entropy decoder's inner loop).
+	cum := c.cum
+	lo, hi := 0, len(cum)-2
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if cum[mid+1] > v {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	s := lo
 	d.code -= r * c.cum[s]
 	d.rng = r * (c.cum[s+1] - c.cum[s])
 	for d.rng < topValue {

@@ -128,3 +128,23 @@ func TestV2CorruptUnitsAreRejected(t *testing.T) {
 		t.Fatalf("v1 base unit: %v", err)
 	}
 }
+
+// TestV2AllIntraSegment: a segment whose every frame is intra-coded (no vectors at all: here
+// one frame) serialises and parses (the vector payload is empty).
+func TestV2AllIntraSegment(t *testing.T) {
+	m, err := nvc2.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := (&SegmentEncoderV2{Model: m, S: 1, Layers: 2}).Encode([]*decoder.Frame{synth(48, 32, 0)}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := out.Segment.AppendUnit(nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nvc2.ParseBaseUnit(u); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -31,6 +31,7 @@ type evalPoint struct {
 type evalResult struct {
 	Clip             string              `json:"clip"`
 	CodecVersion     string              `json:"codec_version"`
+	Anchors          string              `json:"anchors"`
 	Width            int                 `json:"width"`
 	Height           int                 `json:"height"`
 	Frames           int                 `json:"frames"`
@@ -62,6 +63,7 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 	workers := fs.Int("workers", 0, "goroutines (0: one per CPU)")
 	codec := fs.String("codec", "v2", "codec version: v2 (design T, assets/model2) or v1 (assets/model)")
 	weights := fs.String("weights", "", "v2 only: a model directory (nvc2.safetensors, manifest.json) instead of the shipped one")
+	anchors := fs.String("anchors", "intra", "sub-GOP anchors: intra (I-frames) or predicted (from the previous anchor)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,6 +73,9 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 	}
 	if *codec != "v1" && *codec != "v2" {
 		return fmt.Errorf("--codec %q: want v1 or v2", *codec)
+	}
+	if *anchors != "intra" && *anchors != "predicted" {
+		return fmt.Errorf("--anchors %q: want intra or predicted", *anchors)
 	}
 	if *frames < 0 || *workers < 0 || *workers > 256 || *segment <= 0 {
 		return errors.New("--frames, --workers and --segment must be positive (or 0 where documented)")
@@ -86,7 +91,7 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 		}
 		sList = append(sList, v)
 	}
-	sc, err := newSegCoder(*codec, *weights, *workers)
+	sc, err := newSegCoder(*codec, *weights, *workers, *anchors == "intra")
 	if err != nil {
 		return err
 	}
@@ -96,7 +101,7 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 	}
 	gop := int(math.Round(segment.Seconds() * float64(hdr.FPSNum) / float64(hdr.FPSDen)))
 	gop = max(1, min(gop, len(orig), 65535))
-	res := &evalResult{Clip: *in, CodecVersion: *codec, Width: hdr.Width, Height: hdr.Height, Frames: len(orig), GOP: gop,
+	res := &evalResult{Clip: *in, CodecVersion: *codec, Anchors: *anchors, Width: hdr.Width, Height: hdr.Height, Frames: len(orig), GOP: gop,
 		DecodeFPSByK: map[string]float64{}, MACsPerLumaPixel: sc.macs(),
 		BDRate: map[string]*float64{}, BDRatePCHIP: map[string]*float64{}, BDRateYUV: map[string]*float64{}}
 	pixels := float64(hdr.Width * hdr.Height * len(orig))

@@ -24,13 +24,13 @@ type segCoder interface {
 
 // newSegCoder loads codec version's model: v1's shipped one, or v2's from dir (a texport.py
 // output directory) or the shipped assets/model2 when dir is empty.
-func newSegCoder(version, dir string, workers int) (segCoder, error) {
+func newSegCoder(version, dir string, workers int, intraAnchors bool) (segCoder, error) {
 	if version == "v1" {
 		m, err := decoder.Default()
-		return &v1Coder{m: m, workers: workers}, err
+		return &v1Coder{m: m, workers: workers, intra: intraAnchors}, err
 	}
 	m, err := loadModel2(dir)
-	return &v2Coder{m: m, workers: workers}, err
+	return &v2Coder{m: m, workers: workers, intra: intraAnchors}, err
 }
 
 // loadModel2 reads a codec v2 model from dir, or returns the shipped one when dir is empty.
@@ -52,13 +52,14 @@ func loadModel2(dir string) (*nvc2.Model, error) {
 type v1Coder struct {
 	m       *decoder.Model
 	workers int
+	intra   bool // intra anchors (S > 1)
 }
 
 func (c *v1Coder) layers() int   { return c.m.P.Layers }
 func (c *v1Coder) macs() float64 { return c.m.P.Dec.MACsPerLumaPixel() }
 
 func (c *v1Coder) encode(batch []*decoder.Frame, seg uint32, s int) ([][]byte, [][]*decoder.Frame, error) {
-	enc := &encoder.SegmentEncoder{Model: c.m, S: s, Layers: c.m.P.Layers, Workers: c.workers, IntraAnchors: s > 1}
+	enc := &encoder.SegmentEncoder{Model: c.m, S: s, Layers: c.m.P.Layers, Workers: c.workers, IntraAnchors: s > 1 && c.intra}
 	e, err := enc.Encode(batch, seg)
 	if err != nil {
 		return nil, nil, err
@@ -98,13 +99,14 @@ func (c *v1Coder) decodeFPS(segs [][][]byte, k int) (float64, error) {
 type v2Coder struct {
 	m       *nvc2.Model
 	workers int
+	intra   bool // intra anchors (S > 1)
 }
 
 func (c *v2Coder) layers() int   { return nvc2.Layers }
 func (c *v2Coder) macs() float64 { return max(c.m.I.MACsPerLumaPixel(), c.m.P.MACsPerLumaPixel()) }
 
 func (c *v2Coder) encode(batch []*decoder.Frame, seg uint32, s int) ([][]byte, [][]*decoder.Frame, error) {
-	enc := &encoder.SegmentEncoderV2{Model: c.m, S: s, Layers: nvc2.Layers, Workers: c.workers, IntraAnchors: s > 1}
+	enc := &encoder.SegmentEncoderV2{Model: c.m, S: s, Layers: nvc2.Layers, Workers: c.workers, IntraAnchors: s > 1 && c.intra}
 	e, err := enc.Encode(batch, seg)
 	if err != nil {
 		return nil, nil, err

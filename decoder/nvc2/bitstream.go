@@ -103,7 +103,10 @@ func (s *Segment) AppendUnit(dst []byte, l int) ([]byte, error) {
 		}
 		dst = append(dst, modes...)
 		w, _ := s.CodedSize()
-		mv := decoder.EncodeMVs(mvs, w/16)
+		var mv []byte
+		if len(mvs) > 0 {
+			mv = decoder.EncodeMVs(mvs, w/16)
+		}
 		dst = binary.BigEndian.AppendUint32(dst, uint32(len(mv)))
 		dst = append(dst, mv...)
 	} else {

@@ -194,7 +194,7 @@ class Entropy(nn.Module):
         super().__init__()
         init = torch.tensor([2.0, 0.5, 0.5, 0.5]).view(LAYERS, 1, 1).expand(LAYERS, NCH, NCTX)
         self.log_b = nn.Parameter(torch.log(init.clone()))
-        steps = (torch.tensor([57.0, 36.0, 23.0, 14.4]) / 255.0).view(LAYERS, 1).expand(LAYERS, NCH)
+        steps = (torch.tensor([114.0, 57.0, 28.5, 14.4]) / 255.0).view(LAYERS, 1).expand(LAYERS, NCH)
         self.log_step = nn.Parameter(torch.log(steps.clone()))
         # logit of P(a block's plane has a non-zero integer in this layer) per (layer, plane,
         # flag context): left flag + 2 * upper flag (+ 4 * lower layers non-zero, layer >= 1)
