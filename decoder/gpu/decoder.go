@@ -244,9 +244,7 @@ func (d *Decoder) group(s *nvc2.Segment, sc *decoder.Schedule, pos, frames []int
 	}
 	for i, f := range frames {
 		g := d.grid
-		for l := range g.Q {
-			clear(g.Q[l])
-		}
+		g.Clear()
 		for l := 0; l < k; l++ {
 			if err := d.model.DecodeLayer(c, g, l, s.Payloads[l][pos[f]]); err != nil {
 				return fmt.Errorf("frame %d: %w", f, err)

@@ -15,61 +15,82 @@ var ErrPayload = errors.New("coefficient payload")
 type Grid struct {
 	H, W int
 	Q    [Layers][]int32
+	// F[l][plane][p] is layer l's coded-block flag (any non-zero integer of the plane at
+	// position p), set by EncodeLayer and DecodeLayer; the next layer's contexts read it.
+	F [Layers][3][]bool
+	// lower is scratch for the coder (per position: non-zero channels coded so far).
+	lower []uint8
 }
 
 // NewGrid allocates an h×w grid with every layer zero.
 func NewGrid(h, w int) *Grid {
-	g := &Grid{H: h, W: w}
+	g := &Grid{H: h, W: w, lower: make([]uint8, h*w)}
 	for l := range g.Q {
 		g.Q[l] = make([]int32, Channels*h*w)
+		for gi := range g.F[l] {
+			g.F[l][gi] = make([]bool, h*w)
+		}
 	}
 	return g
+}
+
+// Clear zeroes every layer (integers and flags).
+func (g *Grid) Clear() {
+	for l := range g.Q {
+		clear(g.Q[l])
+		for gi := range g.F[l] {
+			clear(g.F[l][gi])
+		}
+	}
 }
 
 // coder walks one layer's integers in coding order (channel by channel, raster inside a
 // channel) and yields each one's table and predicted value. The order and the contexts are
 // docs/BITSTREAM.md's (v2) and tcodec.py's contexts()/med_pred().
 type coder struct {
-	c      *Codec
-	tabs   []*decoder.CDF
-	intra  bool
-	layer  int
-	h, w   int
-	q      []int32   // this layer (being written by the decoder)
-	prevNZ []bool    // any lower layer non-zero at this coefficient (layer ≥ 1)
-	lower  []uint8   // per position: non-zero channels of this group already coded
-	flags  [3][]bool // per plane and position: the coded-block flag of this layer
-	prevG  [3][]bool // per plane and position: any lower layer non-zero in the plane
+	c     *Codec
+	tabs  []*decoder.CDF
+	intra bool
+	layer int
+	h, w  int
+	g     *Grid
+	q     []int32   // this layer (being written by the decoder)
+	lower []uint8   // per position: non-zero channels of this group already coded
+	flags [3][]bool // per plane and position: the coded-block flag of this layer
 }
 
 func newCoder(c *Codec, tabs []*decoder.CDF, intra bool, g *Grid, layer int) *coder {
-	k := &coder{c: c, tabs: tabs, intra: intra, layer: layer, h: g.H, w: g.W, q: g.Q[layer],
-		lower: make([]uint8, g.H*g.W)}
-	hw := g.H * g.W
-	for gi := range groups {
-		k.flags[gi] = make([]bool, hw)
-		k.prevG[gi] = make([]bool, hw)
+	if g.lower == nil || len(g.lower) != g.H*g.W {
+		g.lower = make([]uint8, g.H*g.W)
 	}
-	if layer > 0 {
-		k.prevNZ = make([]bool, len(k.q))
-		for l := 0; l < layer; l++ {
-			for i, v := range g.Q[l] {
-				if v != 0 {
-					k.prevNZ[i] = true
-				}
-			}
-		}
-		for gi, gr := range groups {
-			for ch := gr[0]; ch < gr[1]; ch++ {
-				for p, nz := range k.prevNZ[ch*hw : (ch+1)*hw] {
-					if nz {
-						k.prevG[gi][p] = true
-					}
-				}
-			}
+	for gi := range g.F[layer] {
+		if len(g.F[layer][gi]) != g.H*g.W {
+			g.F[layer][gi] = make([]bool, g.H*g.W)
 		}
 	}
-	return k
+	return &coder{c: c, tabs: tabs, intra: intra, layer: layer, h: g.H, w: g.W, g: g, q: g.Q[layer],
+		lower: g.lower, flags: g.F[layer]}
+}
+
+// prevPlane reports whether any layer below this one has a non-zero integer of plane gi at
+// position p (their flags say so).
+func (k *coder) prevPlane(gi, p int) bool {
+	for l := 0; l < k.layer; l++ {
+		if k.g.F[l][gi][p] {
+			return true
+		}
+	}
+	return false
+}
+
+// prevNZ reports whether any layer below this one is non-zero at integer i.
+func (k *coder) prevNZ(i int) bool {
+	for l := 0; l < k.layer; l++ {
+		if k.g.Q[l][i] != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // walkFlags calls fn for every coded-block flag of the layer (plane by plane, raster order)
@@ -88,7 +109,7 @@ func (k *coder) walkFlags(fn func(gi, p int, t *decoder.CDF) (bool, error)) erro
 				if y > 0 && f[p-k.w] {
 					ctx += 2
 				}
-				if k.prevG[gi][p] {
+				if k.prevPlane(gi, p) {
 					ctx += 4
 				}
 				v, err := fn(gi, p, k.c.Flags[base+ctx])
@@ -158,7 +179,7 @@ func (k *coder) walk(fn func(i int, t *decoder.CDF, mu int32) (int32, error)) er
 						if low > 0 {
 							ctx += 2
 						}
-						if k.prevNZ[ch*hw+p] {
+						if k.prevNZ(ch*hw + p) {
 							ctx++
 						}
 					}

@@ -27,9 +27,7 @@ func (fc *FrameCoder) Grid(w, h int) *Grid {
 	if fc.grid == nil || fc.grid.W != w/8 || fc.grid.H != h/8 {
 		fc.grid = NewGrid(h/8, w/8)
 	}
-	for l := range fc.grid.Q {
-		clear(fc.grid.Q[l])
-	}
+	fc.grid.Clear()
 	return fc.grid
 }
 
