@@ -40,7 +40,7 @@ type EncodedV2 struct {
 
 type frameEnc struct {
 	fc       *nvc2.FrameCoder
-	x, pred  nvc2.Planes
+	x        nvc2.Planes
 	predF    decoder.Frame
 	y        decoder.Tensor
 	out      nvc2.Planes

@@ -28,12 +28,9 @@ const (
 	quarter  = 24 // channels of the 1/4 grid: 16 Y, 4 U, 4 V
 )
 
-// groups are the channel ranges of Y, U and V; dcChannels their first (lowest-frequency)
-// channels, predicted from their neighbours in the first layer of intra frames.
-var (
-	groups     = [3][2]int{{0, 64}, {64, 80}, {80, 96}}
-	dcChannels = [3]int{0, 64, 80}
-)
+// groups are the channel ranges of Y, U and V; their first (lowest-frequency) channels are
+// predicted from their neighbours in the first layer of intra frames (coefs.go).
+var groups = [3][2]int{{0, 64}, {64, 80}, {80, 96}}
 
 // Codec is the I-frame or the P-frame half of the model.
 type Codec struct {

@@ -103,7 +103,7 @@ func (n *Net) Decode(g *Grid, k, d int, pred *Planes, out *Planes) error {
 		return err
 	}
 	if n.c.Inter != (pred != nil) {
-		return fmt.Errorf("P-frames need a prediction and I-frames take none")
+		return fmt.Errorf("predicted frames need a prediction and intra frames take none")
 	}
 	H, W := 8*g.H, 8*g.W
 	if pred != nil && (pred.Y.H != H || pred.Y.W != W) {
@@ -195,7 +195,7 @@ func toEighth(p *Planes, out *decoder.Tensor) decoder.Tensor {
 // x − pred (P) or x − ½ (I).
 func (n *Net) Analyze(x, pred *Planes, out *decoder.Tensor) (decoder.Tensor, error) {
 	if n.c.Inter != (pred != nil) {
-		return decoder.Tensor{}, fmt.Errorf("P-frames need a prediction and I-frames take none")
+		return decoder.Tensor{}, fmt.Errorf("predicted frames need a prediction and intra frames take none")
 	}
 	var xs, ps decoder.Tensor
 	r := toEighth(x, &xs)
