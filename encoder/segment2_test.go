@@ -71,7 +71,31 @@ func TestV2DriftFreeOnTestClips(t *testing.T) {
 		}
 		_, frames := testclip.Frames(t, "test", name, n)
 		for _, s := range []int{1, 4, 8} {
-			t.Run(fmt.Sprintf("%s/S=%d", name, s), func(t *testing.T) { roundTripV2(t, m, frames, s, nvc2.Layers, true) })
+			t.Run(fmt.Sprintf("%s/S=%d", name, s), func(t *testing.T) {
+				out := roundTripV2(t, m, frames, s, nvc2.Layers, true)
+				if s != 8 {
+					return
+				}
+				// The layers (issue #14): every added layer raises the mean PSNR-Y, and k = 1 → K
+				// spans at least 4 dB.
+				var psnr []float64
+				for k := 1; k <= nvc2.Layers; k++ {
+					sum := 0.0
+					for f, o := range frames {
+						sum += MeasurePSNR(o, out.Recon[k-1][f]).PSNRY
+					}
+					psnr = append(psnr, sum/float64(len(frames)))
+				}
+				t.Logf("%s S=8 mean PSNR-Y per k: %.2f", name, psnr)
+				for k := 1; k < len(psnr); k++ {
+					if psnr[k] <= psnr[k-1] {
+						t.Errorf("layer %d lowers PSNR-Y: %.2f → %.2f dB", k+1, psnr[k-1], psnr[k])
+					}
+				}
+				if span := psnr[len(psnr)-1] - psnr[0]; span < 4 {
+					t.Errorf("k = 1 → %d spans %.2f dB, want ≥ 4", len(psnr), span)
+				}
+			})
 		}
 	}
 }
