@@ -71,7 +71,7 @@ staticcheck:
 gotest:
 	$(GO) test -p 1 -count=1 ./...
 	$(GO) test -race -short -p 1 -count=1 ./...
-	STRATA_NOSIMD=1 $(GO) test -count=1 ./decoder ./encoder ./player
+	STRATA_NOSIMD=1 $(GO) test -count=1 ./decoder ./decoder/nvc2 ./encoder ./player
 
 # The CUDA kernels emulated on the CPU (build tag emu): equal to the Go engine frame for
 # frame, and the emu backend of bench and play.
@@ -133,7 +133,7 @@ export: setup-train
 
 # --- the demo stream (assets/demo): Big Buck Bunny (CC-BY 3.0, Blender Foundation) ---
 DEMO_SRC ?= $(SHARED)/media/demo/bbb_720p_30s_vp8.webm
-DEMO_LAYERS ?= 4
+DEMO_LAYERS ?= 3
 demo: setup build
 	mkdir -p build/demo
 	ffmpeg -v error -y -i $(DEMO_SRC) -vf scale=640:360:flags=lanczos,fps=20 -pix_fmt yuv420p -f yuv4mpegpipe build/demo/bbb360.y4m
