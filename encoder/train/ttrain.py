@@ -67,12 +67,15 @@ def main():
     ap.add_argument("--intra-lambda", type=float, default=2.0,
                     help="multiplies every lambda_k for intra frames (an anchor serves a whole sub-GOP)")
     ap.add_argument("--init", default="", help="start a new run from these weights (a --snapshot file)")
-    ap.add_argument("--snapshot", default="", help="write WORK/ckpt.pt's weights (no optimizer) here and exit")
+    ap.add_argument("--snapshot", default="", help="write WORK/ckpt.pt's weights (fp16, no optimizer) here and exit")
     args = ap.parse_args()
     ckpt = os.path.join(args.work, "ckpt.pt")
     if args.snapshot:
         st = torch.load(ckpt, map_location="cpu")
-        torch.save({k: st[k] for k in ("i", "p", "step", "elapsed", "lambdas", "intra_lambda")}, args.snapshot)
+        half = lambda sd: {k: v.half() for k, v in sd.items()}  # noqa: E731
+        snap = {k: st.get(k) for k in ("step", "elapsed", "lambdas", "intra_lambda")}
+        snap.update(i=half(st["i"]), p=half(st["p"]))
+        torch.save(snap, args.snapshot)
         print(f"{args.snapshot}: weights of step {st['step']} ({st['elapsed'] / 60:.1f} min of training)")
         return
 
