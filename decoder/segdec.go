@@ -3,7 +3,6 @@ package decoder
 import (
 	"fmt"
 	"runtime"
-	"sync"
 )
 
 // SegmentDecoder decodes segments with LFR depth batches: frames of one batch decode in
@@ -81,55 +80,11 @@ func (d *SegmentDecoder) Decode(s *Segment, k int) ([]*Frame, error) {
 		return nil
 	}
 	for _, batch := range sc.Batches {
-		if len(batch) == 1 || d.workers == 1 {
-			for _, f := range batch {
-				if err := one(d.coders[0], f); err != nil {
-					return nil, err
-				}
-			}
-			continue
-		}
-		if err := d.parallelBatch(batch, one); err != nil {
+		if err := RunBatch(d.workers, batch, func(w, f int) error { return one(d.coders[1+w], f) }); err != nil {
 			return nil, err
 		}
 	}
 	return d.recon[:s.Frames], nil
-}
-
-// parallelBatch decodes the frames of one batch: whole rounds of one frame per worker
-// (each single-threaded), then any remainder one frame at a time on every worker, so no
-// core idles while another finishes an odd frame.
-func (d *SegmentDecoder) parallelBatch(batch []int, one func(*FrameCoder, int) error) error {
-	n := d.workers
-	full := len(batch) / n * n
-	if full > 0 {
-		errs := make([]error, n)
-		var wg sync.WaitGroup
-		for w := 0; w < n; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := w; i < full; i += n {
-					if err := one(d.coders[1+w], batch[i]); err != nil {
-						errs[w] = err
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		for _, err := range errs {
-			if err != nil {
-				return err
-			}
-		}
-	}
-	for _, f := range batch[full:] {
-		if err := one(d.coders[0], f); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Crop copies the display area w×h of a coded frame into dst (allocated if nil).

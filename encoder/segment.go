@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"runtime"
-	"sync"
 
 	"github.com/strata-player/strata/decoder"
 )
@@ -74,7 +73,7 @@ func (e *SegmentEncoder) Encode(frames []*decoder.Frame, seg uint32) (*Encoded, 
 		LayersI: min(m.I.Layers, K), BitsI: m.I.Bits, BitsP: m.P.Bits, Segment: seg, IntraAnchors: e.IntraAnchors,
 	}, Have: K}
 	copy(s.Model[:], model)
-	s.MVs, err = e.motion(padded, sc, workers)
+	s.MVs, err = searchAll(padded, sc, workers)
 	if err != nil {
 		return nil, err
 	}
@@ -100,77 +99,18 @@ func (e *SegmentEncoder) Encode(frames []*decoder.Frame, seg uint32) (*Encoded, 
 	}
 	single := decoder.NewFrameCoder(m, workers)
 	for _, batch := range sc.Batches {
-		if len(batch) == 1 || workers == 1 {
-			for _, f := range batch {
-				if err := e.codeFrame(single, s, out, padded[f], sc.Frames[f], pos[f]); err != nil {
-					return nil, err
-				}
+		err := decoder.RunBatch(workers, batch, func(w, f int) error {
+			fc := single
+			if w >= 0 {
+				fc = coders[w]
 			}
-			continue
-		}
-		// Whole rounds of one single-threaded frame per worker, then the remainder one
-		// frame at a time on every worker (no core idles on an odd frame).
-		full := len(batch) / workers * workers
-		var wg sync.WaitGroup
-		errs := make([]error, workers)
-		for wi := 0; wi < workers && full > 0; wi++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := wi; i < full; i += workers {
-					f := batch[i]
-					if err := e.codeFrame(coders[wi], s, out, padded[f], sc.Frames[f], pos[f]); err != nil {
-						errs[wi] = err
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		for _, err := range errs {
-			if err != nil {
-				return nil, err
-			}
-		}
-		for _, f := range batch[full:] {
-			if err := e.codeFrame(single, s, out, padded[f], sc.Frames[f], pos[f]); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return out, nil
-}
-
-// motion searches every P-frame's vectors on the original frames, frames in parallel.
-func (e *SegmentEncoder) motion(frames []*decoder.Frame, sc *decoder.Schedule, workers int) ([][]decoder.MV, error) {
-	pyr := make([]*Pyramid, len(frames))
-	for i, f := range frames {
-		p, err := NewPyramid(f.Y, f.W, f.H)
+			return e.codeFrame(fc, s, out, padded[f], sc.Frames[f], pos[f])
+		})
 		if err != nil {
 			return nil, err
 		}
-		pyr[i] = p
 	}
-	mvs := make([][]decoder.MV, len(frames))
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for i := 0; i < workers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for f := range jobs {
-				mvs[f], _ = Search(pyr[f], pyr[sc.Frames[f].Ref], 1)
-			}
-		}()
-	}
-	for f := 1; f < len(frames); f++ {
-		if !sc.Intra(f) {
-			jobs <- f
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	return mvs, nil
+	return out, nil
 }
 
 // codeFrame computes every layer of frame fr (decode-order position i) and every chain's

@@ -111,58 +111,31 @@ func (e *SegmentEncoderV2) Encode(frames []*decoder.Frame, seg uint32) (*Encoded
 			out.Recon[k][f] = decoder.NewFrame(w, h)
 		}
 	}
-	newEnc := func(threads int) *frameEnc { return &frameEnc{fc: nvc2.NewFrameCoder(m, threads)} }
 	coders := make([]*frameEnc, workers)
 	for i := range coders {
-		coders[i] = newEnc(1)
+		coders[i] = &frameEnc{fc: nvc2.NewFrameCoder(m, 1)}
 	}
-	single := newEnc(workers)
-	one := func(fe *frameEnc, f int) error {
-		if err := e.codeFrame(fe, s, out, padded[f], sc.Frames[f], pos[f]); err != nil {
-			return fmt.Errorf("encode: frame %d: %w", f, err)
-		}
-		return nil
-	}
+	single := &frameEnc{fc: nvc2.NewFrameCoder(m, workers)}
 	for _, batch := range sc.Batches {
-		if len(batch) == 1 || workers == 1 {
-			for _, f := range batch {
-				if err := one(single, f); err != nil {
-					return nil, err
-				}
+		err := decoder.RunBatch(workers, batch, func(w, f int) error {
+			fe := single
+			if w >= 0 {
+				fe = coders[w]
 			}
-			continue
-		}
-		full := len(batch) / workers * workers
-		var wg sync.WaitGroup
-		errs := make([]error, workers)
-		for wi := 0; wi < workers && full > 0; wi++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := wi; i < full; i += workers {
-					if err := one(coders[wi], batch[i]); err != nil {
-						errs[wi] = err
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		for _, err := range errs {
-			if err != nil {
-				return nil, err
+			if err := e.codeFrame(fe, s, out, padded[f], sc.Frames[f], pos[f]); err != nil {
+				return fmt.Errorf("encode: frame %d: %w", f, err)
 			}
-		}
-		for _, f := range batch[full:] {
-			if err := one(single, f); err != nil {
-				return nil, err
-			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
 }
 
-// searchAll searches every frame with a reference on the original frames, in parallel.
+// searchAll searches every frame with a reference on the original frames (motion search runs
+// on originals, docs/MOTION.md), frames in parallel; both encoders use it.
 func searchAll(frames []*decoder.Frame, sc *decoder.Schedule, workers int) ([][]decoder.MV, error) {
 	pyr := make([]*Pyramid, len(frames))
 	for i, f := range frames {

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/decoder/gpu"
+	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/internal/demo"
 )
 

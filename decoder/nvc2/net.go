@@ -65,6 +65,8 @@ type Net struct {
 	f1, f2  decoder.Tensor
 	res     decoder.Tensor
 	ana     decoder.Tensor
+	xs, ps  decoder.Tensor // Analyze: the frame and the prediction on the 1/8 grid
+	acat, b decoder.Tensor
 }
 
 // NewNet prepares c for decoding (and encoding) with the given thread count (0: all CPUs).
@@ -197,15 +199,14 @@ func (n *Net) Analyze(x, pred *Planes, out *decoder.Tensor) (decoder.Tensor, err
 	if n.c.Inter != (pred != nil) {
 		return decoder.Tensor{}, fmt.Errorf("predicted frames need a prediction and intra frames take none")
 	}
-	var xs, ps decoder.Tensor
-	r := toEighth(x, &xs)
+	r := toEighth(x, &n.xs)
 	in := r
 	if pred != nil {
-		p := toEighth(pred, &ps)
+		p := toEighth(pred, &n.ps)
 		for i := range r.Data {
 			r.Data[i] -= p.Data[i]
 		}
-		cat := decoder.NewTensor(2*Channels, r.H, r.W)
+		cat := decoder.Ensure(&n.acat, 2*Channels, r.H, r.W)
 		copy(cat.Data, r.Data)
 		copy(cat.Data[len(r.Data):], p.Data)
 		in = cat
@@ -217,8 +218,7 @@ func (n *Net) Analyze(x, pred *Planes, out *decoder.Tensor) (decoder.Tensor, err
 	lin := n.c.AnaLin.Apply(r, out, &n.pad, n.threads)
 	a := n.c.AnaA.Apply(in, &n.ana, &n.pad, n.threads)
 	decoder.ReLU(a.Data)
-	var b decoder.Tensor
-	b = n.c.AnaB.Apply(a, &b, &n.pad, n.threads)
+	b := n.c.AnaB.Apply(a, &n.b, &n.pad, n.threads)
 	add(lin.Data, b.Data)
 	return lin, nil
 }

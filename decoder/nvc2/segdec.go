@@ -3,7 +3,6 @@ package nvc2
 import (
 	"fmt"
 	"runtime"
-	"sync"
 
 	"github.com/strata-player/strata/decoder"
 )
@@ -122,54 +121,11 @@ func (d *SegmentDecoder) Decode(s *Segment, k int) ([]*decoder.Frame, error) {
 		return nil
 	}
 	for _, batch := range sc.Batches {
-		if len(batch) == 1 || d.workers == 1 {
-			for _, f := range batch {
-				if err := one(d.coders[0], f); err != nil {
-					return nil, err
-				}
-			}
-			continue
-		}
-		if err := d.parallel(batch, one); err != nil {
+		if err := decoder.RunBatch(d.workers, batch, func(w, f int) error { return one(d.coders[1+w], f) }); err != nil {
 			return nil, err
 		}
 	}
 	return d.recon[:s.Frames], nil
-}
-
-// parallel decodes a batch: whole rounds of one frame per worker (each single-threaded), then
-// any remainder one frame at a time on every worker.
-func (d *SegmentDecoder) parallel(batch []int, one func(*FrameCoder, int) error) error {
-	n := d.workers
-	full := len(batch) / n * n
-	if full > 0 {
-		errs := make([]error, n)
-		var wg sync.WaitGroup
-		for w := 0; w < n; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := w; i < full; i += n {
-					if err := one(d.coders[1+w], batch[i]); err != nil {
-						errs[w] = err
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		for _, err := range errs {
-			if err != nil {
-				return err
-			}
-		}
-	}
-	for _, f := range batch[full:] {
-		if err := one(d.coders[0], f); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Net returns the coder's network for intra (false) or predicted (true) frames.

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/Eyevinn/dash-mpd/mpd"
-	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/decoder/cmaf"
+	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/encoder"
 	"github.com/strata-player/strata/internal/testenc"
 )

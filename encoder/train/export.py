@@ -24,13 +24,15 @@ FORMAT = "strata-nvc"
 VERSION = 1
 
 
-def write_safetensors(path, tensors, metadata):
+def write_safetensors(path, tensors, metadata, half=()):
+    """safetensors layout; tensors whose name starts with one of `half` are stored as F16."""
     header = {"__metadata__": {k: str(v) for k, v in metadata.items()}}
     blobs, off = [], 0
     for name in sorted(tensors):
-        a = np.ascontiguousarray(tensors[name], dtype="<f4")
+        f16 = bool(half) and name.startswith(tuple(half))
+        a = np.ascontiguousarray(tensors[name], dtype="<f2" if f16 else "<f4")
         b = a.tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
+        header[name] = {"dtype": "F16" if f16 else "F32", "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
         blobs.append(b)
         off += len(b)
     h = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()

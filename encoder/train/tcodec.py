@@ -203,7 +203,24 @@ class Entropy(nn.Module):
     def steps(self):
         return torch.exp(self.log_step)
 
-    def quantize(self, y, training, intra, stats=None):
+    def flags(self, qi, prev_nz, l):
+        """Coded-block flags of layer l: per position and plane, whether any integer of that
+        plane's channels is non-zero. Returns the per-integer mask of coded blocks and the flags'
+        bits (B,). Integers of uncoded blocks are not sent (all zero)."""
+        coded = torch.zeros_like(qi)
+        fbits = torch.zeros(qi.shape[0], device=qi.device)
+        for g, (s0, e0) in enumerate(GROUPS):
+            f = (qi[:, s0:e0] != 0).any(1, keepdim=True).float()
+            ctx = _shift(f, 0, 1) + 2 * _shift(f, 1, 0)
+            if l > 0:
+                ctx = ctx + 4 * prev_nz[:, s0:e0].any(1, keepdim=True).float()
+            logit = self.flag_logit[l, g][ctx.long()]
+            lp = F.logsigmoid(torch.where(f > 0, logit, -logit))
+            fbits = fbits - lp.sum(dim=(1, 2, 3)) / math.log(2)
+            coded[:, s0:e0] = f.expand(-1, e0 - s0, -1, -1)
+        return coded, fbits
+
+    def quantize(self, y, training, intra):
         """[(yhat_l, bits_l (B,))] for l = 1..LAYERS."""
         steps = self.steps()
         out = []
@@ -233,27 +250,6 @@ class Entropy(nn.Module):
             prev_nz = prev_nz | (qi != 0)
             prev = yhat
         return out
-
-
-def _flags(self, qi, prev_nz, l):
-    """Coded-block flags of layer l: per position and plane, whether any integer of that
-    plane's channels is non-zero. Returns the per-integer mask of coded blocks and the flags'
-    bits (B,). Integers of uncoded blocks are not sent (all zero)."""
-    coded = torch.zeros_like(qi)
-    fbits = torch.zeros(qi.shape[0], device=qi.device)
-    for g, (s0, e0) in enumerate(GROUPS):
-        f = (qi[:, s0:e0] != 0).any(1, keepdim=True).float()
-        ctx = _shift(f, 0, 1) + 2 * _shift(f, 1, 0)
-        if l > 0:
-            ctx = ctx + 4 * prev_nz[:, s0:e0].any(1, keepdim=True).float()
-        logit = self.flag_logit[l, g][ctx.long()]
-        lp = F.logsigmoid(torch.where(f > 0, logit, -logit))
-        fbits = fbits - lp.sum(dim=(1, 2, 3)) / math.log(2)
-        coded[:, s0:e0] = f.expand(-1, e0 - s0, -1, -1)
-    return coded, fbits
-
-
-Entropy.flags = _flags
 
 
 class Codec(nn.Module):

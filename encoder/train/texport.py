@@ -24,7 +24,6 @@ import hashlib
 import json
 import math
 import os
-import struct
 import sys
 
 import numpy as np
@@ -34,6 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import motion  # noqa: E402
 import tcodec  # noqa: E402
 from codec2 import integer_table  # noqa: E402
+from export import write_safetensors  # noqa: E402
 from tcodec import DCLASSES, LAYERS, NCH, NCTX, Codec  # noqa: E402
 
 FORMAT = "strata-nvc"
@@ -41,26 +41,6 @@ VERSION = 2
 TABLE_B0 = 0.04
 TABLE_RATIO = 1.08
 NTABLES = 96
-
-
-def write_safetensors(path, tensors, metadata, half=()):
-    """safetensors layout; tensors whose name starts with one of `half` are stored as F16."""
-    header = {"__metadata__": {k: str(v) for k, v in metadata.items()}}
-    blobs, off = [], 0
-    for name in sorted(tensors):
-        f16 = name.startswith(tuple(half)) if half else False
-        a = np.ascontiguousarray(tensors[name], dtype="<f2" if f16 else "<f4")
-        b = a.tobytes()
-        header[name] = {"dtype": "F16" if f16 else "F32", "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
 
 
 def table_alphabet(b):
