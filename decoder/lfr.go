@@ -7,9 +7,13 @@ import (
 
 // FrameRef is one frame's place in a segment's loose-frame-referencing structure
 // (docs/BITSTREAM.md): its reference (−1 for the I-frame), the distance to it, its tree
-// depth (0 for the I-frame and anchors) and its level-embedding distance class.
+// depth (0 for the I-frame and anchors) and its level-embedding distance class. Future is
+// the frame on the other side at the same distance, decoded earlier (a shallower tree frame
+// or the next anchor), which codec v2 may bi-predict from; −1 when there is none (anchors,
+// and the frames whose future frame lies past the segment's end).
 type FrameRef struct {
 	Index, Ref, Distance, Depth, Class int
+	Future                             int
 }
 
 // Schedule is the reference structure and decode order of a segment of N frames with
@@ -41,13 +45,13 @@ func NewScheduleAnchors(n, s int, intra bool) (*Schedule, error) {
 		return nil, fmt.Errorf("intra anchors with sub-GOP 1 would make every frame an I-frame")
 	}
 	sc := &Schedule{N: n, S: s, IntraAnchors: intra, Frames: make([]FrameRef, n)}
-	sc.Frames[0] = FrameRef{Index: 0, Ref: -1}
+	sc.Frames[0] = FrameRef{Index: 0, Ref: -1, Future: -1}
 	sc.Batches = append(sc.Batches, []int{0})
 	logS := bits.TrailingZeros(uint(s))
 	byDepth := make([][]int, logS+1)
 	for f := 1; f < n; f++ {
 		a, o := f/s*s, f%s
-		r := FrameRef{Index: f}
+		r := FrameRef{Index: f, Future: -1}
 		if o == 0 && intra {
 			r.Ref = -1
 			sc.Batches[0] = append(sc.Batches[0], f)
@@ -59,6 +63,9 @@ func NewScheduleAnchors(n, s int, intra bool) (*Schedule, error) {
 		} else {
 			low := o & -o
 			r.Ref, r.Distance = a+o-low, low
+			if a+o+low < n {
+				r.Future = a + o + low
+			}
 			r.Depth = logS - bits.TrailingZeros(uint(low))
 			byDepth[r.Depth] = append(byDepth[r.Depth], f)
 		}

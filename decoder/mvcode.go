@@ -171,3 +171,7 @@ func DecodeMVs(payload []byte, nframes, bw, bh int) ([][]MV, error) {
 	}
 	return out, nil
 }
+
+// MVPredict is the median prediction of block (x, y)'s vector from the vectors before it in
+// raster order on a bw-wide grid (the prediction the vector code subtracts).
+func MVPredict(v []MV, bw, x, y int) MV { return mvPredict(v, bw, x, y) }

@@ -193,3 +193,21 @@ func Search(cur, ref *Pyramid, workers int) ([]decoder.MV, error) {
 	}
 	return out, nil
 }
+
+// Smooth replaces, in raster order, each vector of mvs (cur's blocks searched in ref) by its
+// median prediction when the prediction's SAD exceeds the vector's by at most penalty (the
+// SAD a vector difference is worth in bits saved: it then codes as zeros). Encoder-only: the
+// searched field is noisy in flat areas, where a smooth one predicts as well and costs less.
+func Smooth(cur, ref *Pyramid, mvs []decoder.MV, penalty int) {
+	bw := cur.l[0].w / 16
+	for i, v := range mvs {
+		p := decoder.MVPredict(mvs, bw, i%bw, i/bw)
+		if p == v || abs(p.Y) > decoder.MVLimit || abs(p.X) > decoder.MVLimit {
+			continue
+		}
+		by, bx := i/bw*16, i%bw*16
+		if halfSAD(&cur.l[0], &ref.l[0], by, bx, p.Y, p.X) <= halfSAD(&cur.l[0], &ref.l[0], by, bx, v.Y, v.X)+penalty {
+			mvs[i] = p
+		}
+	}
+}

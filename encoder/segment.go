@@ -73,7 +73,7 @@ func (e *SegmentEncoder) Encode(frames []*decoder.Frame, seg uint32) (*Encoded, 
 		LayersI: min(m.I.Layers, K), BitsI: m.I.Bits, BitsP: m.P.Bits, Segment: seg, IntraAnchors: e.IntraAnchors,
 	}, Have: K}
 	copy(s.Model[:], model)
-	s.MVs, err = searchAll(padded, sc, workers)
+	s.MVs, _, err = searchAll(padded, sc, workers)
 	if err != nil {
 		return nil, err
 	}

@@ -77,33 +77,47 @@ __device__ static inline int bl_sample(const unsigned char* p, i64 pw, i64 ph, i
 	return (s + n * n / 2) / (n * n);
 }
 
-// One OBMC pixel of a plane (block size bs: 16 luma, 8 chroma): the four vectors' samples
-// blended with separable weights in 1/16 (decoder/nvc2/obmc.go).
-__device__ static inline int obmc_px(const unsigned char* p, i64 pw, i64 ph, i64 y, i64 x, const int* mv, i64 nbx, i64 nby,
-                                     int bs, int n) {
+// One block's compensated value at (y, x): forward (mode 0: past P, vector mv[0..1]),
+// backward (1: future F, mv[2..3]) or both, (f + b + 1) >> 1 (decoder/nvc2/obmc.go).
+__device__ static inline int blk_val(const unsigned char* P, const unsigned char* F, i64 pw, i64 ph, i64 y, i64 x,
+                                     const int* mv, int mode, int n) {
+	if (mode == 1) {
+		return bl_sample(F, pw, ph, y, x, mv[2], mv[3], n);
+	}
+	int a = bl_sample(P, pw, ph, y, x, mv[0], mv[1], n);
+	if (mode == 0) {
+		return a;
+	}
+	return (a + bl_sample(F, pw, ph, y, x, mv[2], mv[3], n) + 1) >> 1;
+}
+
+// One OBMC pixel of a plane (block size bs: 16 luma, 8 chroma): the four blocks' values
+// blended with separable weights in 1/16 (decoder/nvc2/obmc.go). mv: 4 ints per block
+// (forward y, x, backward y, x); modes: one per block.
+__device__ static inline int obmc_px(const unsigned char* P, const unsigned char* F, i64 pw, i64 ph, i64 y, i64 x,
+                                     const int* mv, const int* modes, i64 nbx, i64 nby, int bs, int n) {
 	const int* wt = bs == 16 ? obmcW16 : obmcW8;
 	i64 oy = y / bs, offy = y % bs, ox = x / bs, offx = x % bs;
 	i64 ny = offy < bs / 2 ? oy - 1 : oy + 1, nx = offx < bs / 2 ? ox - 1 : ox + 1;
 	ny = ny < 0 ? 0 : (ny >= nby ? nby - 1 : ny);
 	nx = nx < 0 ? 0 : (nx >= nbx ? nbx - 1 : nx);
 	int wy = wt[offy], wx = wt[offx];
-	const int* a = mv + 2 * (oy * nbx + ox);
-	const int* b = mv + 2 * (oy * nbx + nx);
-	const int* c = mv + 2 * (ny * nbx + ox);
-	const int* d = mv + 2 * (ny * nbx + nx);
-	int acc = bl_sample(p, pw, ph, y, x, a[0], a[1], n) * wy * wx;
-	acc += bl_sample(p, pw, ph, y, x, b[0], b[1], n) * wy * (16 - wx);
-	acc += bl_sample(p, pw, ph, y, x, c[0], c[1], n) * (16 - wy) * wx;
-	acc += bl_sample(p, pw, ph, y, x, d[0], d[1], n) * (16 - wy) * (16 - wx);
+	i64 a = oy * nbx + ox, b = oy * nbx + nx, c = ny * nbx + ox, d = ny * nbx + nx;
+	int acc = blk_val(P, F, pw, ph, y, x, mv + 4 * a, modes[a], n) * wy * wx;
+	acc += blk_val(P, F, pw, ph, y, x, mv + 4 * b, modes[b], n) * wy * (16 - wx);
+	acc += blk_val(P, F, pw, ph, y, x, mv + 4 * c, modes[c], n) * (16 - wy) * wx;
+	acc += blk_val(P, F, pw, ph, y, x, mv + 4 * d, modes[d], n) * (16 - wy) * (16 - wx);
 	return (acc + 128) >> 8;
 }
 
-// obmc: the OBMC prediction of frames whose reference (refIdx[f]) is in the pool, written as
-// floats byte/255 in the 1/4-grid layout (16 Y phases, 4 U, 4 V) into channels c0… of out
-// (outStride per frame). mvs: per frame, (w/16)·(h/16) int32 pairs (y, x) of half-pel vectors.
-// Thread: one 1/4-grid position (x, y); z: frame.
-extern "C" __global__ void obmc(const unsigned char* pool, i64 frameBytes, const i64* refIdx, const int* mvs, float* out,
-                                i64 w, i64 h, i64 outStride, i64 c0) {
+// obmc: the OBMC prediction of frames whose reference (refIdx[f]) and, for bi-predicted
+// frames, future reference (futIdx[f]; −1: none) are in the pool, written as floats byte/255
+// in the 1/4-grid layout (16 Y phases, 4 U, 4 V) into channels c0… of out (outStride per
+// frame). mvs: per frame, (w/16)·(h/16) blocks of 4 int32 (forward y, x, backward y, x) in
+// half-pel units; modes: per frame, one int32 per block (0 forward, 1 backward, 2 both; all 0
+// without a future reference). Thread: one 1/4-grid position (x, y); z: frame.
+extern "C" __global__ void obmc(const unsigned char* pool, i64 frameBytes, const i64* refIdx, const i64* futIdx, const int* mvs,
+                                const int* modes, float* out, i64 w, i64 h, i64 outStride, i64 c0) {
 	i64 x = blockIdx.x * (i64)blockDim.x + threadIdx.x;
 	i64 y = blockIdx.y * (i64)blockDim.y + threadIdx.y;
 	i64 f = blockIdx.z;
@@ -115,18 +129,22 @@ extern "C" __global__ void obmc(const unsigned char* pool, i64 frameBytes, const
 	const unsigned char* Y = pool + refIdx[f] * frameBytes;
 	const unsigned char* U = Y + w * h;
 	const unsigned char* V = U + w * h / 4;
+	const unsigned char* FY = futIdx[f] >= 0 ? pool + futIdx[f] * frameBytes : Y;
+	const unsigned char* FU = FY + w * h;
+	const unsigned char* FV = FU + w * h / 4;
 	i64 nbx = w / 16, nby = h / 16;
-	const int* mv = mvs + f * 2 * nbx * nby;
+	const int* mv = mvs + f * 4 * nbx * nby;
+	const int* md = modes + f * nbx * nby;
 	float* o = out + f * outStride + c0 * hw4 + y * w4 + x;
 	for (int i = 0; i < 4; i++) {
 		for (int j = 0; j < 4; j++) {
-			o[(i * 4 + j) * hw4] = (float)obmc_px(Y, w, h, 4 * y + i, 4 * x + j, mv, nbx, nby, 16, 2) * s;
+			o[(i * 4 + j) * hw4] = (float)obmc_px(Y, FY, w, h, 4 * y + i, 4 * x + j, mv, md, nbx, nby, 16, 2) * s;
 		}
 	}
 	for (int i = 0; i < 2; i++) {
 		for (int j = 0; j < 2; j++) {
-			o[(16 + i * 2 + j) * hw4] = (float)obmc_px(U, w / 2, h / 2, 2 * y + i, 2 * x + j, mv, nbx, nby, 8, 4) * s;
-			o[(20 + i * 2 + j) * hw4] = (float)obmc_px(V, w / 2, h / 2, 2 * y + i, 2 * x + j, mv, nbx, nby, 8, 4) * s;
+			o[(16 + i * 2 + j) * hw4] = (float)obmc_px(U, FU, w / 2, h / 2, 2 * y + i, 2 * x + j, mv, md, nbx, nby, 8, 4) * s;
+			o[(20 + i * 2 + j) * hw4] = (float)obmc_px(V, FV, w / 2, h / 2, 2 * y + i, 2 * x + j, mv, md, nbx, nby, 8, 4) * s;
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -37,7 +38,8 @@ type evalResult struct {
 	Frames           int                 `json:"frames"`
 	GOP              int                 `json:"gop"`
 	Points           []evalPoint         `json:"points"`
-	BDRate           map[string]*float64 `json:"bd_rate"`       // strata-S8 vs each anchor, cubic (VCEG-M33)
+	Compared         string              `json:"compared"`      // the strata curve in the BD-rates (strata-S<compare>)
+	BDRate           map[string]*float64 `json:"bd_rate"`       // Compared vs each anchor, cubic (VCEG-M33)
 	BDRatePCHIP      map[string]*float64 `json:"bd_rate_pchip"` // the PCHIP cross-check
 	BDRateYUV        map[string]*float64 `json:"bd_rate_yuv"`   // on PSNR-YUV, cubic
 	BDvsX264Medium   *float64            `json:"bd_rate_vs_x264_medium"`
@@ -57,7 +59,8 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 	in := fs.String("in", "", "input Y4M clip")
 	frames := fs.Int("frames", 60, "frames to code (0: all)")
 	segment := fs.Duration("segment", 2*time.Second, "segment = GOP duration (anchors use the same GOP length)")
-	subgops := fs.String("subgops", "1,4,8,16", "sub-GOP sizes to code (8 is the one compared with the anchors)")
+	subgops := fs.String("subgops", "1,4,8,16", "sub-GOP sizes to code")
+	compare := fs.Int("compare", 8, "the sub-GOP size whose curve is compared with the anchors (BD-rates); must be in --subgops")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	plot := fs.String("plot", "", "write an RD plot (PNG)")
 	workers := fs.Int("workers", 0, "goroutines (0: one per CPU)")
@@ -90,6 +93,9 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("--subgops: %w", err)
 		}
 		sList = append(sList, v)
+	}
+	if !slices.Contains(sList, *compare) {
+		return fmt.Errorf("--compare %d: not one of --subgops %s", *compare, *subgops)
 	}
 	sc, err := newSegCoder(*codec, *weights, *workers, *anchors == "intra")
 	if err != nil {
@@ -190,7 +196,8 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 			res.BDRateS8vsS1 = &v
 		}
 	}
-	if ours := curves["strata-S8"]; ours != nil {
+	res.Compared = fmt.Sprintf("strata-S%d", *compare)
+	if ours := curves[res.Compared]; ours != nil {
 		for _, a := range encoder.Anchors {
 			if v, err := encoder.BDRate(curves[a.Name], ours); err == nil {
 				res.BDRate[a.Name] = &v
@@ -198,7 +205,7 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 			if v, err := encoder.BDRatePCHIP(curves[a.Name], ours); err == nil {
 				res.BDRatePCHIP[a.Name] = &v
 			}
-			if v, err := encoder.BDRate(curvesYUV[a.Name], curvesYUV["strata-S8"]); err == nil {
+			if v, err := encoder.BDRate(curvesYUV[a.Name], curvesYUV[res.Compared]); err == nil {
 				res.BDRateYUV[a.Name] = &v
 			}
 		}
@@ -263,7 +270,7 @@ func printEval(w io.Writer, r *evalResult) {
 		if v := r.BDRateYUV[a.Name]; v != nil {
 			yuv = fmt.Sprintf("%+.1f %%", *v)
 		}
-		fmt.Fprintf(w, "BD-rate strata-S8 (%s) vs %-13s PSNR-Y %s (PCHIP %s), PSNR-YUV %s\n", r.CodecVersion, a.Name+":", c, p, yuv)
+		fmt.Fprintf(w, "BD-rate %s (%s) vs %-13s PSNR-Y %s (PCHIP %s), PSNR-YUV %s\n", r.Compared, r.CodecVersion, a.Name+":", c, p, yuv)
 	}
 	fmt.Fprintf(w, "decode (CPU): S=8 all layers %.1f frames/s, k=1 %.1f frames/s; S=1 chain %.1f frames/s\n",
 		r.DecodeFPSCPU, r.DecodeFPSByK["k=1"], r.DecodeFPSS1)

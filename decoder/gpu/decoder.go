@@ -237,8 +237,9 @@ func (d *Decoder) group(s *nvc2.Segment, sc *decoder.Schedule, pos, frames []int
 	// Entropy decoding on the CPU: k layers of integers per frame.
 	qStride := k * nvc2.Channels * hw8
 	ints := make([]byte, 4*n*qStride)
-	meta := make([]byte, 3*8*n) // embOff, refIdx, dstIdx
-	mvs := make([]byte, n*nbx*nby*2*4)
+	meta := make([]byte, 4*8*n) // embOff, refIdx, dstIdx, futIdx
+	mvs := make([]byte, n*nbx*nby*4*4)
+	modes := make([]byte, n*nbx*nby*4)
 	if d.grid == nil || d.grid.W != w/8 || d.grid.H != h/8 {
 		d.grid = nvc2.NewGrid(h/8, w/8)
 	}
@@ -262,16 +263,30 @@ func (d *Decoder) group(s *nvc2.Segment, sc *decoder.Schedule, pos, frames []int
 		binary.LittleEndian.PutUint64(meta[8*i:], uint64(((k-1)*nvc2.DClasses+class)*32))
 		binary.LittleEndian.PutUint64(meta[8*(n+i):], uint64(int64(fr.Ref)))
 		binary.LittleEndian.PutUint64(meta[8*(2*n+i):], uint64(f))
+		fut := int64(-1)
 		if c.Inter {
 			if len(s.MVs[f]) != nbx*nby {
 				return fmt.Errorf("gpu: frame %d has %d vectors for %d blocks", f, len(s.MVs[f]), nbx*nby)
 			}
+			bi := s.BiPredicted(f)
+			if bi {
+				fut = int64(fr.Future)
+				if len(s.Bwd[f]) != nbx*nby || len(s.Modes[f]) != nbx*nby {
+					return fmt.Errorf("gpu: frame %d has %d backward vectors and %d modes for %d blocks", f, len(s.Bwd[f]), len(s.Modes[f]), nbx*nby)
+				}
+			}
 			for b, v := range s.MVs[f] {
-				o := ((i*nbx*nby + b) * 2) * 4
+				o := ((i*nbx*nby + b) * 4) * 4
 				binary.LittleEndian.PutUint32(mvs[o:], uint32(int32(v.Y)))
 				binary.LittleEndian.PutUint32(mvs[o+4:], uint32(int32(v.X)))
+				if bi {
+					binary.LittleEndian.PutUint32(mvs[o+8:], uint32(int32(s.Bwd[f][b].Y)))
+					binary.LittleEndian.PutUint32(mvs[o+12:], uint32(int32(s.Bwd[f][b].X)))
+					binary.LittleEndian.PutUint32(modes[4*(i*nbx*nby+b):], uint32(s.Modes[f][b]))
+				}
 			}
 		}
+		binary.LittleEndian.PutUint64(meta[8*(3*n+i):], uint64(fut))
 	}
 	const f4 = 4
 	catC := 24 * (1 + inter)
@@ -279,7 +294,7 @@ func (d *Decoder) group(s *nvc2.Segment, sc *decoder.Schedule, pos, frames []int
 		name  string
 		bytes int
 	}
-	sizes := []want{{"ints", len(ints)}, {"meta", len(meta)}, {"mvs", len(mvs)},
+	sizes := []want{{"ints", len(ints)}, {"meta", len(meta)}, {"mvs", len(mvs)}, {"modes", len(modes)},
 		{"yhat", n * 96 * hw8 * f4}, {"syn", n * 96 * hw8 * f4}, {"cat", n * 48 * hw4 * f4},
 		{"f1", n * 32 * hw4 * f4}, {"f2", n * 32 * hw4 * f4}}
 	b := map[string]Buf{}
@@ -293,7 +308,7 @@ func (d *Decoder) group(s *nvc2.Segment, sc *decoder.Schedule, pos, frames []int
 	for _, up := range []struct {
 		name string
 		data []byte
-	}{{"ints", ints}, {"meta", meta}, {"mvs", mvs}} {
+	}{{"ints", ints}, {"meta", meta}, {"mvs", mvs}, {"modes", modes}} {
 		if err := d.dev.Upload(b[up.name], 0, up.data); err != nil {
 			return err
 		}
@@ -315,8 +330,8 @@ func (d *Decoder) group(s *nvc2.Segment, sc *decoder.Schedule, pos, frames []int
 				return nil
 			}
 			g, blk := grid2(w/4, h/4, n, 16, 8)
-			return d.launch(OBMC, g, blk, P(pool, 0), I(frameBytes), P(meta0, 8*n), P(b["mvs"], 0), P(b["cat"], 0), I(w), I(h),
-				I(catC*hw4), I(24))
+			return d.launch(OBMC, g, blk, P(pool, 0), I(frameBytes), P(meta0, 8*n), P(meta0, 24*n), P(b["mvs"], 0), P(b["modes"], 0),
+				P(b["cat"], 0), I(w), I(h), I(catC*hw4), I(24))
 		},
 		func() error {
 			g, blk := grid2(w/4, h/4, n, 16, 8)

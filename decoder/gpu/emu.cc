@@ -12,9 +12,9 @@ extern "C" {
 void emu_dequant(GRID, const int* q, const float* steps, float* out, i64 k, i64 hw, i64 qStride) {
 	emu_launch(dequant, G, q, steps, out, k, hw, qStride);
 }
-void emu_obmc(GRID, const unsigned char* pool, i64 frameBytes, const i64* refIdx, const int* mvs, float* out, i64 w, i64 h,
-              i64 outStride, i64 c0) {
-	emu_launch(obmc, G, pool, frameBytes, refIdx, mvs, out, w, h, outStride, c0);
+void emu_obmc(GRID, const unsigned char* pool, i64 frameBytes, const i64* refIdx, const i64* futIdx, const int* mvs,
+              const int* modes, float* out, i64 w, i64 h, i64 outStride, i64 c0) {
+	emu_launch(obmc, G, pool, frameBytes, refIdx, futIdx, mvs, modes, out, w, h, outStride, c0);
 }
 void emu_synth(GRID, const float* S, float* cat, i64 w, i64 h, i64 catStride, i64 inter) {
 	emu_launch(synth, G, S, cat, w, h, catStride, inter);

@@ -11,8 +11,8 @@ package gpu
 typedef long long i64;
 #define GRID unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, int workers
 void emu_dequant(GRID, const int* q, const float* steps, float* out, i64 k, i64 hw, i64 qStride);
-void emu_obmc(GRID, const unsigned char* pool, i64 frameBytes, const i64* refIdx, const int* mvs, float* out, i64 w, i64 h,
-              i64 outStride, i64 c0);
+void emu_obmc(GRID, const unsigned char* pool, i64 frameBytes, const i64* refIdx, const i64* futIdx, const int* mvs,
+              const int* modes, float* out, i64 w, i64 h, i64 outStride, i64 c0);
 void emu_synth(GRID, const float* S, float* cat, i64 w, i64 h, i64 catStride, i64 inter);
 void emu_affine_relu(GRID, float* t, const float* embS, const float* embB, const i64* embOff, i64 channels, i64 hw, i64 stride);
 void emu_conv3x3(GRID, const float* in, const float* w, const float* bias, float* out, i64 cin, i64 cout, i64 h, i64 wd,
@@ -120,7 +120,7 @@ func (e *Emu) Close() error {
 
 // Launch implements Device.
 func (e *Emu) Launch(k Kernel, g, b Dim3, args ...Arg) error {
-	want := [...]int{6, 9, 6, 7, 11, 7, 8}
+	want := [...]int{6, 11, 6, 7, 11, 7, 8}
 	if k < 0 || k >= numKernels {
 		return fmt.Errorf("emu: unknown kernel %d", k)
 	}
@@ -156,7 +156,8 @@ func (e *Emu) Launch(k Kernel, g, b Dim3, args ...Arg) error {
 	case Dequant:
 		C.emu_dequant(gx, gy, gz, bx, by, bz, cw, (*C.int)(ptr[0]), f32(1), f32(2), val[3], val[4], val[5])
 	case OBMC:
-		C.emu_obmc(gx, gy, gz, bx, by, bz, cw, u8(0), val[1], i64p(2), (*C.int)(ptr[3]), f32(4), val[5], val[6], val[7], val[8])
+		C.emu_obmc(gx, gy, gz, bx, by, bz, cw, u8(0), val[1], i64p(2), i64p(3), (*C.int)(ptr[4]), (*C.int)(ptr[5]), f32(6), val[7], val[8],
+			val[9], val[10])
 	case Synth:
 		C.emu_synth(gx, gy, gz, bx, by, bz, cw, f32(0), f32(1), val[2], val[3], val[4], val[5])
 	case AffineReLU:

@@ -10,10 +10,10 @@ import (
 )
 
 // BitstreamVersion is the version of docs/BITSTREAM.md this package reads and writes.
-const BitstreamVersion = 2
+const BitstreamVersion = 3
 
 // ErrBitstream is wrapped by every error about malformed units.
-var ErrBitstream = errors.New("bitstream v2")
+var ErrBitstream = errors.New("bitstream v3")
 
 // maxPayload bounds one frame-layer payload: far above any real frame (8192×8192 at the
 // finest step), small enough that a forged length cannot make a reader allocate.
@@ -47,12 +47,17 @@ func (h *Header) validate() error {
 
 // Segment is one coded segment. Intra[f] says frame f is intra-coded (always for frame 0 and,
 // with IntraAnchors, the anchors; the encoder may choose it for any other frame); MVs[f] holds
-// a predicted frame's vectors (nil for intra frames). Payloads[l][i] is layer l of the i-th
-// frame in decode order. Have is how many layers are present (units 0..Have−1).
+// a predicted frame's vectors (nil for intra frames) — into its reference, for a bi-predicted
+// frame the forward ones. A predicted frame whose schedule entry has a Future frame is
+// bi-predicted: Modes[f] and Bwd[f] hold its block modes (ModeFwd, ModeBwd, ModeBi) and
+// backward vectors (nil for every other frame). Payloads[l][i] is layer l of the i-th frame in
+// decode order. Have is how many layers are present (units 0..Have−1).
 type Segment struct {
 	Header
 	Intra    []bool
 	MVs      [][]decoder.MV
+	Bwd      [][]decoder.MV
+	Modes    [][]uint8
 	Payloads [][][]byte
 	Have     int
 	sched    *decoder.Schedule
@@ -64,6 +69,11 @@ func (s *Segment) Schedule() *decoder.Schedule {
 		s.sched, _ = decoder.NewScheduleAnchors(s.Frames, s.S, s.IntraAnchors)
 	}
 	return s.sched
+}
+
+// BiPredicted reports whether frame f is bi-predicted: predicted, with a future frame.
+func (s *Segment) BiPredicted(f int) bool {
+	return !s.Intra[f] && s.Schedule().Frames[f].Future >= 0
 }
 
 // AppendUnit appends unit l (0 = base) of the segment to dst.
@@ -96,19 +106,33 @@ func (s *Segment) AppendUnit(dst []byte, l int) ([]byte, error) {
 				return nil, fmt.Errorf("%w: frame %d must be intra-coded", ErrBitstream, f)
 			}
 		}
+		var bmodes [][]uint8
+		var bwd [][]decoder.MV
 		for _, f := range order {
 			if !s.Intra[f] {
 				mvs = append(mvs, s.MVs[f])
+				if s.BiPredicted(f) {
+					if s.Modes == nil || s.Bwd == nil || s.Modes[f] == nil || s.Bwd[f] == nil {
+						return nil, fmt.Errorf("%w: bi-predicted frame %d without modes or backward vectors", ErrBitstream, f)
+					}
+					bmodes = append(bmodes, s.Modes[f])
+					bwd = append(bwd, s.Bwd[f])
+				}
 			}
 		}
 		dst = append(dst, modes...)
 		w, _ := s.CodedSize()
-		var mv []byte
+		var mv, bi []byte
 		if len(mvs) > 0 {
 			mv = decoder.EncodeMVs(mvs, w/16)
 		}
+		if len(bmodes) > 0 {
+			bi = decoder.EncodeBi(bmodes, bwd, w/16)
+		}
 		dst = binary.BigEndian.AppendUint32(dst, uint32(len(mv)))
 		dst = append(dst, mv...)
+		dst = binary.BigEndian.AppendUint32(dst, uint32(len(bi)))
+		dst = append(dst, bi...)
 	} else {
 		dst = append(dst, "NVCL"...)
 		dst = append(dst, BitstreamVersion, byte(l))
@@ -182,8 +206,9 @@ func checkVersion(v int) error {
 	switch {
 	case v == BitstreamVersion:
 		return nil
-	case v == 1:
-		return fmt.Errorf("%w: a version 1 stream (codec v1); this player decodes version 2: re-encode the source with `strata encode`", ErrBitstream)
+	case v == 1 || v == 2:
+		return fmt.Errorf("%w: a version %d stream (codec v%d); this player decodes version %d: re-encode the source with `strata encode`",
+			ErrBitstream, v, min(v, 2), BitstreamVersion)
 	}
 	return fmt.Errorf("%w: version %d, this reader knows %d", ErrBitstream, v, BitstreamVersion)
 }
@@ -236,13 +261,17 @@ func ParseBaseUnit(b []byte) (*Segment, error) {
 		return nil, fmt.Errorf("%w: mode bits set past frame %d", ErrBitstream, s.Frames-1)
 	}
 	mv := r.take(int(r.u32()))
+	bi := r.take(int(r.u32()))
 	if r.err != nil {
 		return nil, r.err
 	}
-	var predicted []int
+	var predicted, bipred []int
 	for _, f := range sc.DecodeOrder() {
 		if !s.Intra[f] {
 			predicted = append(predicted, f)
+			if s.BiPredicted(f) {
+				bipred = append(bipred, f)
+			}
 		}
 	}
 	w, h := s.CodedSize()
@@ -257,6 +286,19 @@ func ParseBaseUnit(b []byte) (*Segment, error) {
 		}
 	} else if len(mv) != 0 {
 		return nil, fmt.Errorf("%w: %d bytes of vectors in a segment without predicted frames", ErrBitstream, len(mv))
+	}
+	s.Modes = make([][]uint8, s.Frames)
+	s.Bwd = make([][]decoder.MV, s.Frames)
+	if len(bipred) > 0 {
+		modes, bwd, err := decoder.DecodeBi(bi, len(bipred), w/16, h/16)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBitstream, err)
+		}
+		for i, f := range bipred {
+			s.Modes[f], s.Bwd[f] = modes[i], bwd[i]
+		}
+	} else if len(bi) != 0 {
+		return nil, fmt.Errorf("%w: %d bytes of bi-prediction data in a segment without bi-predicted frames", ErrBitstream, len(bi))
 	}
 	s.Payloads = make([][][]byte, s.Layers)
 	if err := s.readPayloads(r, 0); err != nil {

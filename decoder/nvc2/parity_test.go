@@ -217,3 +217,35 @@ func TestLayerRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func mvsOf(a decoder.Array) []decoder.MV {
+	mvs := make([]decoder.MV, len(a.Data)/2)
+	for i := range mvs {
+		mvs[i] = decoder.MV{Y: int(a.Data[2*i]), X: int(a.Data[2*i+1])}
+	}
+	return mvs
+}
+
+func TestOBMCBiGolden(t *testing.T) {
+	m := loadTestModel(t)
+	g := loadGolden(t, m)
+	modes := make([]uint8, len(g["obmcbi.modes"].Data))
+	for i, v := range g["obmcbi.modes"].Data {
+		modes[i] = uint8(v)
+	}
+	var out decoder.Frame
+	if err := OBMCBi(frameOf(g, "obmc.ref"), frameOf(g, "obmcbi.fut"), mvsOf(g["obmc.mv"]), mvsOf(g["obmcbi.mvb"]), modes, &out); err != nil {
+		t.Fatal(err)
+	}
+	want := frameOf(g, "obmcbi.pred")
+	for name, pair := range map[string][2][]byte{"Y": {out.Y, want.Y}, "U": {out.U, want.U}, "V": {out.V, want.V}} {
+		for i := range pair[0] {
+			if pair[0][i] != pair[1][i] {
+				t.Fatalf("OBMCBi %s[%d] = %d, motion.obmc_bi %d", name, i, pair[0][i], pair[1][i])
+			}
+		}
+	}
+	if err := OBMCBi(frameOf(g, "obmc.ref"), frameOf(g, "obmcbi.fut"), mvsOf(g["obmc.mv"]), mvsOf(g["obmcbi.mvb"]), []uint8{3, 0, 0, 0, 0, 0}, &out); err == nil {
+		t.Fatal("block mode 3 accepted")
+	}
+}

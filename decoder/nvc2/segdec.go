@@ -30,15 +30,28 @@ func (fc *FrameCoder) Grid(w, h int) *Grid {
 	return fc.grid
 }
 
-// Reconstruct decodes grid g with k layers into out: intra (ref == nil) or predicted from
-// ref with vectors mvs and distance class d.
-func (fc *FrameCoder) Reconstruct(g *Grid, k, d int, ref *decoder.Frame, mvs []decoder.MV, out *decoder.Frame) error {
-	if ref == nil {
+// Motion is a predicted frame's references and motion: fut, bwd and modes only for
+// bi-predicted frames (docs/MOTION.md).
+type Motion struct {
+	Ref, Fut *decoder.Frame
+	MVs, Bwd []decoder.MV
+	Modes    []uint8
+}
+
+// Predict writes the motion-compensated prediction into out.
+func (m *Motion) Predict(out *decoder.Frame) error {
+	return OBMCBi(m.Ref, m.Fut, m.MVs, m.Bwd, m.Modes, out)
+}
+
+// Reconstruct decodes grid g with k layers into out: intra (mo == nil) or predicted with
+// motion mo and distance class d.
+func (fc *FrameCoder) Reconstruct(g *Grid, k, d int, mo *Motion, out *decoder.Frame) error {
+	if mo == nil {
 		if err := fc.inet.Decode(g, k, 0, nil, &fc.out); err != nil {
 			return err
 		}
 	} else {
-		if err := OBMC(ref, mvs, &fc.pred); err != nil {
+		if err := mo.Predict(&fc.pred); err != nil {
 			return err
 		}
 		if err := PlanesOf(&fc.pred, &fc.predP); err != nil {
@@ -111,11 +124,7 @@ func (d *SegmentDecoder) Decode(s *Segment, k int) ([]*decoder.Frame, error) {
 				return fmt.Errorf("frame %d: %w", f, err)
 			}
 		}
-		var ref *decoder.Frame
-		if !s.Intra[f] {
-			ref = d.recon[sc.Frames[f].Ref]
-		}
-		if err := fc.Reconstruct(g, k, sc.Frames[f].Class, ref, s.MVs[f], d.recon[f]); err != nil {
+		if err := fc.Reconstruct(g, k, sc.Frames[f].Class, s.Motion(f, d.recon), d.recon[f]); err != nil {
 			return fmt.Errorf("frame %d: %w", f, err)
 		}
 		return nil
@@ -134,4 +143,18 @@ func (fc *FrameCoder) Net(inter bool) *Net {
 		return fc.pnet
 	}
 	return fc.inet
+}
+
+// Motion is frame f's motion over the reconstructed frames recon (by frame index): nil for
+// an intra frame.
+func (s *Segment) Motion(f int, recon []*decoder.Frame) *Motion {
+	if s.Intra[f] {
+		return nil
+	}
+	fr := s.Schedule().Frames[f]
+	m := &Motion{Ref: recon[fr.Ref], MVs: s.MVs[f]}
+	if s.BiPredicted(f) {
+		m.Fut, m.Bwd, m.Modes = recon[fr.Future], s.Bwd[f], s.Modes[f]
+	}
+	return m
 }

@@ -284,3 +284,27 @@ def integer_table(b, a, bits=16):
         freqs.append(max(1, int(p * scale)))
     freqs[a] += (1 << bits) - sum(freqs)
     return freqs
+
+
+def obmc_bi(past, fut, mvf, mvb, modes):
+    """Float OBMC bi-prediction (motion.obmc_bi's training twin): past, fut: (y, u, v) planes
+    (B,1,H,W); mvf, mvb: (B, nby, nbx, 2) half-pel; modes: (B, nby, nbx) 0 fwd, 1 bwd, 2 both."""
+    B, nby, nbx, _ = mvf.shape
+    mvf, mvb = mvf.float(), mvb.float()
+    outs = []
+    for pi, bs, w, scale in ((0, 16, W16, 2.0), (1, 8, W8, 4.0), (2, 8, W8, 4.0)):
+        plane_p, plane_f = past[pi], fut[pi]
+        oy, ny, wy = _obmc_tables(nby, bs, w, plane_p.device)
+        ox, nx, wx = _obmc_tables(nbx, bs, w, plane_p.device)
+        acc = 0
+        for yi, wyy in ((oy, wy), (ny, 1 - wy)):
+            for xi, wxx in ((ox, wx), (nx, 1 - wx)):
+                ff = mvf[:, yi][:, :, xi]
+                fb = mvb[:, yi][:, :, xi]
+                mm = modes[:, yi][:, :, xi].unsqueeze(1)
+                a = _warp(plane_p, ff[..., 0], ff[..., 1], scale)
+                b = _warp(plane_f, fb[..., 0], fb[..., 1], scale)
+                v = torch.where(mm == 0, a, torch.where(mm == 1, b, 0.5 * (a + b)))
+                acc = acc + v * (wyy.view(1, 1, -1, 1) * wxx.view(1, 1, 1, -1))
+        outs.append(acc)
+    return outs

@@ -178,3 +178,65 @@ def obmc(ref, mv):
                     * (wyy[:, None] * wxx[None, :])
         out.append(((acc + 128) >> 8).astype(np.uint8))
     return tuple(out)
+
+
+# Bi-prediction (codec v2, bitstream version 3; docs/MOTION.md "Bi-prediction"): a frame with
+# a reference on each side (the LFR tree's past and future frames) has, per 16x16 block, a
+# mode and a vector into each reference. Modes: 0 forward (past reference only), 1 backward
+# (future reference only), 2 both: (forward + backward + 1) >> 1.
+FWD, BWD, BI = 0, 1, 2
+
+
+def block_modes(cur, past, fut, mvf, mvb):
+    """Per 16x16 block the mode of docs/MOTION.md: luma SADs of the plain (non-overlapped)
+    block compensations on original frames; a one-sided mode wins only when its SAD is below
+    7/8 of the bi-predicted SAD (averaging two decoded references also averages their coding
+    noise), forward before backward on ties. cur, past, fut: padded luma (uint8); mvf, mvb:
+    (nby, nbx, 2) half-pel vectors. Returns uint8 (nby, nbx)."""
+    nby, nbx, _ = mvf.shape
+    out = np.zeros((nby, nbx), np.uint8)
+    c = cur.astype(np.int32)
+    for i in range(nby):
+        for j in range(nbx):
+            y0, x0 = 16 * i, 16 * j
+            blk = c[y0:y0 + 16, x0:x0 + 16]
+            pf = interp(past, y0, x0, 16, 16, int(mvf[i, j, 0]), int(mvf[i, j, 1]), 2)
+            pb = interp(fut, y0, x0, 16, 16, int(mvb[i, j, 0]), int(mvb[i, j, 1]), 2)
+            sf = int(np.abs(pf - blk).sum())
+            sb = int(np.abs(pb - blk).sum())
+            sa = int(np.abs(((pf + pb + 1) >> 1) - blk).sum())
+            m = BI
+            best = 7 * sa
+            if 8 * sf < best:
+                m, best = FWD, 8 * sf
+            if 8 * sb < best:
+                m = BWD
+            out[i, j] = m
+    return out
+
+
+def obmc_bi(past, fut, mvf, mvb, modes):
+    """Integer OBMC bi-prediction (Y, U, V uint8): as obmc(), each of the four blended values
+    is the block's forward, backward or averaged compensated value by its mode."""
+    nby, nbx, _ = mvf.shape
+    out = []
+    for pi, bs, w, n in ((0, 16, OBMC_W16, 2), (1, 8, OBMC_W8, 4), (2, 8, OBMC_W8, 4)):
+        H, W = past[pi].shape
+        def tables(nb, size):
+            pos = np.arange(size)
+            own = pos // bs
+            off = pos % bs
+            nbr = np.clip(np.where(off < bs // 2, own - 1, own + 1), 0, nb - 1)
+            return own, nbr, np.array(w)[off]
+        oy, ny, wy = tables(nby, H)
+        ox, nx, wx = tables(nbx, W)
+        acc = np.zeros((H, W), np.int64)
+        for yi, wyy in ((oy, wy), (ny, 16 - wy)):
+            for xi, wxx in ((ox, wx), (nx, 16 - wx)):
+                ff, fb, mm = mvf[yi][:, xi], mvb[yi][:, xi], modes[yi][:, xi]
+                a = _bilinear_plane(past[pi], ff[..., 0].astype(np.int64), ff[..., 1].astype(np.int64), n)
+                b = _bilinear_plane(fut[pi], fb[..., 0].astype(np.int64), fb[..., 1].astype(np.int64), n)
+                v = np.where(mm == FWD, a, np.where(mm == BWD, b, (a + b + 1) >> 1))
+                acc += v * (wyy[:, None] * wxx[None, :])
+        out.append(((acc + 128) >> 8).astype(np.uint8))
+    return tuple(out)

@@ -17,7 +17,8 @@ OUT/manifest.json: format, version, SHA-256 of the weights, training summary.
 GOLDEN/golden.safetensors: a synthetic 32x48 frame per kind coded by the PyTorch encoder: its
 planes, the prediction (P: integer OBMC of a reference with random vectors, motion.obmc), the
 integers of every layer, the ideal code length per layer, the decoded planes for each k, and
-an OBMC test (reference, vectors, prediction).
+an OBMC test (reference, vectors, prediction), a bi-prediction test (future frame, backward
+vectors, modes, prediction) and the block modes motion.block_modes picks.
 """
 import argparse
 import hashlib
@@ -120,6 +121,19 @@ def golden(icodec, pcodec, seed=7):
     out["obmc.ref_y"], out["obmc.ref_u"], out["obmc.ref_v"] = [a.astype(np.float32) for a in ref]
     out["obmc.mv"] = mv.astype(np.float32)
     out["obmc.pred_y"], out["obmc.pred_u"], out["obmc.pred_v"] = [a.astype(np.float32) for a in pred]
+    # Bi-prediction: past = obmc.ref with obmc.mv forward, a future frame, backward vectors,
+    # random modes (motion.obmc_bi); and the modes motion.block_modes picks for a current frame.
+    fut = synthetic(g, h, w)
+    mvb = g.integers(-12, 13, (h // 16, w // 16, 2))
+    modes = g.integers(0, 3, (h // 16, w // 16))
+    bi = motion.obmc_bi(ref, fut, mv, mvb, modes)
+    cur = tuple(((a.astype(np.int32) + b.astype(np.int32) + 1) // 2).astype(np.uint8) for a, b in zip(ref, fut))
+    out["obmcbi.fut_y"], out["obmcbi.fut_u"], out["obmcbi.fut_v"] = [a.astype(np.float32) for a in fut]
+    out["obmcbi.mvb"] = mvb.astype(np.float32)
+    out["obmcbi.modes"] = modes.astype(np.float32)
+    out["obmcbi.pred_y"], out["obmcbi.pred_u"], out["obmcbi.pred_v"] = [a.astype(np.float32) for a in bi]
+    out["blockmodes.cur_y"] = cur[0].astype(np.float32)
+    out["blockmodes.modes"] = motion.block_modes(cur[0], ref[0], fut[0], mv, mvb).astype(np.float32)
     for tag, m in (("i", icodec), ("p", pcodec)):
         x = synthetic(g, h, w)
         d = 0 if tag == "i" else 2

@@ -26,7 +26,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import data2  # noqa: E402
 import tcodec  # noqa: E402
-from codec2 import obmc  # noqa: E402
+from codec2 import obmc, obmc_bi  # noqa: E402
 from tcodec import LAYERS, Codec  # noqa: E402
 
 # lambda per layer (R in bits/luma px + lambda * D in 8-bit units^2): a 4x ladder, so the base
@@ -66,6 +66,10 @@ def main():
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--intra-lambda", type=float, default=2.0,
                     help="multiplies every lambda_k for intra frames (an anchor serves a whole sub-GOP)")
+    ap.add_argument("--bi-share", type=float, default=0.7,
+                    help="share of steps on a B-chain (intra anchors 0 and 8, frames 4, 2, 1 bi-predicted); the rest on P-chains")
+    ap.add_argument("--s2-share", type=float, default=0.3,
+                    help="share of B-chains on stride-2 windows (distances 8, 4, 2: a sub-GOP of 16)")
     ap.add_argument("--init", default="", help="start a new run from these weights (a --snapshot file)")
     ap.add_argument("--snapshot", default="", help="write WORK/ckpt.pt's weights (fp16, no optimizer) here and exit")
     args = ap.parse_args()
@@ -93,6 +97,13 @@ def main():
 
     pool = data2.load_or_build(os.path.join(args.pool_dir or args.work, f"pool-{args.pool}-{args.crop}.npz"),
                                args.y4m_dir, args.pool, args.crop, args.seed, log)
+    poolb = data2.load_or_build_bi(os.path.join(args.pool_dir or args.work, f"poolb-{args.pool}-{args.crop}.npz"), pool, log)
+    pool2 = poolb2 = None
+    if args.s2_share > 0:
+        pd = args.pool_dir or args.work
+        pool2 = data2.load_or_build(os.path.join(pd, f"pool-{args.pool // 2}-{args.crop}-s2.npz"), args.y4m_dir,
+                                    args.pool // 2, args.crop, args.seed + 1, log, stride=2)
+        poolb2 = data2.load_or_build_bi(os.path.join(pd, f"poolb-{args.pool // 2}-{args.crop}-s2.npz"), pool2, log)
     icodec, pcodec = Codec(False).to(dev), Codec(True).to(dev)
     log(f"decoder MACs/luma px: I {icodec.macs_per_luma_pixel():.0f}, P {pcodec.macs_per_luma_pixel():.0f}")
     named = list(icodec.named_parameters()) + list(pcodec.named_parameters())
@@ -141,37 +152,60 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr * g["mul"]
         t0 = time.time()
-        idx = rng.integers(n, size=args.batch)
+        bi = rng.random() < args.bi_share
+        src, addon, shift = pool, poolb, 0
+        if bi and pool2 is not None and rng.random() < args.s2_share:
+            src, addon, shift = pool2, poolb2, 1   # stride-2 windows: distances 8, 4, 2
+        idx = rng.integers(len(src["y"]), size=args.batch)
         f = lambda a: torch.from_numpy(np.ascontiguousarray(a).astype(np.float32) / 255.0).unsqueeze(1).to(dev)  # noqa: E731
-        Yw, Uw, Vw = pool["y"][idx], pool["u"][idx], pool["v"][idx]
+        Yw, Uw, Vw = src["y"][idx], src["u"][idx], src["v"][idx]
         if rng.random() < 0.5:  # horizontal flip of whole windows: vectors flip with them
             Yw, Uw, Vw = Yw[..., ::-1], Uw[..., ::-1], Vw[..., ::-1]
-            mvs = pool["mv"][idx][:, :, :, ::-1].copy()
+            mvs = src["mv"][idx][:, :, :, ::-1].copy()
             mvs[..., 1] = -mvs[..., 1]
+            mv10 = addon["mv10"][idx][:, :, ::-1].copy()
+            mv10[..., 1] = -mv10[..., 1]
+            bmodes = addon["modes"][idx][..., ::-1]
         else:
-            mvs = pool["mv"][idx]
+            mvs, mv10, bmodes = src["mv"][idx], addon["mv10"][idx], addon["modes"][idx]
+        mvs = np.concatenate([mvs, mv10[:, None]], axis=1)   # pair 6 = (1, 0)
+        bmodes = torch.from_numpy(np.ascontiguousarray(bmodes).astype(np.int64)).to(dev)
         frames = [(f(Yw[:, j]), f(Uw[:, j]), f(Vw[:, j])) for j in range(9)]
         mvs = torch.from_numpy(np.ascontiguousarray(mvs)).to(dev)
-        chain_pairs, chain_d = data2.CHAINS[rng.integers(len(data2.CHAINS))]
         loss = 0.0
         nfr = 0
         terms = []
-        x0 = frames[0]
-        q = icodec.encode(*x0, training=True)
-        outs = [icodec.decode(q[k - 1][0], k, 0) for k in range(1, LAYERS + 1)]
-        terms.append(("I", x0, q, outs))
-        recon = [round8(o) for o in outs]
-        cur_frame = 0
-        for pi, d in zip(chain_pairs, chain_d):
-            cur, ref = data2.PAIRS[pi]
-            assert ref == cur_frame
-            x = frames[cur]
-            preds = [tuple(obmc(*r, mvs[:, pi])) for r in recon]
+
+        def intra(x):
+            q = icodec.encode(*x, training=True)
+            outs = [icodec.decode(q[k - 1][0], k, 0) for k in range(1, LAYERS + 1)]
+            terms.append(("I", x, q, outs))
+            return [round8(o) for o in outs]
+
+        def inter(x, preds, d, kind):
             q = pcodec.encode(*x, pred=preds[-1], training=True)
             outs = [pcodec.decode(q[k - 1][0], k, int(d), preds[k - 1]) for k in range(1, LAYERS + 1)]
-            terms.append(("P", x, q, outs))
-            recon = [round8(o) for o in outs]
-            cur_frame = cur
+            terms.append((kind, x, q, outs))
+            return [round8(o) for o in outs]
+
+        if bi:
+            # B-chain: every chain k keeps its decoded frames; each B-frame predicts from its
+            # two decoded neighbours at the same k.
+            dec = {0: intra(frames[0]), 8: intra(frames[8])}
+            for j, (cur, past, fut, fp, bp, d) in enumerate(data2.BCHAIN):
+                preds = [tuple(obmc_bi(dec[past][k], dec[fut][k], mvs[:, fp], mvs[:, bp], bmodes[:, j]))
+                         for k in range(LAYERS)]
+                dec[cur] = inter(frames[cur], preds, d + shift, "B")
+        else:
+            chain_pairs, chain_d = data2.CHAINS[rng.integers(len(data2.CHAINS))]
+            recon = intra(frames[0])
+            cur_frame = 0
+            for pi, d in zip(chain_pairs, chain_d):
+                cur, ref = data2.PAIRS[pi]
+                assert ref == cur_frame
+                preds = [tuple(obmc(*r, mvs[:, pi])) for r in recon]
+                recon = inter(frames[cur], preds, d, "P")
+                cur_frame = cur
         for kind, x, q, outs in terms:
             w = args.intra_lambda if kind == "I" else 1.0
             bits = torch.stack([b for _, b in q], 1) / npix               # (B, K) bpp per layer
@@ -191,7 +225,9 @@ def main():
         elapsed += time.time() - t0
         if step % 50 == 0:
             parts = []
-            for kind in "IP":
+            for kind in "IPB":
+                if f"{kind}bpp1" not in run:
+                    continue
                 parts.append(kind + ": " + ", ".join(
                     f"k{k} {run[f'{kind}bpp{k}']:.3f}bpp {psnr(run[f'{kind}mse{k}']):.2f}dB" for k in range(1, LAYERS + 1)))
             log(f"step {step}/{args.steps} lr {lr:.2e} {elapsed / step:.2f} s/step loss {loss.item():.4f} | "

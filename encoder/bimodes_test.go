@@ -1,0 +1,51 @@
+package encoder
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/strata-player/strata/decoder"
+)
+
+// TestBlockModesGolden holds BlockModes equal to encoder/train/motion.py's block_modes (the
+// modes the training pool's B-frames use) on texport.py's golden frames.
+func TestBlockModesGolden(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "decoder", "nvc2", "testdata", "golden.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _, err := decoder.ParseSafetensors(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	luma := func(name string) *decoder.Frame {
+		a := g[name]
+		f := decoder.NewFrame(a.Shape[1], a.Shape[0])
+		for i, v := range a.Data {
+			f.Y[i] = byte(v)
+		}
+		return f
+	}
+	mvs := func(name string) []decoder.MV {
+		a := g[name]
+		out := make([]decoder.MV, len(a.Data)/2)
+		for i := range out {
+			out[i] = decoder.MV{Y: int(a.Data[2*i]), X: int(a.Data[2*i+1])}
+		}
+		return out
+	}
+	got, err := BlockModes(luma("blockmodes.cur_y"), luma("obmc.ref_y"), luma("obmcbi.fut_y"), mvs("obmc.mv"), mvs("obmcbi.mvb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := g["blockmodes.modes"].Data
+	seen := map[uint8]bool{}
+	for i, m := range got {
+		seen[m] = true
+		if float32(m) != want[i] {
+			t.Fatalf("block %d: mode %d, motion.block_modes %v", i, m, want[i])
+		}
+	}
+	t.Logf("modes %v", got)
+}
