@@ -117,5 +117,3 @@ func FillUnusedMVs(v []MV, bw int, used func(i int) bool) {
 		}
 	}
 }
-
-

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/decoder/cuda"
 	"github.com/strata-player/strata/decoder/gpu"
+	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/encoder"
 	"github.com/strata-player/strata/internal/demo"
 	"github.com/strata-player/strata/internal/testenc"
