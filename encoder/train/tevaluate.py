@@ -9,6 +9,10 @@ the same k, coefficients coded once from the top level's prediction. Intra/inter
 tree frame: the lower J = R + lambda_K * D at the top layer. Rate = the entropy model's ideal
 code length of the integers + an estimate for the vectors (Exp-Golomb of the median-predicted
 differences: an upper bound for the adaptive coder of docs/BITSTREAM.md).
+
+Since bitstream version 3 (bi-prediction) this is a training monitor only: it codes every tree
+frame from its past reference (no B-frames, no vector smoothing). The codec's measurements
+come from the Go encoder: `strata codec-eval --weights DIR` (texport.py output).
 """
 import argparse
 import glob
