@@ -146,7 +146,7 @@ def golden(icodec, pcodec, seed=7):
             steps = m.ent.steps()
             ints, prev = [], torch.zeros_like(y)
             for l in range(LAYERS):
-                qi = torch.round((y - prev) / steps[l].view(1, -1, 1, 1))
+                qi = tcodec.dz_round((y - prev) / steps[l].view(1, -1, 1, 1), tcodec.DEADZONE[l])
                 ints.append(qi[0].numpy())
                 prev = prev + qi * steps[l].view(1, -1, 1, 1)
             out[f"{tag}.x_y"], out[f"{tag}.x_u"], out[f"{tag}.x_v"] = [a.astype(np.float32) for a in x]
