@@ -30,27 +30,28 @@ type evalPoint struct {
 }
 
 type evalResult struct {
-	Clip             string              `json:"clip"`
-	CodecVersion     string              `json:"codec_version"`
-	Anchors          string              `json:"anchors"`
-	Width            int                 `json:"width"`
-	Height           int                 `json:"height"`
-	Frames           int                 `json:"frames"`
-	GOP              int                 `json:"gop"`
-	Points           []evalPoint         `json:"points"`
-	Compared         string              `json:"compared"`      // the strata curve in the BD-rates (strata-S<compare>)
-	BDRate           map[string]*float64 `json:"bd_rate"`       // Compared vs each anchor, cubic (VCEG-M33)
-	BDRatePCHIP      map[string]*float64 `json:"bd_rate_pchip"` // the PCHIP cross-check
-	BDRateYUV        map[string]*float64 `json:"bd_rate_yuv"`   // on PSNR-YUV, cubic
-	BDvsX264Medium   *float64            `json:"bd_rate_vs_x264_medium"`
-	BDvsX265Medium   *float64            `json:"bd_rate_vs_x265_medium"`
-	DecodeFPSCPU     float64             `json:"decode_fps_cpu"` // S=8, all layers
-	DecodeFPSByK     map[string]float64  `json:"decode_fps_by_k"`
-	DecodeFPSS1      float64             `json:"decode_fps_s1"`
-	ExtraBitsS8vsS1  float64             `json:"extra_bits_s8_vs_s1_percent"`
-	BDRateS8vsS1     *float64            `json:"bd_rate_s8_vs_s1"`
-	MACsPerLumaPixel float64             `json:"decoder_macs_per_luma_pixel"`
-	EncodeSeconds    float64             `json:"encode_seconds"`
+	Clip             string                         `json:"clip"`
+	CodecVersion     string                         `json:"codec_version"`
+	Anchors          string                         `json:"anchors"`
+	Width            int                            `json:"width"`
+	Height           int                            `json:"height"`
+	Frames           int                            `json:"frames"`
+	GOP              int                            `json:"gop"`
+	Points           []evalPoint                    `json:"points"`
+	Compared         string                         `json:"compared"`          // the strata curve in the BD-rates (strata-S<compare>)
+	BDRate           map[string]*float64            `json:"bd_rate"`           // Compared vs each anchor, cubic (VCEG-M33)
+	BDRatePCHIP      map[string]*float64            `json:"bd_rate_pchip"`     // the PCHIP cross-check
+	BDRateYUV        map[string]*float64            `json:"bd_rate_yuv"`       // on PSNR-YUV, cubic
+	BDRateByS        map[string]map[string]*float64 `json:"bd_rate_by_subgop"` // every coded S (strata-S<s>) vs each anchor, PSNR-Y, cubic
+	BDvsX264Medium   *float64                       `json:"bd_rate_vs_x264_medium"`
+	BDvsX265Medium   *float64                       `json:"bd_rate_vs_x265_medium"`
+	DecodeFPSCPU     float64                        `json:"decode_fps_cpu"` // S=8, all layers
+	DecodeFPSByK     map[string]float64             `json:"decode_fps_by_k"`
+	DecodeFPSS1      float64                        `json:"decode_fps_s1"`
+	ExtraBitsS8vsS1  float64                        `json:"extra_bits_s8_vs_s1_percent"`
+	BDRateS8vsS1     *float64                       `json:"bd_rate_s8_vs_s1"`
+	MACsPerLumaPixel float64                        `json:"decoder_macs_per_luma_pixel"`
+	EncodeSeconds    float64                        `json:"encode_seconds"`
 }
 
 func runCodecEval(args []string, stdout, stderr io.Writer) error {
@@ -196,6 +197,16 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 			res.BDRateS8vsS1 = &v
 		}
 	}
+	res.BDRateByS = map[string]map[string]*float64{}
+	for _, sv := range sList {
+		name := fmt.Sprintf("strata-S%d", sv)
+		res.BDRateByS[name] = map[string]*float64{}
+		for _, a := range encoder.Anchors {
+			if v, err := encoder.BDRate(curves[a.Name], curves[name]); err == nil {
+				res.BDRateByS[name][a.Name] = &v
+			}
+		}
+	}
 	res.Compared = fmt.Sprintf("strata-S%d", *compare)
 	if ours := curves[res.Compared]; ours != nil {
 		for _, a := range encoder.Anchors {
@@ -271,6 +282,20 @@ func printEval(w io.Writer, r *evalResult) {
 			yuv = fmt.Sprintf("%+.1f %%", *v)
 		}
 		fmt.Fprintf(w, "BD-rate %s (%s) vs %-13s PSNR-Y %s (PCHIP %s), PSNR-YUV %s\n", r.Compared, r.CodecVersion, a.Name+":", c, p, yuv)
+	}
+	names := make([]string, 0, len(r.BDRateByS))
+	for n := range r.BDRateByS {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		line := "BD-rate " + n + " (PSNR-Y):"
+		for _, a := range encoder.Anchors {
+			if v := r.BDRateByS[n][a.Name]; v != nil {
+				line += fmt.Sprintf(" vs %s %+.1f %%", a.Name, *v)
+			}
+		}
+		fmt.Fprintln(w, line)
 	}
 	fmt.Fprintf(w, "decode (CPU): S=8 all layers %.1f frames/s, k=1 %.1f frames/s; S=1 chain %.1f frames/s\n",
 		r.DecodeFPSCPU, r.DecodeFPSByK["k=1"], r.DecodeFPSS1)

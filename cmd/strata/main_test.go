@@ -42,6 +42,7 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"codec-eval", "--in", "x.y4m", "--subgops", "1,5"}, "--subgops"},
 		{[]string{"codec-eval", "--in", "x.y4m", "--codec", "v3"}, "--codec"},
 		{[]string{"codec-eval", "--in", "x.y4m", "--weights", "/nonexistent"}, "no such file"},
+		{[]string{"codec-eval", "--in", "x.y4m", "--subgops", "8", "--compare", "16"}, "--compare"},
 		{[]string{"package", "--in", "a", "--out", "b", "--joined", "maybe"}, "--joined"},
 		{[]string{"serve"}, "--dir is required"},
 		{[]string{"serve", "--dir", "x", "--cert", "c.pem"}, "--cert and --key go together"},
