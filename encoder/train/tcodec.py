@@ -45,7 +45,8 @@ NFCTX = 8                # contexts of a block's coded flag
 # floor(|r| + 0.5 - theta), theta per layer. A refinement whose |r| is just above 0.5 moves the
 # reconstruction from one side of y to the other for almost no distortion gain but costs a
 # non-zero symbol; measured with the step-11,531 weights (docs/MODEL.md): -29 % / -36 % BD-rate
-# on carphone / bus at theta = 0.15 (layer 1), 0.25 (refinements).
+# on carphone / bus at theta = 0.15 (layer 1), 0.25 (refinements). Training rounds the decoder's
+# input the same way.
 DEADZONE = (0.15, 0.25, 0.25, 0.25)
 
 
@@ -209,6 +210,9 @@ class Entropy(nn.Module):
         # logit of P(a block's plane has a non-zero integer in this layer) per (layer, plane,
         # flag context): left flag + 2 * upper flag (+ 4 * lower layers non-zero, layer >= 1)
         self.flag_logit = nn.Parameter(torch.zeros(LAYERS, len(GROUPS), NFCTX))
+        # Channel-group layers (the alternative of docs/MODEL.md's comparison): a (LAYERS, NCH)
+        # 0/1 tensor; layer l then codes only its band's channels, once (no refinements).
+        self.bands = None
 
     def steps(self):
         return torch.exp(self.log_step)
@@ -239,8 +243,10 @@ class Entropy(nn.Module):
         for l in range(LAYERS):
             s = steps[l].view(1, -1, 1, 1)
             r = (y - prev) / s
+            band = 1.0 if self.bands is None else self.bands[l].view(1, -1, 1, 1)
+            r = r * band
             qi = dz_round(r, DEADZONE[l]).detach()
-            qn = r + torch.empty_like(r).uniform_(-0.5, 0.5) if training else qi
+            qn = (r + torch.empty_like(r).uniform_(-0.5, 0.5)) * band if training else qi
             ctx = contexts(qi, prev_nz, l)
             b = torch.exp(self.log_b[l])                                # (96, 16)
             bsel = torch.gather(b.unsqueeze(0).unsqueeze(-1).expand(y.shape[0], -1, -1, y.shape[2] * y.shape[3]),
@@ -251,18 +257,16 @@ class Entropy(nn.Module):
                 for c in DC:
                     mu[:, c] = mp[:, c]
             coded, fbits = self.flags(qi, prev_nz, l)
+            coded = coded * band
 
             def code_bits(vals, b):
                 v = vals - mu
                 p = laplace_cdf(v + 0.5, b) - laplace_cdf(v - 0.5, b)
                 return (-torch.log2(p.clamp_min(1e-9)) * coded).sum(dim=(1, 2, 3))
-            if training:
-                # The value: the noisy proxy (its gradient trains the analysis); the entropy
-                # model's scales learn from the symbols actually sent (dead-zone integers).
-                hard = code_bits(qi, bsel)
-                bits = code_bits(qn, bsel.detach()) + hard - hard.detach() + fbits
-            else:
-                bits = code_bits(qi, bsel) + fbits
+            # Training: the noisy proxy (as before the dead zone). Fitting the entropy model's
+            # scales to the dead-zone integers instead made the proxy see too peaked a
+            # distribution: the intra prototype (tproto.py, lr 1e-3) collapsed to 24 dB.
+            bits = code_bits(qn, bsel) + fbits
             q = r + (qi - r).detach()
             yhat = prev + q * s
             out.append((yhat, bits))
@@ -300,3 +304,13 @@ class Codec(nn.Module):
         xq = to_q(Y, U, V)
         pq = to_q(*pred) if self.inter else None
         return from_q(self.rest(xq, k, d, pq))
+
+
+def channel_bands():
+    """Channel groups by zig-zag frequency for the comparison of docs/MODEL.md: Y channels
+    [0,3) [3,10) [10,28) [28,64), U and V [0,1) [1,3) [3,7) [7,16) per layer."""
+    b = torch.zeros(LAYERS, NCH)
+    for (s0, e0), cuts in (((0, 64), (0, 3, 10, 28, 64)), ((64, 80), (0, 1, 3, 7, 16)), ((80, 96), (0, 1, 3, 7, 16))):
+        for l in range(LAYERS):
+            b[l, s0 + cuts[l]:s0 + cuts[l + 1]] = 1
+    return b

@@ -54,12 +54,18 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--out", default="build/tproto/i.pt")
     ap.add_argument("--eval-frames", type=int, default=3)
+    ap.add_argument("--groups", action="store_true",
+                    help="layers = channel groups (tcodec.channel_bands) instead of refinements of every channel")
     args = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(1)
     z = np.load(args.pool)
     Yp, Up, Vp = z["y"], z["u"], z["v"]
     codec = Codec(False)
+    if args.groups:
+        codec.ent.bands = tcodec.channel_bands()
+        with torch.no_grad():  # one step per channel, at the finest layer's initial value
+            codec.ent.log_step.copy_(codec.ent.log_step[-1:].expand_as(codec.ent.log_step))
     print("MACs/px", codec.macs_per_luma_pixel())
     ent = [p for n, p in codec.named_parameters() if n.startswith("ent.")]
     rest = [p for n, p in codec.named_parameters() if not n.startswith("ent.")]
