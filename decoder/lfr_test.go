@@ -77,3 +77,48 @@ func TestScheduleIntraAnchors(t *testing.T) {
 		t.Fatal("intra anchors with S=1 accepted")
 	}
 }
+
+// TestFutureFrames: every non-anchor frame's future frame is the frame at the same distance
+// on the other side, decoded in an earlier batch; it is −1 past the segment's end and for
+// anchors.
+func TestFutureFrames(t *testing.T) {
+	sc, err := NewScheduleAnchors(12, 8, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int]int{0: -1, 1: 2, 2: 4, 3: 4, 4: 8, 5: 6, 6: 8, 7: 8, 8: -1, 9: 10, 10: -1, 11: -1}
+	batch := map[int]int{}
+	for b, fs := range sc.Batches {
+		for _, f := range fs {
+			batch[f] = b
+		}
+	}
+	for f, fu := range want {
+		if got := sc.Frames[f].Future; got != fu {
+			t.Errorf("frame %d: future %d, want %d", f, got, fu)
+		}
+		if fu >= 0 && batch[fu] >= batch[f] {
+			t.Errorf("frame %d (batch %d) has future frame %d in batch %d", f, batch[f], fu, batch[fu])
+		}
+	}
+	for _, s := range []int{1, 2, 4, 8, 16} {
+		for _, intra := range []bool{true, false} {
+			if s == 1 && intra {
+				continue
+			}
+			sc, err := NewScheduleAnchors(41, s, intra)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pos := map[int]int{}
+			for i, f := range sc.DecodeOrder() {
+				pos[f] = i
+			}
+			for f, fr := range sc.Frames {
+				if fr.Future >= 0 && (fr.Future >= 41 || pos[fr.Future] >= pos[f] || fr.Future-f != f-fr.Ref) {
+					t.Errorf("S=%d intra=%v frame %d: future %d (ref %d) is not decoded before it or not symmetric", s, intra, f, fr.Future, fr.Ref)
+				}
+			}
+		}
+	}
+}
