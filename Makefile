@@ -174,7 +174,9 @@ abr-learned-eval: build
 
 # PTX of the decoder kernels, committed with the source's hash (needs nvcc: the full
 # nvidia-cuda-toolkit from Debian's non-free; run it when kernels/decode.cu changes).
-ptx:
+# Regenerating the PTX needs nvcc (Debian's non-free nvidia-cuda-toolkit; setup enables non-free).
+ptx: setup
+	$(call apt_ensure,nvidia-cuda-toolkit)
 	nvcc -ptx -arch=compute_52 --fmad=false -o build/decode.ptx kernels/decode.cu
 	{ echo "// strata decode.cu sha256 $$(sha256sum kernels/decode.cu | cut -d' ' -f1)"; cat build/decode.ptx; } > kernels/decode.ptx
 

@@ -209,10 +209,8 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 	}
 	res.Compared = fmt.Sprintf("strata-S%d", *compare)
 	if ours := curves[res.Compared]; ours != nil {
+		res.BDRate = res.BDRateByS[res.Compared]
 		for _, a := range encoder.Anchors {
-			if v, err := encoder.BDRate(curves[a.Name], ours); err == nil {
-				res.BDRate[a.Name] = &v
-			}
 			if v, err := encoder.BDRatePCHIP(curves[a.Name], ours); err == nil {
 				res.BDRatePCHIP[a.Name] = &v
 			}

@@ -62,21 +62,20 @@ func frameOf(g map[string]decoder.Array, prefix string) *decoder.Frame {
 func TestOBMCGolden(t *testing.T) {
 	m := loadTestModel(t)
 	g := loadGolden(t, m)
-	ref := frameOf(g, "obmc.ref")
-	mv := g["obmc.mv"]
-	mvs := make([]decoder.MV, len(mv.Data)/2)
-	for i := range mvs {
-		mvs[i] = decoder.MV{Y: int(mv.Data[2*i]), X: int(mv.Data[2*i+1])}
-	}
 	var out decoder.Frame
-	if err := OBMC(ref, mvs, &out); err != nil {
+	if err := OBMC(frameOf(g, "obmc.ref"), mvsOf(g["obmc.mv"]), &out); err != nil {
 		t.Fatal(err)
 	}
-	want := frameOf(g, "obmc.pred")
-	for name, pair := range map[string][2][]byte{"Y": {out.Y, want.Y}, "U": {out.U, want.U}, "V": {out.V, want.V}} {
+	sameFrame(t, "OBMC", &out, frameOf(g, "obmc.pred"))
+}
+
+// sameFrame fails t at the first sample where got differs from the reference want.
+func sameFrame(t *testing.T, what string, got, want *decoder.Frame) {
+	t.Helper()
+	for name, pair := range map[string][2][]byte{"Y": {got.Y, want.Y}, "U": {got.U, want.U}, "V": {got.V, want.V}} {
 		for i := range pair[0] {
 			if pair[0][i] != pair[1][i] {
-				t.Fatalf("OBMC %s[%d] = %d, PyTorch reference %d", name, i, pair[0][i], pair[1][i])
+				t.Fatalf("%s %s[%d] = %d, Python reference %d", what, name, i, pair[0][i], pair[1][i])
 			}
 		}
 	}
@@ -237,14 +236,7 @@ func TestOBMCBiGolden(t *testing.T) {
 	if err := OBMCBi(frameOf(g, "obmc.ref"), frameOf(g, "obmcbi.fut"), mvsOf(g["obmc.mv"]), mvsOf(g["obmcbi.mvb"]), modes, &out); err != nil {
 		t.Fatal(err)
 	}
-	want := frameOf(g, "obmcbi.pred")
-	for name, pair := range map[string][2][]byte{"Y": {out.Y, want.Y}, "U": {out.U, want.U}, "V": {out.V, want.V}} {
-		for i := range pair[0] {
-			if pair[0][i] != pair[1][i] {
-				t.Fatalf("OBMCBi %s[%d] = %d, motion.obmc_bi %d", name, i, pair[0][i], pair[1][i])
-			}
-		}
-	}
+	sameFrame(t, "OBMCBi", &out, frameOf(g, "obmcbi.pred"))
 	if err := OBMCBi(frameOf(g, "obmc.ref"), frameOf(g, "obmcbi.fut"), mvsOf(g["obmc.mv"]), mvsOf(g["obmcbi.mvb"]), []uint8{3, 0, 0, 0, 0, 0}, &out); err == nil {
 		t.Fatal("block mode 3 accepted")
 	}

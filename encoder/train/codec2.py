@@ -246,20 +246,7 @@ def _warp(plane, my, mx, scale):
 def obmc(ref_y, ref_u, ref_v, mv):
     """OBMC prediction from a reference frame. mv: (B, nby, nbx, 2) half-pel (y, x) per 16x16
     luma block. Returns (y, u, v) predictions, float in [0, 1]."""
-    B, nby, nbx, _ = mv.shape
-    mv = mv.float()
-    outs = []
-    for plane, bs, w, scale in ((ref_y, 16, W16, 2.0), (ref_u, 8, W8, 4.0), (ref_v, 8, W8, 4.0)):
-        oy, ny, wy = _obmc_tables(nby, bs, w, plane.device)
-        ox, nx, wx = _obmc_tables(nbx, bs, w, plane.device)
-        acc = 0
-        for yi, wyy in ((oy, wy), (ny, 1 - wy)):
-            for xi, wxx in ((ox, wx), (nx, 1 - wx)):
-                field = mv[:, yi][:, :, xi]                            # (B, H, W, 2)
-                p = _warp(plane, field[..., 0], field[..., 1], scale)
-                acc = acc + p * (wyy.view(1, 1, -1, 1) * wxx.view(1, 1, 1, -1))
-        outs.append(acc)
-    return outs
+    return obmc_bi((ref_y, ref_u, ref_v), None, mv, None, None)
 
 
 def psnr(mse):
@@ -287,24 +274,27 @@ def integer_table(b, a, bits=16):
 
 
 def obmc_bi(past, fut, mvf, mvb, modes):
-    """Float OBMC bi-prediction (motion.obmc_bi's training twin): past, fut: (y, u, v) planes
-    (B,1,H,W); mvf, mvb: (B, nby, nbx, 2) half-pel; modes: (B, nby, nbx) 0 fwd, 1 bwd, 2 both."""
+    """Float OBMC (bi-)prediction (motion.obmc_bi's training twin): past, fut: (y, u, v) planes
+    (B,1,H,W); mvf, mvb: (B, nby, nbx, 2) half-pel; modes: (B, nby, nbx) 0 fwd, 1 bwd, 2 both.
+    fut is None (mvb, modes too) for one reference: obmc()."""
     B, nby, nbx, _ = mvf.shape
-    mvf, mvb = mvf.float(), mvb.float()
+    mvf = mvf.float()
+    mvb = mvb.float() if fut is not None else None
     outs = []
     for pi, bs, w, scale in ((0, 16, W16, 2.0), (1, 8, W8, 4.0), (2, 8, W8, 4.0)):
-        plane_p, plane_f = past[pi], fut[pi]
+        plane_p = past[pi]
         oy, ny, wy = _obmc_tables(nby, bs, w, plane_p.device)
         ox, nx, wx = _obmc_tables(nbx, bs, w, plane_p.device)
         acc = 0
         for yi, wyy in ((oy, wy), (ny, 1 - wy)):
             for xi, wxx in ((ox, wx), (nx, 1 - wx)):
-                ff = mvf[:, yi][:, :, xi]
-                fb = mvb[:, yi][:, :, xi]
-                mm = modes[:, yi][:, :, xi].unsqueeze(1)
-                a = _warp(plane_p, ff[..., 0], ff[..., 1], scale)
-                b = _warp(plane_f, fb[..., 0], fb[..., 1], scale)
-                v = torch.where(mm == 0, a, torch.where(mm == 1, b, 0.5 * (a + b)))
+                ff = mvf[:, yi][:, :, xi]                                # (B, H, W, 2)
+                v = _warp(plane_p, ff[..., 0], ff[..., 1], scale)
+                if fut is not None:
+                    fb = mvb[:, yi][:, :, xi]
+                    mm = modes[:, yi][:, :, xi].unsqueeze(1)
+                    b = _warp(fut[pi], fb[..., 0], fb[..., 1], scale)
+                    v = torch.where(mm == 0, v, torch.where(mm == 1, b, 0.5 * (v + b)))
                 acc = acc + v * (wyy.view(1, 1, -1, 1) * wxx.view(1, 1, 1, -1))
         outs.append(acc)
     return outs

@@ -158,26 +158,7 @@ def _bilinear_plane(p, fy, fx, n):
 def obmc(ref, mv):
     """Integer OBMC prediction (Y, U, V uint8) from a padded reference frame (Y, U, V uint8).
     mv: (nby, nbx, 2) half-pel (y, x) per 16x16 luma block."""
-    nby, nbx, _ = mv.shape
-    out = []
-    for plane, bs, w, n in ((ref[0], 16, OBMC_W16, 2), (ref[1], 8, OBMC_W8, 4), (ref[2], 8, OBMC_W8, 4)):
-        H, W = plane.shape
-        def tables(nb, size):
-            pos = np.arange(size)
-            own = pos // bs
-            off = pos % bs
-            nbr = np.clip(np.where(off < bs // 2, own - 1, own + 1), 0, nb - 1)
-            return own, nbr, np.array(w)[off]
-        oy, ny, wy = tables(nby, H)
-        ox, nx, wx = tables(nbx, W)
-        acc = np.zeros((H, W), np.int64)
-        for yi, wyy in ((oy, wy), (ny, 16 - wy)):
-            for xi, wxx in ((ox, wx), (nx, 16 - wx)):
-                field = mv[yi][:, xi]                       # (H, W, 2)
-                acc += _bilinear_plane(plane, field[..., 0].astype(np.int64), field[..., 1].astype(np.int64), n) \
-                    * (wyy[:, None] * wxx[None, :])
-        out.append(((acc + 128) >> 8).astype(np.uint8))
-    return tuple(out)
+    return obmc_bi(ref, None, mv, None, None)
 
 
 # Bi-prediction (codec v2, bitstream version 3; docs/MOTION.md "Bi-prediction"): a frame with
@@ -216,8 +197,9 @@ def block_modes(cur, past, fut, mvf, mvb):
 
 
 def obmc_bi(past, fut, mvf, mvb, modes):
-    """Integer OBMC bi-prediction (Y, U, V uint8): as obmc(), each of the four blended values
-    is the block's forward, backward or averaged compensated value by its mode."""
+    """Integer OBMC bi-prediction (Y, U, V uint8): each pixel blends the compensated values of
+    four blocks (its own and its neighbours on the nearer sides), each block's value forward,
+    backward or averaged by its mode. fut is None (mvb, modes too) for one reference: obmc()."""
     nby, nbx, _ = mvf.shape
     out = []
     for pi, bs, w, n in ((0, 16, OBMC_W16, 2), (1, 8, OBMC_W8, 4), (2, 8, OBMC_W8, 4)):
@@ -233,10 +215,12 @@ def obmc_bi(past, fut, mvf, mvb, modes):
         acc = np.zeros((H, W), np.int64)
         for yi, wyy in ((oy, wy), (ny, 16 - wy)):
             for xi, wxx in ((ox, wx), (nx, 16 - wx)):
-                ff, fb, mm = mvf[yi][:, xi], mvb[yi][:, xi], modes[yi][:, xi]
-                a = _bilinear_plane(past[pi], ff[..., 0].astype(np.int64), ff[..., 1].astype(np.int64), n)
-                b = _bilinear_plane(fut[pi], fb[..., 0].astype(np.int64), fb[..., 1].astype(np.int64), n)
-                v = np.where(mm == FWD, a, np.where(mm == BWD, b, (a + b + 1) >> 1))
+                ff = mvf[yi][:, xi]                                     # (H, W, 2)
+                v = _bilinear_plane(past[pi], ff[..., 0].astype(np.int64), ff[..., 1].astype(np.int64), n)
+                if fut is not None:
+                    fb, mm = mvb[yi][:, xi], modes[yi][:, xi]
+                    b = _bilinear_plane(fut[pi], fb[..., 0].astype(np.int64), fb[..., 1].astype(np.int64), n)
+                    v = np.where(mm == FWD, v, np.where(mm == BWD, b, (v + b + 1) >> 1))
                 acc += v * (wyy[:, None] * wxx[None, :])
         out.append(((acc + 128) >> 8).astype(np.uint8))
     return tuple(out)

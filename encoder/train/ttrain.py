@@ -136,7 +136,6 @@ def main():
                     "lambdas": LAMBDAS, "intra_lambda": args.intra_lambda, "warm0": warm0}, tmp)
         os.replace(tmp, ckpt)
 
-    n = len(pool["y"])
     npix = args.crop * args.crop
     lam = torch.tensor(LAMBDAS, device=dev) * 255.0 ** 2
     run = {}
