@@ -3,6 +3,7 @@ package decoder
 import (
 	"errors"
 	"fmt"
+	"math"
 )
 
 // Static-distribution symbols for codec v2's latents (docs/MODEL.md): every symbol is coded
@@ -152,4 +153,31 @@ func (d *rangeDecoder) decodeValue(c *CDF) int {
 		return -m
 	}
 	return m
+}
+
+// ValueBits is the ideal code length in bits of integer v under c as encodeValue codes it
+// (an escape costs its symbol, the sign and the Exp-Golomb bits). Encoders use it for
+// rate–distortion decisions; decoding never does.
+func (c *CDF) ValueBits(v int) float64 {
+	a := (c.Symbols() - 2) / 2
+	if v >= -a && v <= a {
+		return c.symbolBits(v + a)
+	}
+	m := v
+	if m < 0 {
+		m = -m
+	}
+	x := m - a
+	n := 0
+	for x>>(n+1) != 0 {
+		n++
+	}
+	return c.symbolBits(2*a+1) + 1 + float64(2*n+1)
+}
+
+// SymbolBits is the ideal code length in bits of symbol s under c.
+func (c *CDF) SymbolBits(s int) float64 { return c.symbolBits(s) }
+
+func (c *CDF) symbolBits(s int) float64 {
+	return CDFBits - math.Log2(float64(c.cum[s+1]-c.cum[s]))
 }

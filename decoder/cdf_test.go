@@ -54,6 +54,7 @@ func TestCDFRoundTrip(t *testing.T) {
 			}
 		}
 		e := newRangeEncoder(nil)
+		valueBits := 0.0
 		ideal := 0.0 // bits: −log2 of each symbol's table probability, escapes' bins at 1 bit
 		for _, v := range vals {
 			if err := e.encodeValue(cdf, v); err != nil {
@@ -66,6 +67,10 @@ func TestCDFRoundTrip(t *testing.T) {
 				ideal += 1 + float64(2*bitsLen(m)-1)
 			}
 			ideal -= math.Log2(float64(cdf.cum[s+1]-cdf.cum[s]) / (1 << CDFBits))
+			valueBits += cdf.ValueBits(v)
+		}
+		if math.Abs(valueBits-ideal) > 1e-6*ideal {
+			t.Errorf("a=%d b=%g: ValueBits sums to %.1f, ideal %.1f", c.a, c.b, valueBits, ideal)
 		}
 		out := e.finish()
 		if bits := 8 * float64(len(out)); bits > ideal*1.01+64 {

@@ -20,6 +20,8 @@ type Grid struct {
 	F [Layers][3][]bool
 	// lower is scratch for the coder (per position: non-zero channels coded so far).
 	lower []uint8
+	// rd is QuantizeRD's scratch.
+	rd *rdScratch
 }
 
 // NewGrid allocates an h×w grid with every layer zero.

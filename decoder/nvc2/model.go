@@ -47,6 +47,8 @@ type Codec struct {
 	Table []uint8
 	// Flags are the coded-block flag tables, [Layers][3 planes][FlagCtx].
 	Flags []*decoder.CDF
+	// gains are SynthesisGains (the encoder's rate–distortion decisions).
+	gains []float64
 }
 
 // Model is the whole codec: both halves and the shared frequency tables.
@@ -55,6 +57,28 @@ type Model struct {
 	Tables   []*decoder.CDF
 	SHA256   string
 	Manifest map[string]any
+}
+
+// Lambdas are the λ_l of the model's training loss (manifest "lambdas": bits per luma pixel
+// per unit of 8-bit YUV 6:1:1 MSE), or the design's ladder when the manifest lacks them.
+func (m *Model) Lambdas() [Layers]float64 {
+	out := [Layers]float64{0.001, 0.004, 0.016, 0.0625}
+	if a, ok := m.Manifest["lambdas"].([]any); ok && len(a) == Layers {
+		for i, v := range a {
+			if f, ok := v.(float64); ok && f > 0 {
+				out[i] = f
+			}
+		}
+	}
+	return out
+}
+
+// IntraLambda is the training's weight of an I-frame's distortion (manifest "intra_lambda").
+func (m *Model) IntraLambda() float64 {
+	if f, ok := m.Manifest["intra_lambda"].(float64); ok && f > 0 {
+		return f
+	}
+	return 1
 }
 
 // MACsPerLumaPixel is the decoder's multiply-accumulates per luma pixel.
@@ -226,5 +250,6 @@ func loadCodec(arrays map[string]decoder.Array, prefix string, inter bool, ntabl
 		}
 		c.Table[i] = uint8(v)
 	}
+	c.gains = c.SynthesisGains()
 	return c, nil
 }

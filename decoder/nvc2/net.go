@@ -244,12 +244,16 @@ func (c *Codec) Quantize(y decoder.Tensor, g *Grid) {
 			var prev float32
 			for l := 0; l < Layers; l++ {
 				s := c.Steps[l*Channels+ch]
-				r := (v - prev) / s
-				a := float32(math.Floor(float64((float32(math.Abs(float64(r))) + 0.5) - DeadZone[l])))
-				q := float32(math.Copysign(float64(max(a, 0)), float64(r)))
-				g.Q[l][ch*hw+i] = int32(q)
-				prev += q * s
+				q := dzRound((v-prev)/s, DeadZone[l])
+				g.Q[l][ch*hw+i] = q
+				prev += float32(q) * s
 			}
 		}
 	}
+}
+
+// dzRound is sign(r)·floor(|r| + ½ − θ) (float32 operations in tcodec.dz_round's order).
+func dzRound(r, theta float32) int32 {
+	a := float32(math.Floor(float64((float32(math.Abs(float64(r))) + 0.5) - theta)))
+	return int32(float32(math.Copysign(float64(max(a, 0)), float64(r))))
 }
