@@ -38,8 +38,8 @@ func NewScheduleAnchors(n, s int, intra bool) (*Schedule, error) {
 	if n < 1 || n > 65535 {
 		return nil, fmt.Errorf("segment of %d frames: want 1..65535", n)
 	}
-	if s < 1 || s > 16 || s&(s-1) != 0 {
-		return nil, fmt.Errorf("sub-GOP size %d: want 1, 2, 4, 8 or 16", s)
+	if s < 1 || s > 64 || s&(s-1) != 0 {
+		return nil, fmt.Errorf("sub-GOP size %d: want a power of two from 1 to 64", s)
 	}
 	if intra && s == 1 {
 		return nil, fmt.Errorf("intra anchors with sub-GOP 1 would make every frame an I-frame")

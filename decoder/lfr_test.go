@@ -54,7 +54,7 @@ func TestScheduleChainAndErrors(t *testing.T) {
 	if !reflect.DeepEqual(sc.Batches, [][]int{{0}, {1}, {2}, {3}}) || sc.Frames[3].Ref != 2 {
 		t.Fatalf("S=1 is not a chain: %v", sc.Batches)
 	}
-	for _, c := range [][2]int{{0, 8}, {8, 3}, {8, 32}, {70000, 8}} {
+	for _, c := range [][2]int{{0, 8}, {8, 3}, {8, 48}, {8, 128}, {70000, 8}} {
 		if _, err := NewSchedule(c[0], c[1]); err == nil {
 			t.Errorf("NewSchedule(%d, %d) accepted", c[0], c[1])
 		}
@@ -101,12 +101,13 @@ func TestFutureFrames(t *testing.T) {
 			t.Errorf("frame %d (batch %d) has future frame %d in batch %d", f, batch[f], fu, batch[fu])
 		}
 	}
-	for _, s := range []int{1, 2, 4, 8, 16} {
+	for _, s := range []int{1, 2, 4, 8, 16, 32, 64} {
 		for _, intra := range []bool{true, false} {
 			if s == 1 && intra {
 				continue
 			}
-			sc, err := NewScheduleAnchors(41, s, intra)
+			n := 41 + s
+			sc, err := NewScheduleAnchors(n, s, intra)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -115,7 +116,7 @@ func TestFutureFrames(t *testing.T) {
 				pos[f] = i
 			}
 			for f, fr := range sc.Frames {
-				if fr.Future >= 0 && (fr.Future >= 41 || pos[fr.Future] >= pos[f] || fr.Future-f != f-fr.Ref) {
+				if fr.Future >= 0 && (fr.Future >= n || pos[fr.Future] >= pos[f] || fr.Future-f != f-fr.Ref) {
 					t.Errorf("S=%d intra=%v frame %d: future %d (ref %d) is not decoded before it or not symmetric", s, intra, f, fr.Future, fr.Ref)
 				}
 			}

@@ -194,20 +194,43 @@ func Search(cur, ref *Pyramid, workers int) ([]decoder.MV, error) {
 	return out, nil
 }
 
-// Smooth replaces, in raster order, each vector of mvs (cur's blocks searched in ref) by its
-// median prediction when the prediction's SAD exceeds the vector's by at most penalty (the
-// SAD a vector difference is worth in bits saved: it then codes as zeros). Encoder-only: the
-// searched field is noisy in flat areas, where a smooth one predicts as well and costs less.
-func Smooth(cur, ref *Pyramid, mvs []decoder.MV, penalty int) {
+// mvBits approximates the vector code's cost in bits of a difference from the prediction
+// (docs/BITSTREAM.md: zero flag, sign, unary magnitude), per component.
+func mvBits(d decoder.MV) int {
+	b := 0
+	for _, c := range [2]int{d.Y, d.X} {
+		b++
+		if c != 0 {
+			b += 1 + min(abs(c), 16)
+		}
+	}
+	return b
+}
+
+// SmoothRD chooses, in raster order, each vector of mvs (cur's blocks searched in ref)
+// among the searched vector, its median prediction and their 8-neighbours by
+// SAD + lambda · bits (mvBits of the difference from the prediction).
+func SmoothRD(cur, ref *Pyramid, mvs []decoder.MV, lambda int) {
 	bw := cur.l[0].w / 16
 	for i, v := range mvs {
 		p := decoder.MVPredict(mvs, bw, i%bw, i/bw)
-		if p == v || abs(p.Y) > decoder.MVLimit || abs(p.X) > decoder.MVLimit {
-			continue
-		}
 		by, bx := i/bw*16, i%bw*16
-		if halfSAD(&cur.l[0], &ref.l[0], by, bx, p.Y, p.X) <= halfSAD(&cur.l[0], &ref.l[0], by, bx, v.Y, v.X)+penalty {
-			mvs[i] = p
+		best, bj := v, 1<<62
+		try := func(c decoder.MV) {
+			if abs(c.Y) > decoder.MVLimit || abs(c.X) > decoder.MVLimit {
+				return
+			}
+			j := halfSAD(&cur.l[0], &ref.l[0], by, bx, c.Y, c.X) + lambda*mvBits(decoder.MV{Y: c.Y - p.Y, X: c.X - p.X})
+			if j < bj {
+				best, bj = c, j
+			}
 		}
+		for dy := -1; dy <= 1; dy++ {
+			for dx := -1; dx <= 1; dx++ {
+				try(decoder.MV{Y: v.Y + dy, X: v.X + dx})
+				try(decoder.MV{Y: p.Y + dy, X: p.X + dx})
+			}
+		}
+		mvs[i] = best
 	}
 }

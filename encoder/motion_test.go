@@ -99,3 +99,52 @@ func BenchmarkSearch640x368(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
 }
+
+// TestSmoothRD: on a noisy field SmoothRD lowers SAD + λ·bits of every block's choice in
+// sum, codes in fewer bytes, and with λ = 0 keeps each block's SAD at most the searched one's.
+func TestSmoothRD(t *testing.T) {
+	const w, h = 176, 144
+	ref, cur := synth(w, h, 0), synth(w, h, 2)
+	pr, _ := NewPyramid(ref.Y, w, h)
+	pc, _ := NewPyramid(cur.Y, w, h)
+	mvs, err := Search(pc, pr, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Perturb every third vector by one half-pel step: the noise of a flat area's search.
+	for i := range mvs {
+		if i%3 == 0 {
+			mvs[i].X++
+		}
+	}
+	bw := w / 16
+	cost := func(v []decoder.MV, lambda int) (sads, j int) {
+		for i, mv := range v {
+			s := halfSAD(&pc.l[0], &pr.l[0], i/bw*16, i%bw*16, mv.Y, mv.X)
+			p := decoder.MVPredict(v, bw, i%bw, i/bw)
+			sads += s
+			j += s + lambda*mvBits(decoder.MV{Y: mv.Y - p.Y, X: mv.X - p.X})
+		}
+		return sads, j
+	}
+	noisy := append([]decoder.MV(nil), mvs...)
+	smooth := append([]decoder.MV(nil), mvs...)
+	SmoothRD(pc, pr, smooth, DefaultMVLambda)
+	_, j0 := cost(noisy, DefaultMVLambda)
+	_, j1 := cost(smooth, DefaultMVLambda)
+	b0 := len(decoder.EncodeMVs([][]decoder.MV{noisy}, bw))
+	b1 := len(decoder.EncodeMVs([][]decoder.MV{smooth}, bw))
+	if j1 >= j0 || b1 >= b0 {
+		t.Errorf("SmoothRD: J %d → %d, %d → %d bytes of vectors", j0, j1, b0, b1)
+	}
+	exact := append([]decoder.MV(nil), mvs...)
+	SmoothRD(pc, pr, exact, 0)
+	for i := range exact {
+		s0 := halfSAD(&pc.l[0], &pr.l[0], i/bw*16, i%bw*16, noisy[i].Y, noisy[i].X)
+		s1 := halfSAD(&pc.l[0], &pr.l[0], i/bw*16, i%bw*16, exact[i].Y, exact[i].X)
+		if s1 > s0 {
+			t.Fatalf("λ = 0: block %d SAD %d, searched %d", i, s1, s0)
+		}
+	}
+	t.Logf("J %d → %d, vectors %d → %d bytes", j0, j1, b0, b1)
+}

@@ -30,19 +30,20 @@ type SegmentEncoderV2 struct {
 	// coded intra and the mode with the lower J = R + ModeLambda·D is kept.
 	NoModes    bool
 	ModeLambda float64 // 0: DefaultModeLambda
-	// MVPenalty is Smooth's penalty (SAD per 16×16 block); 0: DefaultMVPenalty, < 0: none.
-	MVPenalty int
+	// MVLambda is SmoothRD's λ (SAD per bit of vector code); 0: DefaultMVLambda, < 0: the
+	// searched vectors as they are.
+	MVLambda int
 	// RD scales the λ of the rate–distortion-optimised quantization (nvc2.QuantizeRD): layer
 	// l's decisions use RD·λ_l of the model's training (×intra_lambda for I-frames); 0:
 	// DefaultRD, < 0: the plain dead-zone quantizer.
 	RD float64
 }
 
-// DefaultMVPenalty is the SAD a vector that costs more bits than its median prediction must
-// save to be kept. Measured on carphone (33 frames, S = 8, step-11,531 weights): 64 codes
-// k = 1 in 4.1 % fewer bits (0.0333 → 0.0275 bpp of vectors per frame) at equal PSNR and k = 4
-// in 0.7 % fewer; 128 and 256 save more vector bits but cost the top layer more.
-const DefaultMVPenalty = 64
+// DefaultMVLambda is SmoothRD's default λ. Measured with the step-15,950 weights and the
+// rate–distortion quantizer (33 frames, S = 32, PSNR-Y BD-rate against the previous
+// median-only smoothing at penalty 64): λ = 8, 16, 32, 48, 64, 96: carphone −1.0, −2.9, −4.3,
+// −4.9, −5.2, −3.1 %; bus (32, 48, 64) −3.0, −2.9, −2.3 %.
+const DefaultMVLambda = 48
 
 // DefaultRD is SegmentEncoderV2.RD's default, with a λ cascade over the frame kinds: an
 // I-frame's λ is 2 × intra_lambda × RD·λ_l, a predicted frame's rdClassScale[distance class]
@@ -64,11 +65,11 @@ func (e *SegmentEncoderV2) rdScale() float64 {
 	return e.RD
 }
 
-func (e *SegmentEncoderV2) smoothPenalty() int {
-	if e.MVPenalty == 0 {
-		return DefaultMVPenalty
+func (e *SegmentEncoderV2) mvLambda() int {
+	if e.MVLambda == 0 {
+		return DefaultMVLambda
 	}
-	return max(e.MVPenalty, 0)
+	return max(e.MVLambda, 0)
 }
 
 // EncodedV2 is one coded segment with every chain's reconstruction.
@@ -219,14 +220,14 @@ func (e *SegmentEncoderV2) motion(s *nvc2.Segment, frames []*decoder.Frame, pyr 
 	s.Bwd = make([][]decoder.MV, len(frames))
 	s.Modes = make([][]uint8, len(frames))
 	bw := frames[0].W / 16
-	pen := e.smoothPenalty()
+	lam := e.mvLambda()
 	jobs := make(chan int)
 	errs := make(chan error, workers)
 	var wg sync.WaitGroup
 	one := func(f int) error {
 		fr := sc.Frames[f]
-		if pen > 0 {
-			Smooth(pyr[f], pyr[fr.Ref], s.MVs[f], pen)
+		if lam > 0 {
+			SmoothRD(pyr[f], pyr[fr.Ref], s.MVs[f], lam)
 		}
 		if fr.Future < 0 {
 			return nil
@@ -235,8 +236,8 @@ func (e *SegmentEncoderV2) motion(s *nvc2.Segment, frames []*decoder.Frame, pyr 
 		if err != nil {
 			return err
 		}
-		if pen > 0 {
-			Smooth(pyr[f], pyr[fr.Future], bwd, pen)
+		if lam > 0 {
+			SmoothRD(pyr[f], pyr[fr.Future], bwd, lam)
 		}
 		m, err := BlockModes(frames[f], frames[fr.Ref], frames[fr.Future], s.MVs[f], bwd)
 		if err != nil {

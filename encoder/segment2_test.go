@@ -100,6 +100,10 @@ func TestV2DriftFreeOnTestClips(t *testing.T) {
 			})
 		}
 	}
+	// S = 32 on 18 frames: frame 16 is a P-frame at distance 16 (distance class 3, like 8),
+	// frames 8, 4, … are B-frames from it, frame 17 follows it.
+	_, frames := testclip.Frames(t, "test", "carphone_qcif", 18)
+	roundTripV2(t, m, frames, 32, nvc2.Layers, true)
 }
 
 func TestV2CorruptUnitsAreRejected(t *testing.T) {

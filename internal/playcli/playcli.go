@@ -171,10 +171,10 @@ func (o *Options) subGOP() (int, error) {
 	switch o.SubGOP {
 	case "auto":
 		return player.SubGOPAuto, nil
-	case "0", "1", "2", "4", "8", "16":
+	case "0", "1", "2", "4", "8", "16", "32", "64":
 		return strconv.Atoi(o.SubGOP)
 	}
-	return 0, fmt.Errorf("--subgop %q: want auto, 0 (largest), 1, 2, 4, 8 or 16", o.SubGOP)
+	return 0, fmt.Errorf("--subgop %q: want auto, 0 (largest), 1, 2, 4, 8, 16, 32 or 64", o.SubGOP)
 }
 
 // Session is a prepared playback: the player configuration and what to release after.
