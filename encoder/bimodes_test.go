@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/nvc2"
 )
 
 // TestBlockModesGolden holds BlockModes equal to encoder/train/motion.py's block_modes (the
@@ -48,4 +49,34 @@ func TestBlockModesGolden(t *testing.T) {
 		}
 	}
 	t.Logf("modes %v", got)
+}
+
+// TestBlockModesRD: with noisy vectors on both sides the SAD-only rule picks modes by noise;
+// with the bits counted the modes and backward vectors (unused ones filled as the encoder
+// does) code in fewer bytes.
+func TestBlockModesRD(t *testing.T) {
+	const w, h = 176, 144
+	past, cur, fut := synth(w, h, 0), synth(w, h, 1), synth(w, h, 2)
+	pp, _ := NewPyramid(past.Y, w, h)
+	pc, _ := NewPyramid(cur.Y, w, h)
+	pf, _ := NewPyramid(fut.Y, w, h)
+	mvf, err := Search(pc, pp, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mvb, _ := Search(pc, pf, 1)
+	size := func(lambda int) int {
+		m, err := BlockModesRD(cur, past, fut, mvf, mvb, lambda)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := append([]decoder.MV(nil), mvb...)
+		decoder.FillUnusedMVs(b, w/16, func(i int) bool { return m[i] != nvc2.ModeFwd })
+		return len(decoder.EncodeBi([][]uint8{m}, [][]decoder.MV{b}, w/16))
+	}
+	plain, rd := size(0), size(DefaultBiModeLambda)
+	if rd >= plain {
+		t.Errorf("modes and backward vectors: %d bytes with λ = %d, %d without", rd, DefaultBiModeLambda, plain)
+	}
+	t.Logf("%d → %d bytes", plain, rd)
 }

@@ -33,6 +33,9 @@ type SegmentEncoderV2 struct {
 	// MVLambda is SmoothRD's λ (SAD per bit of vector code); 0: DefaultMVLambda, < 0: the
 	// searched vectors as they are.
 	MVLambda int
+	// BiModeLambda is BlockModesRD's λ (SAD per bit); 0: DefaultBiModeLambda, < 0: the
+	// SAD-only rule of BlockModes.
+	BiModeLambda int
 	// RD scales the λ of the rate–distortion-optimised quantization (nvc2.QuantizeRD): layer
 	// l's decisions use RD·λ_l of the model's training (×intra_lambda for I-frames); 0:
 	// DefaultRD, < 0: the plain dead-zone quantizer.
@@ -44,6 +47,18 @@ type SegmentEncoderV2 struct {
 // median-only smoothing at penalty 64): λ = 8, 16, 32, 48, 64, 96: carphone −1.0, −2.9, −4.3,
 // −4.9, −5.2, −3.1 %; bus (32, 48, 64) −3.0, −2.9, −2.3 %.
 const DefaultMVLambda = 48
+
+// DefaultBiModeLambda is BlockModesRD's default λ (SAD per bit). Measured like
+// DefaultMVLambda (S = 32, against the SAD-only rule): λ = 16, 24, 48: carphone −1.0, −0.9,
+// +0.8 %; bus −0.1, +0.1, +1.3 %; flower (20 frames) −4.1, −5.7, −7.9 %.
+const DefaultBiModeLambda = 24
+
+func (e *SegmentEncoderV2) biModeLambda() int {
+	if e.BiModeLambda == 0 {
+		return DefaultBiModeLambda
+	}
+	return max(e.BiModeLambda, 0)
+}
 
 // DefaultRD is SegmentEncoderV2.RD's default, with a λ cascade over the frame kinds: an
 // I-frame's λ is 2 × intra_lambda × RD·λ_l, a predicted frame's rdClassScale[distance class]
@@ -214,7 +229,7 @@ func searchAll(frames []*decoder.Frame, sc *decoder.Schedule, workers int) ([][]
 
 // motion finishes every predicted frame's motion (frames in parallel): its forward vectors
 // smoothed (Smooth); for a frame with a future frame, backward vectors searched on originals
-// like the forward ones and smoothed, block modes (BlockModes), and each vector its block's
+// like the forward ones and smoothed, block modes (BlockModesRD), and each vector its block's
 // mode does not use set to its prediction (it then codes as zeros).
 func (e *SegmentEncoderV2) motion(s *nvc2.Segment, frames []*decoder.Frame, pyr []*Pyramid, sc *decoder.Schedule, workers int) error {
 	s.Bwd = make([][]decoder.MV, len(frames))
@@ -239,7 +254,7 @@ func (e *SegmentEncoderV2) motion(s *nvc2.Segment, frames []*decoder.Frame, pyr 
 		if lam > 0 {
 			SmoothRD(pyr[f], pyr[fr.Future], bwd, lam)
 		}
-		m, err := BlockModes(frames[f], frames[fr.Ref], frames[fr.Future], s.MVs[f], bwd)
+		m, err := BlockModesRD(frames[f], frames[fr.Ref], frames[fr.Future], s.MVs[f], bwd, e.biModeLambda())
 		if err != nil {
 			return err
 		}
