@@ -10,10 +10,10 @@ import (
 )
 
 // BitstreamVersion is the version of docs/BITSTREAM.md this package reads and writes.
-const BitstreamVersion = 3
+const BitstreamVersion = 4
 
 // ErrBitstream is wrapped by every error about malformed units.
-var ErrBitstream = errors.New("bitstream v3")
+var ErrBitstream = errors.New("bitstream v4")
 
 // maxPayload bounds one frame-layer payload: far above any real frame (8192×8192 at the
 // finest step), small enough that a forged length cannot make a reader allocate.
@@ -129,9 +129,9 @@ func (s *Segment) AppendUnit(dst []byte, l int) ([]byte, error) {
 		if len(bmodes) > 0 {
 			bi = decoder.EncodeBi(bmodes, bwd, w/16)
 		}
-		dst = binary.BigEndian.AppendUint32(dst, uint32(len(mv)))
+		dst = binary.AppendUvarint(dst, uint64(len(mv)))
 		dst = append(dst, mv...)
-		dst = binary.BigEndian.AppendUint32(dst, uint32(len(bi)))
+		dst = binary.AppendUvarint(dst, uint64(len(bi)))
 		dst = append(dst, bi...)
 	} else {
 		dst = append(dst, "NVCL"...)
@@ -144,7 +144,7 @@ func (s *Segment) AppendUnit(dst []byte, l int) ([]byte, error) {
 		if len(p) > maxPayload {
 			return nil, fmt.Errorf("%w: layer %d payload of %d bytes", ErrBitstream, l, len(p))
 		}
-		dst = binary.BigEndian.AppendUint32(dst, uint32(len(p)))
+		dst = binary.AppendUvarint(dst, uint64(len(p)))
 		dst = append(dst, p...)
 	}
 	return binary.BigEndian.AppendUint32(dst, crc32.ChecksumIEEE(dst[start:])), nil
@@ -184,6 +184,24 @@ func (r *reader) u16() int {
 	return 0
 }
 
+// size reads an unsigned LEB128 length (version 4) of at most maxPayload.
+func (r *reader) size() int {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b[r.pos:])
+	if n <= 0 || n > 4 {
+		r.err = fmt.Errorf("%w: malformed or truncated length at byte %d", ErrBitstream, r.pos)
+		return 0
+	}
+	r.pos += n
+	if v > maxPayload {
+		r.err = fmt.Errorf("%w: a length of %d bytes at byte %d", ErrBitstream, v, r.pos-n)
+		return 0
+	}
+	return int(v)
+}
+
 func (r *reader) u32() uint32 {
 	if p := r.take(4); p != nil {
 		return binary.BigEndian.Uint32(p)
@@ -206,7 +224,7 @@ func checkVersion(v int) error {
 	switch {
 	case v == BitstreamVersion:
 		return nil
-	case v == 1 || v == 2:
+	case v >= 1 && v < BitstreamVersion:
 		return fmt.Errorf("%w: a version %d stream (codec v%d); this player decodes version %d: re-encode the source with `strata encode`",
 			ErrBitstream, v, min(v, 2), BitstreamVersion)
 	}
@@ -260,8 +278,8 @@ func ParseBaseUnit(b []byte) (*Segment, error) {
 	if pad := s.Frames % 8; pad != 0 && modes[len(modes)-1]&(0xff>>pad) != 0 {
 		return nil, fmt.Errorf("%w: mode bits set past frame %d", ErrBitstream, s.Frames-1)
 	}
-	mv := r.take(int(r.u32()))
-	bi := r.take(int(r.u32()))
+	mv := r.take(r.size())
+	bi := r.take(r.size())
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -310,11 +328,7 @@ func ParseBaseUnit(b []byte) (*Segment, error) {
 func (s *Segment) readPayloads(r *reader, l int) error {
 	s.Payloads[l] = make([][]byte, s.Frames)
 	for i := range s.Payloads[l] {
-		n := r.u32()
-		if r.err == nil && n > maxPayload {
-			return fmt.Errorf("%w: layer %d payload of %d bytes", ErrBitstream, l, n)
-		}
-		s.Payloads[l][i] = r.take(int(n))
+		s.Payloads[l][i] = r.take(r.size())
 	}
 	if r.err != nil {
 		return r.err

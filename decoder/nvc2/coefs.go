@@ -217,14 +217,21 @@ func med(a, b, c int32) int32 {
 }
 
 // EncodeLayer codes layer `layer` of g (layers below it must be filled in: they set the
-// contexts) and returns the payload.
+// contexts) and returns the payload: empty when every integer of the layer is zero.
 func (m *Model) EncodeLayer(c *Codec, g *Grid, layer int) ([]byte, error) {
 	if layer < 0 || layer >= Layers {
 		return nil, fmt.Errorf("layer %d outside 0..%d", layer, Layers-1)
 	}
 	q := append([]int32(nil), g.Q[layer]...)
-	e := decoder.NewSymbolEncoder()
 	k := newCoder(c, m.Tables, !c.Inter, g, layer)
+	if allZero(q) {
+		// Version 4: a layer with no non-zero integer is the empty payload.
+		for gi := range k.flags {
+			clear(k.flags[gi])
+		}
+		return []byte{}, nil
+	}
+	e := decoder.NewSymbolEncoder()
 	hw := g.H * g.W
 	err := k.walkFlags(func(gi, p int, t *decoder.CDF) (bool, error) {
 		nz := false
@@ -250,12 +257,21 @@ func (m *Model) EncodeLayer(c *Codec, g *Grid, layer int) ([]byte, error) {
 	return e.Bytes(), nil
 }
 
+func allZero(q []int32) bool {
+	for _, v := range q {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // maxCoef bounds a decoded integer's magnitude: far beyond anything an 8-bit picture needs
 // at the smallest step, small enough that sums of layers never overflow.
 const maxCoef = 1 << 20
 
 // DecodeLayer decodes a payload of layer `layer` into g.Q[layer] (layers below it must be
-// decoded already). A malformed or truncated payload is an error wrapping ErrPayload.
+// decoded already); the empty payload is a layer of zeros. A malformed or truncated payload is an error wrapping ErrPayload.
 func (m *Model) DecodeLayer(c *Codec, g *Grid, layer int, payload []byte) error {
 	if layer < 0 || layer >= Layers {
 		return fmt.Errorf("layer %d outside 0..%d", layer, Layers-1)
@@ -263,8 +279,15 @@ func (m *Model) DecodeLayer(c *Codec, g *Grid, layer int, payload []byte) error 
 	if g.Q[layer] == nil {
 		g.Q[layer] = make([]int32, Channels*g.H*g.W)
 	}
-	d := decoder.NewSymbolDecoder(payload)
 	k := newCoder(c, m.Tables, !c.Inter, g, layer)
+	if len(payload) == 0 {
+		clear(g.Q[layer])
+		for gi := range k.flags {
+			clear(k.flags[gi])
+		}
+		return nil
+	}
+	d := decoder.NewSymbolDecoder(payload)
 	err := k.walkFlags(func(gi, p int, t *decoder.CDF) (bool, error) {
 		f := d.Symbol(t) == 1
 		if d.Err() != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"strings"
 	"testing"
 
 	"github.com/strata-player/strata/decoder/nvc2"
@@ -55,4 +56,36 @@ func FuzzParseBaseUnit(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestOldVersionsRefused: units of bitstream versions 1–3 are refused with a message that
+// says to re-encode, base and layer units alike.
+func TestOldVersionsRefused(t *testing.T) {
+	m, err := nvc2.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := (&encoder.SegmentEncoderV2{Model: m, S: 2, Layers: 2, Workers: 1, IntraAnchors: true}).Encode(testenc.Synthetic(48, 32, 3), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := out.Segment.AppendUnit(nil, 0)
+	layer, _ := out.Segment.AppendUnit(nil, 1)
+	relabel := func(u []byte, v byte) []byte {
+		b := append([]byte(nil), u[:len(u)-4]...)
+		b[4] = v
+		return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
+	}
+	for v := byte(1); v < nvc2.BitstreamVersion; v++ {
+		if _, err := nvc2.ParseBaseUnit(relabel(base, v)); !errors.Is(err, nvc2.ErrBitstream) || !strings.Contains(err.Error(), "re-encode") {
+			t.Errorf("base unit of version %d: %v", v, err)
+		}
+		s, err := nvc2.ParseBaseUnit(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddUnit(relabel(layer, v)); !errors.Is(err, nvc2.ErrBitstream) || !strings.Contains(err.Error(), "re-encode") {
+			t.Errorf("layer unit of version %d: %v", v, err)
+		}
+	}
 }
