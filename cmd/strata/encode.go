@@ -23,7 +23,7 @@ func runEncode(args []string, stdout, stderr io.Writer) error {
 	in := fs.String("in", "", "input Y4M (8-bit 4:2:0)")
 	out := fs.String("out", "", "output directory (units seg#####.l#.nvc and stream.json)")
 	layers := fs.Int("layers", 0, "layers K (0: all the codec has)")
-	subgop := fs.Int("subgop", 8, "sub-GOP size S: 1 (plain chain), 2, 4, 8, 16, 32 or 64")
+	subgop := fs.Int("subgop", 32, "sub-GOP size S: 1 (plain chain), 2, 4, 8, 16, 32 or 64")
 	segment := fs.Duration("segment", 2*time.Second, "segment duration (each segment is a closed GOP)")
 	frames := fs.Int("frames", 0, "encode at most this many frames (0: all)")
 	workers := fs.Int("workers", 0, "goroutines (0: one per CPU)")

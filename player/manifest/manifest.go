@@ -256,7 +256,7 @@ func parseVariant(as *mpd.AdaptationSetType, base *url.URL, p *Presentation) (*V
 		switch d.SchemeIdUri {
 		case SubGOPScheme:
 			s, err := strconv.Atoi(d.Value)
-			if err != nil || s < 1 || s > 16 || s&(s-1) != 0 {
+			if err != nil || s < 1 || s > 64 || s&(s-1) != 0 {
 				return nil, fmt.Errorf("%w: sub-GOP %q", ErrManifest, d.Value)
 			}
 			v.SubGOP = s
