@@ -137,10 +137,10 @@ DEMO_LAYERS ?= 3
 demo: setup build
 	mkdir -p build/demo
 	ffmpeg -v error -y -i $(DEMO_SRC) -vf scale=640:360:flags=lanczos,fps=20 -pix_fmt yuv420p -f yuv4mpegpipe build/demo/bbb360.y4m
-	for s in 4 8 16; do bin/strata encode --in build/demo/bbb360.y4m --out build/demo/enc-s$$s \
+	for s in 8 16 32; do bin/strata encode --in build/demo/bbb360.y4m --out build/demo/enc-s$$s \
 	  --layers $(DEMO_LAYERS) --subgop $$s --segment 2s || exit 1; done
 	find assets/demo -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
-	bin/strata package --in build/demo/enc-s4,build/demo/enc-s8,build/demo/enc-s16 --out assets/demo --joined virtual
+	bin/strata package --in build/demo/enc-s8,build/demo/enc-s16,build/demo/enc-s32 --out assets/demo --joined virtual
 
 # The layered-policy evaluation (README): a second clip encoded with 6 layers, then every
 # policy on three trace sets, and decode-bound runs.

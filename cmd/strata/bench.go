@@ -46,7 +46,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	backend := fs.String("backend", "cpu", "decode backend: cpu (the Go engine), emu (the CUDA kernels compiled for the CPU), cuda (the GPU; needs a -tags cuda build)")
 	res := fs.String("res", "640x360", "resolution WxH; 640x360 decodes the embedded demo stream, others a synthetic clip encoded first")
-	subgop := fs.String("subgop", "all", "sub-GOP size 1, 2, 4, 8, 16, 32, 64, or all (1, 4, 8, 16)")
+	subgop := fs.String("subgop", "all", "sub-GOP size 1, 2, 4, 8, 16, 32, 64, or all (1, 8, 16, 32)")
 	benchtime := fs.Duration("benchtime", 3*time.Second, "decode each configuration at least this long")
 	workers := fs.Int("workers", 0, "decoder goroutines (0: one per CPU)")
 	asJSON := fs.Bool("json", false, "print one JSON object per configuration instead of Go benchmark lines")
@@ -64,7 +64,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sizes := []int{1, 4, 8, 16}
+	sizes := []int{1, 8, 16, 32}
 	if *subgop != "all" {
 		s, err := strconv.Atoi(*subgop)
 		if err != nil || s < 1 || s > 64 || s&(s-1) != 0 {

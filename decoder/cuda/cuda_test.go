@@ -44,7 +44,7 @@ func TestGPUDecodeEqualsCPU(t *testing.T) {
 	}
 	defer gd.Close()
 	cpu := nvc2.NewSegmentDecoder(m, 0)
-	for _, s := range []int{4, 8, 16} {
+	for _, s := range []int{8, 16, 32} {
 		segs, err := demo.Segments(s)
 		if err != nil {
 			t.Fatal(err)

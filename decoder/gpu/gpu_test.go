@@ -42,7 +42,7 @@ func TestEmulatedKernelsEqualCPU(t *testing.T) {
 	portable := nvc2.NewSegmentDecoder(m, 0)
 	simd := decoder.SIMD
 	defer func() { decoder.SIMD = simd }()
-	for _, s := range []int{4, 8, 16} {
+	for _, s := range []int{8, 16, 32} {
 		segs, err := demo.Segments(s)
 		if err != nil || len(segs) == 0 {
 			t.Fatalf("demo S=%d: %v", s, err)
