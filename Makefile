@@ -128,8 +128,14 @@ TRAIN_STEPS ?= 60000
 train: setup-train y4m
 	$(PYTHON) encoder/train/ttrain.py --y4m-dir $(Y4M_DIR)/train --work build/ttrain --steps $(TRAIN_STEPS)
 
-export: setup-train
+# The entropy tables are then re-fitted to what the encoder sends (its rate–distortion
+# quantizer; docs/MODEL.md) on training clips — never the test clips.
+comma := ,
+space := $(subst ,, )
+REFIT_CLIPS := $(subst $(space),$(comma),$(foreach c,foreman_cif hall_qcif chaplin_360p mobile_cif_pcm bikes_272p akiyo_cif,$(Y4M_DIR)/train/$(c).y4m))
+export: setup-train build y4m
 	$(PYTHON) encoder/train/texport.py --ckpt build/ttrain/ckpt.pt --out assets/model2 --golden decoder/nvc2/testdata
+	bin/strata refit-tables --weights assets/model2 --out assets/model2 --clips $(REFIT_CLIPS) --frames 33 --subgop 32 --iters 2
 
 # --- the demo stream (assets/demo): Big Buck Bunny (CC-BY 3.0, Blender Foundation) ---
 DEMO_SRC ?= $(SHARED)/media/demo/bbb_720p_30s_vp8.webm

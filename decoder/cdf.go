@@ -181,3 +181,6 @@ func (c *CDF) SymbolBits(s int) float64 { return c.symbolBits(s) }
 func (c *CDF) symbolBits(s int) float64 {
 	return CDFBits - math.Log2(float64(c.cum[s+1]-c.cum[s]))
 }
+
+// Freq is symbol s's frequency (of 1 << CDFBits).
+func (c *CDF) Freq(s int) uint32 { return c.cum[s+1] - c.cum[s] }

@@ -36,6 +36,10 @@ type SegmentEncoderV2 struct {
 	// BiModeLambda is BlockModesRD's λ (SAD per bit); 0: DefaultBiModeLambda, < 0: the
 	// SAD-only rule of BlockModes.
 	BiModeLambda int
+	// Stats, when set, receives every coded layer's symbols (nvc2.Model.Count; the tables'
+	// refit, `strata refit-tables`); encoders that share it must not run concurrently.
+	Stats   *nvc2.Stats
+	statsMu sync.Mutex
 	// RD scales the λ of the rate–distortion-optimised quantization (nvc2.QuantizeRD): layer
 	// l's decisions use RD·λ_l of the model's training (×intra_lambda for I-frames); 0:
 	// DefaultRD, < 0: the plain dead-zone quantizer.
@@ -395,6 +399,22 @@ func (e *SegmentEncoderV2) candidate(fe *frameEnc, slot int, s *nvc2.Segment, ou
 	return nil
 }
 
+// count adds the kept candidate's K layers to e.Stats.
+func (e *SegmentEncoderV2) count(g *nvc2.Grid, inter bool, K int) error {
+	c := e.Model.I
+	if inter {
+		c = e.Model.P
+	}
+	e.statsMu.Lock()
+	defer e.statsMu.Unlock()
+	for l := 0; l < K; l++ {
+		if err := e.Model.Count(c, g, l, e.Stats); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // codeFrame codes frame fr (decode-order position i): intra when it has no reference, else
 // predicted, or intra when that costs less (J = R + λ·D at the top layer).
 func (e *SegmentEncoderV2) codeFrame(fe *frameEnc, s *nvc2.Segment, out *EncodedV2, orig *decoder.Frame, fr decoder.FrameRef, i int) error {
@@ -425,6 +445,11 @@ func (e *SegmentEncoderV2) codeFrame(fe *frameEnc, s *nvc2.Segment, out *Encoded
 		return err
 	}
 	s.Intra[fr.Index] = slot == 0
+	if e.Stats != nil {
+		if err := e.count(fe.grids[slot], slot == 1, s.Layers); err != nil {
+			return err
+		}
+	}
 	if slot == 0 {
 		s.MVs[fr.Index], s.Bwd[fr.Index], s.Modes[fr.Index] = nil, nil, nil
 	}

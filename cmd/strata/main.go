@@ -86,6 +86,7 @@ func commands() []command {
 		{"abrd", "ABR daemon: strata's policies over HTTP/JSON for other players (dash.js)", runABRD},
 		{"bench", "decode speed per backend and sub-GOP size (Go benchmark lines or JSON)", runBench},
 		{"codec-eval", "RD and decode speed of the codec against x264/x265 (BD-rate)", runCodecEval},
+		{"refit-tables", "re-fit the codec's entropy tables to the symbols its encoder sends (training clips)", runRefit},
 	}
 }
 

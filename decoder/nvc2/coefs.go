@@ -59,6 +59,9 @@ type coder struct {
 	q     []int32   // this layer (being written by the decoder)
 	lower []uint8   // per position: non-zero channels of this group already coded
 	flags [3][]bool // per plane and position: the coded-block flag of this layer
+	// ctx is the index of the symbol being coded in Codec.Flags (walkFlags) or Codec.Table
+	// (walk), for the callbacks that count symbols per context (Stats).
+	ctx int
 }
 
 func newCoder(c *Codec, tabs []*decoder.CDF, intra bool, g *Grid, layer int) *coder {
@@ -114,6 +117,7 @@ func (k *coder) walkFlags(fn func(gi, p int, t *decoder.CDF) (bool, error)) erro
 				if k.prevPlane(gi, p) {
 					ctx += 4
 				}
+				k.ctx = base + ctx
 				v, err := fn(gi, p, k.c.Flags[base+ctx])
 				if err != nil {
 					return err
@@ -189,6 +193,7 @@ func (k *coder) walk(fn func(i int, t *decoder.CDF, mu int32) (int32, error)) er
 					if dc {
 						mu = med(left, top, topLeft)
 					}
+					k.ctx = base + ch*Contexts + int(ctx)
 					v, err := fn(ch*hw+p, k.tabs[tabRow[ctx]], mu)
 					if err != nil {
 						return err
