@@ -51,10 +51,17 @@ func runRefit(args []string, stdout, stderr io.Writer) error {
 	}
 	paths := strings.Split(*clips, ",")
 	src := *weights
+	from := ""
 	for it := 1; it <= *iters; it++ {
 		m, w, man, err := readModel2(src)
 		if err != nil {
 			return err
+		}
+		if from == "" {
+			// The weights as exported (a model refit before keeps its origin).
+			if from = m.RefitFrom(); from == "" {
+				from = m.SHA256
+			}
 		}
 		st := nvc2.NewStats()
 		for _, p := range paths {
@@ -75,7 +82,7 @@ func runRefit(args []string, stdout, stderr io.Writer) error {
 		}
 		sum := sha256.Sum256(nw)
 		man["sha256"] = hex.EncodeToString(sum[:])
-		man["entropy_refit"] = map[string]any{"clips": paths, "frames": *frames, "subgop": *subgop,
+		man["entropy_refit"] = map[string]any{"from_sha256": from, "clips": paths, "frames": *frames, "subgop": *subgop,
 			"rounds": it, "bits_before": before, "bits_after": after}
 		mb, err := json.MarshalIndent(man, "", "  ")
 		if err != nil {

@@ -73,6 +73,14 @@ func (m *Model) Lambdas() [Layers]float64 {
 	return out
 }
 
+// RefitFrom is the SHA-256 of the exported weights whose entropy tables `strata
+// refit-tables` re-fitted into these (manifest "entropy_refit"."from_sha256"), or "".
+func (m *Model) RefitFrom() string {
+	r, _ := m.Manifest["entropy_refit"].(map[string]any)
+	s, _ := r["from_sha256"].(string)
+	return s
+}
+
 // IntraLambda is the training's weight of an I-frame's distortion (manifest "intra_lambda").
 func (m *Model) IntraLambda() float64 {
 	if f, ok := m.Manifest["intra_lambda"].(float64); ok && f > 0 {
