@@ -3,10 +3,10 @@
 # x264 medium at the same bitrate (two-pass), and the source.
 #   scripts/side-by-side.sh [FRAME] [STREAM_DIR] [OUT.png]
 # STREAM_DIR is a `strata encode` output of build/demo/bbb360.y4m (make demo writes
-# build/demo/enc-s8); the bitrate is that stream's, all layers, over the whole clip.
+# build/demo/enc-s8, -s16, -s32); the bitrate is that stream's, all layers, over the whole clip.
 set -euo pipefail
 frame=${1:-300}
-dir=${2:-build/demo/enc-s8}
+dir=${2:-build/demo/enc-s32}
 out=${3:-docs/img/v2-vs-x264.png}
 src=build/demo/bbb360.y4m
 tmp=$(mktemp -d)
