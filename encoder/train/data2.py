@@ -66,7 +66,7 @@ def load_or_build_bi(path, pool, log=print):
 
 def build_pool(y4m_dir, n, crop, seed, log=print, stride=1):
     """n windows of 9 frames, stride frames apart (stride 2: a 16-frame span, the distances
-    8, 4, 2 of a sub-GOP of 16)."""
+    8, 4, 2 of a sub-GOP of 16; stride 4: 32 frames, distances 16, 8, 4 of a sub-GOP of 32)."""
     rng = np.random.default_rng(seed)
     span = 8 * stride + 1
     clips = [c for c in _clips(y4m_dir) if c.frames >= span and min(c.width, c.height) >= crop]

@@ -68,6 +68,8 @@ def main():
                     help="multiplies every lambda_k for intra frames (an anchor serves a whole sub-GOP)")
     ap.add_argument("--bi-share", type=float, default=0.7,
                     help="share of steps on a B-chain (intra anchors 0 and 8, frames 4, 2, 1 bi-predicted); the rest on P-chains")
+    ap.add_argument("--s4-share", type=float, default=0.0,
+                    help="share of B-chains on stride-4 windows (distances 16, 8, 4: the sub-GOP of 32; classes 3, 3, 2)")
     ap.add_argument("--s2-share", type=float, default=0.3,
                     help="share of B-chains on stride-2 windows (distances 8, 4, 2: a sub-GOP of 16)")
     ap.add_argument("--init", default="", help="start a new run from these weights (a --snapshot file)")
@@ -104,6 +106,12 @@ def main():
         pool2 = data2.load_or_build(os.path.join(pd, f"pool-{args.pool // 2}-{args.crop}-s2.npz"), args.y4m_dir,
                                     args.pool // 2, args.crop, args.seed + 1, log, stride=2)
         poolb2 = data2.load_or_build_bi(os.path.join(pd, f"poolb-{args.pool // 2}-{args.crop}-s2.npz"), pool2, log)
+    pool4 = poolb4 = None
+    if args.s4_share > 0:
+        pd = args.pool_dir or args.work
+        pool4 = data2.load_or_build(os.path.join(pd, f"pool-{args.pool // 2}-{args.crop}-s4.npz"), args.y4m_dir,
+                                    args.pool // 2, args.crop, args.seed + 2, log, stride=4)
+        poolb4 = data2.load_or_build_bi(os.path.join(pd, f"poolb-{args.pool // 2}-{args.crop}-s4.npz"), pool4, log)
     icodec, pcodec = Codec(False).to(dev), Codec(True).to(dev)
     log(f"decoder MACs/luma px: I {icodec.macs_per_luma_pixel():.0f}, P {pcodec.macs_per_luma_pixel():.0f}")
     named = list(icodec.named_parameters()) + list(pcodec.named_parameters())
@@ -153,7 +161,10 @@ def main():
         t0 = time.time()
         bi = rng.random() < args.bi_share
         src, addon, shift = pool, poolb, 0
-        if bi and pool2 is not None and rng.random() < args.s2_share:
+        u = rng.random()
+        if bi and pool4 is not None and u < args.s4_share:
+            src, addon, shift = pool4, poolb4, 2   # stride-4 windows: distances 16, 8, 4
+        elif bi and pool2 is not None and u < args.s4_share + args.s2_share:
             src, addon, shift = pool2, poolb2, 1   # stride-2 windows: distances 8, 4, 2
         idx = rng.integers(len(src["y"]), size=args.batch)
         f = lambda a: torch.from_numpy(np.ascontiguousarray(a).astype(np.float32) / 255.0).unsqueeze(1).to(dev)  # noqa: E731
@@ -194,7 +205,7 @@ def main():
             for j, (cur, past, fut, fp, bp, d) in enumerate(data2.BCHAIN):
                 preds = [tuple(obmc_bi(dec[past][k], dec[fut][k], mvs[:, fp], mvs[:, bp], bmodes[:, j]))
                          for k in range(LAYERS)]
-                dec[cur] = inter(frames[cur], preds, d + shift, "B")
+                dec[cur] = inter(frames[cur], preds, min(d + shift, 3), "B")
         else:
             chain_pairs, chain_d = data2.CHAINS[rng.integers(len(data2.CHAINS))]
             recon = intra(frames[0])
