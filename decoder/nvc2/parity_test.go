@@ -186,7 +186,9 @@ func TestEncoderParity(t *testing.T) {
 }
 
 // TestLayerRoundTrip: every layer's payload decodes to the integers coded, within a few
-// percent of the entropy model's ideal code length (PyTorch's).
+// percent of the ideal code length under the model's tables — PyTorch's, as exported, or
+// the refit tables' (strata refit-tables fits them to the encoder's sparser integers, so
+// these dead-zone integers may cost more than PyTorch's figure).
 func TestLayerRoundTrip(t *testing.T) {
 	m := loadTestModel(t)
 	g := loadGolden(t, m)
@@ -211,6 +213,14 @@ func TestLayerRoundTrip(t *testing.T) {
 				}
 			}
 			ideal := float64(g[tag+".bits"].Data[l]) / 8
+			if m.RefitFrom() != "" {
+				st := NewStats()
+				if err := m.Count(c, want, l, st); err != nil {
+					t.Fatal(err)
+				}
+				_, _, bits, _ := m.RefitTables(st, 1<<62)
+				ideal = bits / 8
+			}
 			if float64(len(b)) > ideal*1.03+8 {
 				t.Errorf("%s layer %d: %d bytes, ideal %.1f", tag, l, len(b), ideal)
 			}
