@@ -239,10 +239,7 @@ func (m *Model) EncodeLayer(c *Codec, g *Grid, layer int) ([]byte, error) {
 	e := decoder.NewSymbolEncoder()
 	hw := g.H * g.W
 	err := k.walkFlags(func(gi, p int, t *decoder.CDF) (bool, error) {
-		nz := false
-		for ch := groups[gi][0]; ch < groups[gi][1] && !nz; ch++ {
-			nz = q[ch*hw+p] != 0
-		}
+		nz := blockNonZero(q, hw, gi, p)
 		if nz {
 			e.Symbol(t, 1)
 		} else {
@@ -260,6 +257,17 @@ func (m *Model) EncodeLayer(c *Codec, g *Grid, layer int) ([]byte, error) {
 		return nil, err
 	}
 	return e.Bytes(), nil
+}
+
+// blockNonZero reports whether plane gi has a non-zero integer of q (one layer, hw
+// positions per channel) at position p: the block's coded-block flag.
+func blockNonZero(q []int32, hw, gi, p int) bool {
+	for ch := groups[gi][0]; ch < groups[gi][1]; ch++ {
+		if q[ch*hw+p] != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func allZero(q []int32) bool {

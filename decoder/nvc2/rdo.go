@@ -96,12 +96,7 @@ func (m *Model) rdLayer(c *Codec, g *Grid, l int, lambda float64) error {
 	k := newCoder(c, m.Tables, !c.Inter, g, l)
 	err := k.walkFlags(func(gi, p int, t *decoder.CDF) (bool, error) {
 		sc.flags[gi][p] = t
-		for ch := groups[gi][0]; ch < groups[gi][1]; ch++ {
-			if q[ch*hw+p] != 0 {
-				return true, nil
-			}
-		}
-		return false, nil
+		return blockNonZero(q, hw, gi, p), nil
 	})
 	if err != nil {
 		return err

@@ -45,10 +45,7 @@ func (m *Model) Count(c *Codec, g *Grid, layer int, st *Stats) error {
 	k := newCoder(c, m.Tables, !c.Inter, g, layer)
 	hw := g.H * g.W
 	err := k.walkFlags(func(gi, p int, t *decoder.CDF) (bool, error) {
-		nz := false
-		for ch := groups[gi][0]; ch < groups[gi][1] && !nz; ch++ {
-			nz = q[ch*hw+p] != 0
-		}
+		nz := blockNonZero(q, hw, gi, p)
 		if nz {
 			st.Flags[ci][k.ctx][1]++
 		} else {

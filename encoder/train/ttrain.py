@@ -100,18 +100,17 @@ def main():
     pool = data2.load_or_build(os.path.join(args.pool_dir or args.work, f"pool-{args.pool}-{args.crop}.npz"),
                                args.y4m_dir, args.pool, args.crop, args.seed, log)
     poolb = data2.load_or_build_bi(os.path.join(args.pool_dir or args.work, f"poolb-{args.pool}-{args.crop}.npz"), pool, log)
-    pool2 = poolb2 = None
-    if args.s2_share > 0:
-        pd = args.pool_dir or args.work
-        pool2 = data2.load_or_build(os.path.join(pd, f"pool-{args.pool // 2}-{args.crop}-s2.npz"), args.y4m_dir,
-                                    args.pool // 2, args.crop, args.seed + 1, log, stride=2)
-        poolb2 = data2.load_or_build_bi(os.path.join(pd, f"poolb-{args.pool // 2}-{args.crop}-s2.npz"), pool2, log)
-    pool4 = poolb4 = None
-    if args.s4_share > 0:
-        pd = args.pool_dir or args.work
-        pool4 = data2.load_or_build(os.path.join(pd, f"pool-{args.pool // 2}-{args.crop}-s4.npz"), args.y4m_dir,
-                                    args.pool // 2, args.crop, args.seed + 2, log, stride=4)
-        poolb4 = data2.load_or_build_bi(os.path.join(pd, f"poolb-{args.pool // 2}-{args.crop}-s4.npz"), pool4, log)
+    def strided(stride, share, seed):
+        # A pool of half as many windows `stride` frames apart and its B add-on, when used.
+        if share <= 0:
+            return None, None
+        pd, n = args.pool_dir or args.work, args.pool // 2
+        p = data2.load_or_build(os.path.join(pd, f"pool-{n}-{args.crop}-s{stride}.npz"), args.y4m_dir,
+                                n, args.crop, seed, log, stride=stride)
+        return p, data2.load_or_build_bi(os.path.join(pd, f"poolb-{n}-{args.crop}-s{stride}.npz"), p, log)
+
+    pool2, poolb2 = strided(2, args.s2_share, args.seed + 1)
+    pool4, poolb4 = strided(4, args.s4_share, args.seed + 2)
     icodec, pcodec = Codec(False).to(dev), Codec(True).to(dev)
     log(f"decoder MACs/luma px: I {icodec.macs_per_luma_pixel():.0f}, P {pcodec.macs_per_luma_pixel():.0f}")
     named = list(icodec.named_parameters()) + list(pcodec.named_parameters())
