@@ -161,7 +161,7 @@ func (d *rangeDecoder) decodeValue(c *CDF) int {
 func (c *CDF) ValueBits(v int) float64 {
 	a := (c.Symbols() - 2) / 2
 	if v >= -a && v <= a {
-		return c.symbolBits(v + a)
+		return c.SymbolBits(v + a)
 	}
 	m := v
 	if m < 0 {
@@ -172,15 +172,11 @@ func (c *CDF) ValueBits(v int) float64 {
 	for x>>(n+1) != 0 {
 		n++
 	}
-	return c.symbolBits(2*a+1) + 1 + float64(2*n+1)
+	return c.SymbolBits(2*a+1) + 1 + float64(2*n+1)
 }
 
 // SymbolBits is the ideal code length in bits of symbol s under c.
-func (c *CDF) SymbolBits(s int) float64 { return c.symbolBits(s) }
-
-func (c *CDF) symbolBits(s int) float64 {
-	return CDFBits - math.Log2(float64(c.cum[s+1]-c.cum[s]))
-}
+func (c *CDF) SymbolBits(s int) float64 { return CDFBits - math.Log2(float64(c.Freq(s))) }
 
 // Freq is symbol s's frequency (of 1 << CDFBits).
 func (c *CDF) Freq(s int) uint32 { return c.cum[s+1] - c.cum[s] }

@@ -236,8 +236,8 @@ func searchAll(frames []*decoder.Frame, sc *decoder.Schedule, workers int) ([][]
 }
 
 // motion finishes every predicted frame's motion (frames in parallel): its forward vectors
-// smoothed (Smooth); for a frame with a future frame, backward vectors searched on originals
-// like the forward ones and smoothed, block modes (BlockModesRD), and each vector its block's
+// chosen by SAD + λ·bits (SmoothRD); for a frame with a future frame, backward vectors
+// searched on originals like the forward ones and chosen the same way, block modes (BlockModesRD), and each vector its block's
 // mode does not use set to its prediction (it then codes as zeros).
 func (e *SegmentEncoderV2) motion(s *nvc2.Segment, frames []*decoder.Frame, pyr []*Pyramid, sc *decoder.Schedule, workers int) error {
 	s.Bwd = make([][]decoder.MV, len(frames))

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/strata-player/strata/decoder"
@@ -38,15 +36,8 @@ func loadModel2(dir string) (*nvc2.Model, error) {
 	if dir == "" {
 		return nvc2.Default()
 	}
-	w, err := os.ReadFile(filepath.Join(dir, "nvc2.safetensors"))
-	if err != nil {
-		return nil, err
-	}
-	man, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		return nil, err
-	}
-	return nvc2.LoadModel(w, man)
+	m, _, _, err := readModel2(dir)
+	return m, err
 }
 
 type v1Coder struct {

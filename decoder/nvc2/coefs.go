@@ -284,7 +284,8 @@ func allZero(q []int32) bool {
 const maxCoef = 1 << 20
 
 // DecodeLayer decodes a payload of layer `layer` into g.Q[layer] (layers below it must be
-// decoded already); the empty payload is a layer of zeros. A malformed or truncated payload is an error wrapping ErrPayload.
+// decoded already); the empty payload is a layer of zeros. A malformed or truncated payload
+// is an error wrapping ErrPayload.
 func (m *Model) DecodeLayer(c *Codec, g *Grid, layer int, payload []byte) error {
 	if layer < 0 || layer >= Layers {
 		return fmt.Errorf("layer %d outside 0..%d", layer, Layers-1)

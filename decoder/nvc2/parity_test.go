@@ -200,18 +200,7 @@ func TestLayerRoundTrip(t *testing.T) {
 		want := gridOf(g[tag+".ints"])
 		got := &Grid{H: want.H, W: want.W}
 		for l := 0; l < Layers; l++ {
-			b, err := m.EncodeLayer(c, want, l)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := m.DecodeLayer(c, got, l, b); err != nil {
-				t.Fatalf("%s layer %d: %v", tag, l, err)
-			}
-			for i := range got.Q[l] {
-				if got.Q[l][i] != want.Q[l][i] {
-					t.Fatalf("%s layer %d: integer %d decoded as %d, coded %d", tag, l, i, got.Q[l][i], want.Q[l][i])
-				}
-			}
+			b := codeLayer(t, m, c, want, got, l)
 			ideal := float64(g[tag+".bits"].Data[l]) / 8
 			if m.RefitFrom() != "" {
 				st := NewStats()
@@ -227,6 +216,25 @@ func TestLayerRoundTrip(t *testing.T) {
 			t.Logf("%s layer %d: %d bytes, ideal %.1f", tag, l, len(b), ideal)
 		}
 	}
+}
+
+// codeLayer encodes layer l of g, decodes the payload into back (which holds the layers
+// below l) and fails unless every integer comes back; it returns the payload.
+func codeLayer(t *testing.T, m *Model, c *Codec, g, back *Grid, l int) []byte {
+	t.Helper()
+	b, err := m.EncodeLayer(c, g, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.DecodeLayer(c, back, l, b); err != nil {
+		t.Fatalf("layer %d: %v", l, err)
+	}
+	for i, v := range back.Q[l] {
+		if v != g.Q[l][i] {
+			t.Fatalf("layer %d: integer %d decoded as %d, coded %d", l, i, v, g.Q[l][i])
+		}
+	}
+	return b
 }
 
 func mvsOf(a decoder.Array) []decoder.MV {

@@ -15,18 +15,7 @@ func layerCost(t *testing.T, m *Model, c *Codec, y decoder.Tensor, g *Grid) (bit
 	yhat := make([]float64, len(y.Data))
 	back := &Grid{H: g.H, W: g.W}
 	for l := 0; l < Layers; l++ {
-		b, err := m.EncodeLayer(c, g, l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := m.DecodeLayer(c, back, l, b); err != nil {
-			t.Fatal(err)
-		}
-		for i, v := range back.Q[l] {
-			if v != g.Q[l][i] {
-				t.Fatalf("layer %d integer %d decoded as %d, coded %d", l, i, v, g.Q[l][i])
-			}
-		}
+		b := codeLayer(t, m, c, g, back, l)
 		for i := range yhat {
 			ch := i / hw
 			yhat[i] += float64(g.Q[l][i]) * float64(c.Steps[l*Channels+ch])

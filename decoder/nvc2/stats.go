@@ -2,7 +2,9 @@ package nvc2
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 
 	"github.com/strata-player/strata/decoder"
 )
@@ -79,14 +81,15 @@ func (m *Model) RefitTables(st *Stats, minCount int64) (table, flags [2][]float3
 		for i, j := range c.Table {
 			table[ci][i] = float32(j)
 			h := st.Values[ci][i]
+			vals := slices.Sorted(maps.Keys(h)) // a fixed order: the same sums on every run
 			var n int64
 			for _, cnt := range h {
 				n += cnt
 			}
 			cost := func(t *decoder.CDF) float64 {
 				b := 0.0
-				for v, cnt := range h {
-					b += float64(cnt) * t.ValueBits(int(v))
+				for _, v := range vals {
+					b += float64(h[v]) * t.ValueBits(int(v))
 				}
 				return b
 			}
@@ -111,13 +114,14 @@ func (m *Model) RefitTables(st *Stats, minCount int64) (table, flags [2][]float3
 			old1 := f.SymbolBits(1)
 			old0 := f.SymbolBits(0)
 			before += float64(n0)*old0 + float64(n1)*old1
+			const total = 1 << decoder.CDFBits
 			f1 := f.Freq(1)
 			if n0+n1 >= minCount {
 				p := (float64(n1) + 1) / (float64(n0+n1) + 2)
-				f1 = uint32(min(max(math.Round(p*65536), 1), 65535))
+				f1 = uint32(min(max(math.Round(p*total), 1), total-1))
 			}
-			flags[ci][2*i], flags[ci][2*i+1] = float32(65536-f1), float32(f1)
-			after += float64(n0)*(16-math.Log2(float64(65536-f1))) + float64(n1)*(16-math.Log2(float64(f1)))
+			flags[ci][2*i], flags[ci][2*i+1] = float32(total-f1), float32(f1)
+			after += float64(n0)*(decoder.CDFBits-math.Log2(float64(total-f1))) + float64(n1)*(decoder.CDFBits-math.Log2(float64(f1)))
 		}
 	}
 	return table, flags, before, after

@@ -58,18 +58,7 @@ func TestRefitTables(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b2, err := m2.EncodeLayer(c2, gr, l)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := m2.DecodeLayer(c2, back, l, b2); err != nil {
-				t.Fatal(err)
-			}
-			for i, v := range back.Q[l] {
-				if v != gr.Q[l][i] {
-					t.Fatalf("layer %d integer %d decoded as %d, coded %d", l, i, v, gr.Q[l][i])
-				}
-			}
+			b2 := codeLayer(t, m2, c2, gr, back, l)
 			n1, n2 = n1+len(b1), n2+len(b2)
 		}
 	}
