@@ -26,6 +26,7 @@ type Schedule struct {
 	// Batches lists frame indices in decode order, grouped so that no frame of a batch
 	// references another: the I-frame, each anchor alone, then one batch per tree depth.
 	Batches [][]int
+	refd    []bool // refd[f]: some frame predicts from f
 }
 
 // NewSchedule derives the structure of docs/BITSTREAM.md with predicted anchors.
@@ -77,6 +78,15 @@ func NewScheduleAnchors(n, s int, intra bool) (*Schedule, error) {
 			sc.Batches = append(sc.Batches, b)
 		}
 	}
+	sc.refd = make([]bool, n)
+	for _, r := range sc.Frames {
+		if r.Ref >= 0 {
+			sc.refd[r.Ref] = true
+		}
+		if r.Future >= 0 {
+			sc.refd[r.Future] = true
+		}
+	}
 	return sc, nil
 }
 
@@ -94,3 +104,7 @@ func (sc *Schedule) Intra(f int) bool { return sc.Frames[f].Ref < 0 }
 
 // Deepest is the depth of the frames that are never referenced (0 when S = 1).
 func (sc *Schedule) Deepest() int { return bits.TrailingZeros(uint(sc.S)) }
+
+// Referenced reports whether some frame of the schedule predicts from frame f (as its
+// reference or its future frame).
+func (sc *Schedule) Referenced(f int) bool { return sc.refd[f] }

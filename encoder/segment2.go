@@ -44,6 +44,13 @@ type SegmentEncoderV2 struct {
 	// l's decisions use RD·λ_l of the model's training (×intra_lambda for I-frames); 0:
 	// DefaultRD, < 0: the plain dead-zone quantizer.
 	RD float64
+	// OriginalRefs chooses vectors and block modes on the original reference frames, as the
+	// training pool does; by default they are chosen on the top chain's decoded references,
+	// the prediction the stream actually makes.
+	OriginalRefs bool
+	// DeferLambda scales the λ of the deferred-motion decision (deferMotion); 0:
+	// DefaultDeferLambda, < 0: every frame's motion in unit 0.
+	DeferLambda float64
 }
 
 // DefaultMVLambda is SmoothRD's default λ. Measured with the step-15,950 weights and the
@@ -114,6 +121,7 @@ type frameEnc struct {
 	payloads [2][][]byte
 	bits     [2]int
 	dist     [2]float64
+	direct   []*decoder.Frame // deferMotion's reconstructions
 }
 
 // Encode codes frames (all of one size, even sides) as segment index seg.
@@ -152,7 +160,7 @@ func (e *SegmentEncoderV2) Encode(frames []*decoder.Frame, seg uint32) (*Encoded
 		return nil, err
 	}
 	s := &nvc2.Segment{Header: nvc2.Header{Width: dispW, Height: dispH, Frames: len(frames), S: e.S,
-		IntraAnchors: e.IntraAnchors, Layers: K, Segment: seg}, Have: K, Intra: make([]bool, len(frames))}
+		IntraAnchors: e.IntraAnchors, Layers: K, Segment: seg}, Have: K, Intra: make([]bool, len(frames)), VecLayer: make([]uint8, len(frames))}
 	copy(s.Model[:], model)
 	mvs, pyr, err := searchAll(padded, sc, workers)
 	if err != nil {
@@ -235,10 +243,9 @@ func searchAll(frames []*decoder.Frame, sc *decoder.Schedule, workers int) ([][]
 	return mvs, pyr, nil
 }
 
-// motion finishes every predicted frame's motion (frames in parallel): its forward vectors
-// chosen by SAD + λ·bits (SmoothRD); for a frame with a future frame, backward vectors
-// searched on originals like the forward ones and chosen the same way, block modes (BlockModesRD), and each vector its block's
-// mode does not use set to its prediction (it then codes as zeros).
+// motion searches every bi-predicted frame's backward vectors on originals like the forward
+// ones (frames in parallel); with OriginalRefs it also chooses every predicted frame's motion
+// there (chooseMotion), else codeFrame does on the decoded references.
 func (e *SegmentEncoderV2) motion(s *nvc2.Segment, frames []*decoder.Frame, pyr []*Pyramid, sc *decoder.Schedule, workers int) error {
 	s.Bwd = make([][]decoder.MV, len(frames))
 	s.Modes = make([][]uint8, len(frames))
@@ -249,27 +256,22 @@ func (e *SegmentEncoderV2) motion(s *nvc2.Segment, frames []*decoder.Frame, pyr 
 	var wg sync.WaitGroup
 	one := func(f int) error {
 		fr := sc.Frames[f]
-		if lam > 0 {
-			SmoothRD(pyr[f], pyr[fr.Ref], s.MVs[f], lam)
+		if fr.Future >= 0 {
+			bwd, err := Search(pyr[f], pyr[fr.Future], 1)
+			if err != nil {
+				return err
+			}
+			s.Bwd[f] = bwd
 		}
-		if fr.Future < 0 {
-			return nil
+		if !e.OriginalRefs {
+			return nil // chooseMotion, on decoded references
 		}
-		bwd, err := Search(pyr[f], pyr[fr.Future], 1)
-		if err != nil {
-			return err
+		var fut *Pyramid
+		var futF *decoder.Frame
+		if fr.Future >= 0 {
+			fut, futF = pyr[fr.Future], frames[fr.Future]
 		}
-		if lam > 0 {
-			SmoothRD(pyr[f], pyr[fr.Future], bwd, lam)
-		}
-		m, err := BlockModesRD(frames[f], frames[fr.Ref], frames[fr.Future], s.MVs[f], bwd, e.biModeLambda())
-		if err != nil {
-			return err
-		}
-		decoder.FillUnusedMVs(s.MVs[f], bw, func(i int) bool { return m[i] != nvc2.ModeBwd })
-		decoder.FillUnusedMVs(bwd, bw, func(i int) bool { return m[i] != nvc2.ModeFwd })
-		s.Bwd[f], s.Modes[f] = bwd, m
-		return nil
+		return e.chooseMotion(s, f, bw, pyr[f], pyr[fr.Ref], fut, frames[f], frames[fr.Ref], futF, lam)
 	}
 	for i := 0; i < workers; i++ {
 		wg.Add(1)
@@ -424,6 +426,11 @@ func (e *SegmentEncoderV2) codeFrame(fe *frameEnc, s *nvc2.Segment, out *Encoded
 		return err
 	}
 	slot := 0
+	if fr.Ref >= 0 && !e.OriginalRefs {
+		if err := e.decodedMotion(s, out, orig, fr); err != nil {
+			return err
+		}
+	}
 	if fr.Ref >= 0 {
 		if err := e.candidate(fe, 1, s, out, orig, fr); err != nil {
 			return err
@@ -447,6 +454,11 @@ func (e *SegmentEncoderV2) codeFrame(fe *frameEnc, s *nvc2.Segment, out *Encoded
 		return err
 	}
 	s.Intra[fr.Index] = slot == 0
+	if slot == 1 && s.Layers > 1 && e.deferLambda() > 0 && s.Deferrable(fr.Index) {
+		if err := e.deferMotion(fe, s, out, orig, fr); err != nil {
+			return err
+		}
+	}
 	if e.Stats != nil {
 		if err := e.count(fe.grids[slot], slot == 1, s.Layers); err != nil {
 			return err
@@ -466,4 +478,46 @@ func (e *SegmentEncoderV2) codeFrame(fe *frameEnc, s *nvc2.Segment, out *Encoded
 		copy(dst.V, r.V)
 	}
 	return nil
+}
+
+// chooseMotion finishes frame f's motion from its searched vectors: forward (and backward)
+// vectors chosen by SAD + λ·bits (SmoothRD), block modes by BlockModesRD, and each vector its
+// block's mode does not use set to its prediction (it then codes as zeros). cur is the
+// original frame; ref and fut (nil without a future frame) are the references it is
+// measured against, with their pyramids (only level 0 is read).
+func (e *SegmentEncoderV2) chooseMotion(s *nvc2.Segment, f, bw int, pc, pr, pf *Pyramid, cur, ref, fut *decoder.Frame, lam int) error {
+	if lam > 0 {
+		SmoothRD(pc, pr, s.MVs[f], lam)
+	}
+	if fut == nil {
+		return nil
+	}
+	bwd := s.Bwd[f]
+	if lam > 0 {
+		SmoothRD(pc, pf, bwd, lam)
+	}
+	m, err := BlockModesRD(cur, ref, fut, s.MVs[f], bwd, e.biModeLambda())
+	if err != nil {
+		return err
+	}
+	decoder.FillUnusedMVs(s.MVs[f], bw, func(i int) bool { return m[i] != nvc2.ModeBwd })
+	decoder.FillUnusedMVs(bwd, bw, func(i int) bool { return m[i] != nvc2.ModeFwd })
+	s.Modes[f] = m
+	return nil
+}
+
+// decodedMotion is chooseMotion on the top chain's decoded references (the frames a client
+// with every layer predicts from), for frame fr of codeFrame.
+func (e *SegmentEncoderV2) decodedMotion(s *nvc2.Segment, out *EncodedV2, orig *decoder.Frame, fr decoder.FrameRef) error {
+	top := out.Recon[len(out.Recon)-1]
+	level0 := func(f *decoder.Frame) *Pyramid {
+		return &Pyramid{l: [3]plane{newPlane(f.Y, f.W, f.H, margins[0])}}
+	}
+	var pf *Pyramid
+	var fut *decoder.Frame
+	if fr.Future >= 0 {
+		fut = top[fr.Future]
+		pf = level0(fut)
+	}
+	return e.chooseMotion(s, fr.Index, orig.W/16, level0(orig), level0(top[fr.Ref]), pf, orig, top[fr.Ref], fut, e.mvLambda())
 }

@@ -17,7 +17,13 @@ import (
 // reconstructions (drift test), with one worker and with two.
 func roundTripV2(t *testing.T, m *nvc2.Model, frames []*decoder.Frame, s, layers int, modes bool) *EncodedV2 {
 	t.Helper()
-	enc := &SegmentEncoderV2{Model: m, S: s, Layers: layers, IntraAnchors: s > 1, NoModes: !modes}
+	return roundTripEnc(t, &SegmentEncoderV2{Model: m, S: s, Layers: layers, IntraAnchors: s > 1, NoModes: !modes}, frames)
+}
+
+// roundTripEnc is roundTripV2 with a configured encoder.
+func roundTripEnc(t *testing.T, enc *SegmentEncoderV2, frames []*decoder.Frame) *EncodedV2 {
+	t.Helper()
+	m, s, layers := enc.Model, enc.S, enc.Layers
 	out, err := enc.Encode(frames, 7)
 	if err != nil {
 		t.Fatal(err)

@@ -265,24 +265,25 @@ func (d *Decoder) group(s *nvc2.Segment, sc *decoder.Schedule, pos, frames []int
 		binary.LittleEndian.PutUint64(meta[8*(2*n+i):], uint64(f))
 		fut := int64(-1)
 		if c.Inter {
-			if len(s.MVs[f]) != nbx*nby {
-				return fmt.Errorf("gpu: frame %d has %d vectors for %d blocks", f, len(s.MVs[f]), nbx*nby)
+			fwd, bwd, bmodes := s.MotionFields(f, k)
+			if len(fwd) != nbx*nby {
+				return fmt.Errorf("gpu: frame %d has %d vectors for %d blocks", f, len(fwd), nbx*nby)
 			}
 			bi := s.BiPredicted(f)
 			if bi {
 				fut = int64(fr.Future)
-				if len(s.Bwd[f]) != nbx*nby || len(s.Modes[f]) != nbx*nby {
-					return fmt.Errorf("gpu: frame %d has %d backward vectors and %d modes for %d blocks", f, len(s.Bwd[f]), len(s.Modes[f]), nbx*nby)
+				if len(bwd) != nbx*nby || len(bmodes) != nbx*nby {
+					return fmt.Errorf("gpu: frame %d has %d backward vectors and %d modes for %d blocks", f, len(bwd), len(bmodes), nbx*nby)
 				}
 			}
-			for b, v := range s.MVs[f] {
+			for b, v := range fwd {
 				o := ((i*nbx*nby + b) * 4) * 4
 				binary.LittleEndian.PutUint32(mvs[o:], uint32(int32(v.Y)))
 				binary.LittleEndian.PutUint32(mvs[o+4:], uint32(int32(v.X)))
 				if bi {
-					binary.LittleEndian.PutUint32(mvs[o+8:], uint32(int32(s.Bwd[f][b].Y)))
-					binary.LittleEndian.PutUint32(mvs[o+12:], uint32(int32(s.Bwd[f][b].X)))
-					binary.LittleEndian.PutUint32(modes[4*(i*nbx*nby+b):], uint32(s.Modes[f][b]))
+					binary.LittleEndian.PutUint32(mvs[o+8:], uint32(int32(bwd[b].Y)))
+					binary.LittleEndian.PutUint32(mvs[o+12:], uint32(int32(bwd[b].X)))
+					binary.LittleEndian.PutUint32(modes[4*(i*nbx*nby+b):], uint32(bmodes[b]))
 				}
 			}
 		}

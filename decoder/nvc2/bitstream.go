@@ -10,10 +10,10 @@ import (
 )
 
 // BitstreamVersion is the version of docs/BITSTREAM.md this package reads and writes.
-const BitstreamVersion = 4
+const BitstreamVersion = 5
 
 // ErrBitstream is wrapped by every error about malformed units.
-var ErrBitstream = errors.New("bitstream v4")
+var ErrBitstream = errors.New("bitstream v5")
 
 // maxPayload bounds one frame-layer payload: far above any real frame (8192×8192 at the
 // finest step), small enough that a forged length cannot make a reader allocate.
@@ -51,13 +51,16 @@ func (h *Header) validate() error {
 // frame the forward ones. A predicted frame whose schedule entry has a Future frame is
 // bi-predicted: Modes[f] and Bwd[f] hold its block modes (ModeFwd, ModeBwd, ModeBi) and
 // backward vectors (nil for every other frame). Payloads[l][i] is layer l of the i-th frame in
-// decode order. Have is how many layers are present (units 0..Have−1).
+// decode order. Have is how many layers are present (units 0..Have−1). VecLayer[f] is the
+// unit that carries frame f's motion (direct.go; nil: unit 0 for every frame); until that
+// unit is added, MVs[f], Bwd[f] and Modes[f] are nil.
 type Segment struct {
 	Header
 	Intra    []bool
 	MVs      [][]decoder.MV
 	Bwd      [][]decoder.MV
 	Modes    [][]uint8
+	VecLayer []uint8
 	Payloads [][][]byte
 	Have     int
 	sched    *decoder.Schedule
@@ -98,47 +101,35 @@ func (s *Segment) AppendUnit(dst []byte, l int) ([]byte, error) {
 		dst = append(dst, s.Model[:]...)
 		dst = binary.BigEndian.AppendUint32(dst, s.Segment)
 		modes := make([]byte, (s.Frames+7)/8)
-		var mvs [][]decoder.MV
+		vl := make([]byte, (s.Frames+3)/4)
 		for f := 0; f < s.Frames; f++ {
 			if s.Intra[f] {
 				modes[f/8] |= 0x80 >> (f % 8)
 			} else if sc.Intra(f) {
 				return nil, fmt.Errorf("%w: frame %d must be intra-coded", ErrBitstream, f)
 			}
-		}
-		var bmodes [][]uint8
-		var bwd [][]decoder.MV
-		for _, f := range order {
-			if !s.Intra[f] {
-				mvs = append(mvs, s.MVs[f])
-				if s.BiPredicted(f) {
-					if s.Modes == nil || s.Bwd == nil || s.Modes[f] == nil || s.Bwd[f] == nil {
-						return nil, fmt.Errorf("%w: bi-predicted frame %d without modes or backward vectors", ErrBitstream, f)
-					}
-					bmodes = append(bmodes, s.Modes[f])
-					bwd = append(bwd, s.Bwd[f])
-				}
+			v := s.vecLayer(f)
+			if v != 0 && (!s.Deferrable(f) || v >= s.Layers) {
+				return nil, fmt.Errorf("%w: frame %d's motion in unit %d (deferrable: %v, %d layers)", ErrBitstream, f, v, s.Deferrable(f), s.Layers)
 			}
+			vl[f/4] |= byte(v) << (6 - 2*(f%4))
 		}
 		dst = append(dst, modes...)
-		w, _ := s.CodedSize()
-		var mv, bi []byte
-		if len(mvs) > 0 {
-			mv = decoder.EncodeMVs(mvs, w/16)
-		}
-		if len(bmodes) > 0 {
-			bi = decoder.EncodeBi(bmodes, bwd, w/16)
-		}
-		dst = binary.AppendUvarint(dst, uint64(len(mv)))
-		dst = append(dst, mv...)
-		dst = binary.AppendUvarint(dst, uint64(len(bi)))
-		dst = append(dst, bi...)
+		dst = append(dst, vl...)
 	} else {
 		dst = append(dst, "NVCL"...)
 		dst = append(dst, BitstreamVersion, byte(l))
 		dst = binary.BigEndian.AppendUint32(dst, s.Segment)
 		dst = binary.BigEndian.AppendUint16(dst, uint16(s.Frames))
 	}
+	mv, bi, err := s.motionPayloads(l)
+	if err != nil {
+		return nil, err
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(mv)))
+	dst = append(dst, mv...)
+	dst = binary.AppendUvarint(dst, uint64(len(bi)))
+	dst = append(dst, bi...)
 	for i := range order {
 		p := s.Payloads[l][i]
 		if len(p) > maxPayload {
@@ -148,6 +139,80 @@ func (s *Segment) AppendUnit(dst []byte, l int) ([]byte, error) {
 		dst = append(dst, p...)
 	}
 	return binary.BigEndian.AppendUint32(dst, crc32.ChecksumIEEE(dst[start:])), nil
+}
+
+// motionFrames lists, in decode order, the predicted and the bi-predicted frames whose motion
+// unit l carries.
+func (s *Segment) motionFrames(l int) (predicted, bipred []int) {
+	for _, f := range s.Schedule().DecodeOrder() {
+		if !s.Intra[f] && s.vecLayer(f) == l {
+			predicted = append(predicted, f)
+			if s.BiPredicted(f) {
+				bipred = append(bipred, f)
+			}
+		}
+	}
+	return predicted, bipred
+}
+
+// motionPayloads codes the motion unit l carries: the (forward) vectors, then the block modes
+// and backward vectors of its bi-predicted frames; each empty when there is none.
+func (s *Segment) motionPayloads(l int) (mv, bi []byte, err error) {
+	predicted, bipred := s.motionFrames(l)
+	var mvs, bwd [][]decoder.MV
+	var bmodes [][]uint8
+	for _, f := range predicted {
+		mvs = append(mvs, s.MVs[f])
+	}
+	for _, f := range bipred {
+		if s.Modes == nil || s.Bwd == nil || s.Modes[f] == nil || s.Bwd[f] == nil {
+			return nil, nil, fmt.Errorf("%w: bi-predicted frame %d without modes or backward vectors", ErrBitstream, f)
+		}
+		bmodes = append(bmodes, s.Modes[f])
+		bwd = append(bwd, s.Bwd[f])
+	}
+	w, _ := s.CodedSize()
+	if len(mvs) > 0 {
+		mv = decoder.EncodeMVs(mvs, w/16)
+	}
+	if len(bmodes) > 0 {
+		bi = decoder.EncodeBi(bmodes, bwd, w/16)
+	}
+	return mv, bi, nil
+}
+
+// readMotion reads unit l's motion payloads into the frames it carries.
+func (s *Segment) readMotion(r *reader, l int) error {
+	mv := r.take(r.size())
+	bi := r.take(r.size())
+	if r.err != nil {
+		return r.err
+	}
+	predicted, bipred := s.motionFrames(l)
+	w, h := s.CodedSize()
+	if len(predicted) > 0 {
+		mvs, err := decoder.DecodeMVs(mv, len(predicted), w/16, h/16)
+		if err != nil {
+			return fmt.Errorf("%w: unit %d: %v", ErrBitstream, l, err)
+		}
+		for i, f := range predicted {
+			s.MVs[f] = mvs[i]
+		}
+	} else if len(mv) != 0 {
+		return fmt.Errorf("%w: unit %d has %d bytes of vectors for no frame", ErrBitstream, l, len(mv))
+	}
+	if len(bipred) > 0 {
+		modes, bwd, err := decoder.DecodeBi(bi, len(bipred), w/16, h/16)
+		if err != nil {
+			return fmt.Errorf("%w: unit %d: %v", ErrBitstream, l, err)
+		}
+		for i, f := range bipred {
+			s.Modes[f], s.Bwd[f] = modes[i], bwd[i]
+		}
+	} else if len(bi) != 0 {
+		return fmt.Errorf("%w: unit %d has %d bytes of bi-prediction data for no frame", ErrBitstream, l, len(bi))
+	}
+	return nil
 }
 
 // reader is a sticky-error big-endian reader over a unit.
@@ -278,45 +343,26 @@ func ParseBaseUnit(b []byte) (*Segment, error) {
 	if pad := s.Frames % 8; pad != 0 && modes[len(modes)-1]&(0xff>>pad) != 0 {
 		return nil, fmt.Errorf("%w: mode bits set past frame %d", ErrBitstream, s.Frames-1)
 	}
-	mv := r.take(r.size())
-	bi := r.take(r.size())
+	vl := r.take((s.Frames + 3) / 4)
 	if r.err != nil {
 		return nil, r.err
 	}
-	var predicted, bipred []int
-	for _, f := range sc.DecodeOrder() {
-		if !s.Intra[f] {
-			predicted = append(predicted, f)
-			if s.BiPredicted(f) {
-				bipred = append(bipred, f)
-			}
+	s.VecLayer = make([]uint8, s.Frames)
+	for f := range s.VecLayer {
+		v := vl[f/4] >> (6 - 2*(f%4)) & 3
+		if v != 0 && (s.Intra[f] || !s.Deferrable(f) || int(v) >= s.Layers) {
+			return nil, fmt.Errorf("%w: frame %d's motion in unit %d (intra: %v, deferrable: %v, %d layers)", ErrBitstream, f, v, s.Intra[f], s.Deferrable(f), s.Layers)
 		}
+		s.VecLayer[f] = v
 	}
-	w, h := s.CodedSize()
+	if pad := s.Frames % 4; pad != 0 && vl[len(vl)-1]&(0xff>>(2*pad)) != 0 {
+		return nil, fmt.Errorf("%w: motion-unit bits set past frame %d", ErrBitstream, s.Frames-1)
+	}
 	s.MVs = make([][]decoder.MV, s.Frames)
-	if len(predicted) > 0 {
-		mvs, err := decoder.DecodeMVs(mv, len(predicted), w/16, h/16)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrBitstream, err)
-		}
-		for i, f := range predicted {
-			s.MVs[f] = mvs[i]
-		}
-	} else if len(mv) != 0 {
-		return nil, fmt.Errorf("%w: %d bytes of vectors in a segment without predicted frames", ErrBitstream, len(mv))
-	}
 	s.Modes = make([][]uint8, s.Frames)
 	s.Bwd = make([][]decoder.MV, s.Frames)
-	if len(bipred) > 0 {
-		modes, bwd, err := decoder.DecodeBi(bi, len(bipred), w/16, h/16)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrBitstream, err)
-		}
-		for i, f := range bipred {
-			s.Modes[f], s.Bwd[f] = modes[i], bwd[i]
-		}
-	} else if len(bi) != 0 {
-		return nil, fmt.Errorf("%w: %d bytes of bi-prediction data in a segment without bi-predicted frames", ErrBitstream, len(bi))
+	if err := s.readMotion(r, 0); err != nil {
+		return nil, err
 	}
 	s.Payloads = make([][][]byte, s.Layers)
 	if err := s.readPayloads(r, 0); err != nil {
@@ -363,6 +409,9 @@ func (s *Segment) AddUnit(b []byte) error {
 		return fmt.Errorf("%w: layer unit %d, the segment expects layer %d of %d", ErrBitstream, l, s.Have, s.Layers)
 	case seg != s.Segment || n != s.Frames:
 		return fmt.Errorf("%w: layer unit of segment %d (%d frames) added to segment %d (%d frames)", ErrBitstream, seg, n, s.Segment, s.Frames)
+	}
+	if err := s.readMotion(r, l); err != nil {
+		return err
 	}
 	if err := s.readPayloads(r, l); err != nil {
 		return err

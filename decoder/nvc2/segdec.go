@@ -124,7 +124,7 @@ func (d *SegmentDecoder) Decode(s *Segment, k int) ([]*decoder.Frame, error) {
 				return fmt.Errorf("frame %d: %w", f, err)
 			}
 		}
-		if err := fc.Reconstruct(g, k, sc.Frames[f].Class, s.Motion(f, d.recon), d.recon[f]); err != nil {
+		if err := fc.Reconstruct(g, k, sc.Frames[f].Class, s.Motion(f, k, d.recon), d.recon[f]); err != nil {
 			return fmt.Errorf("frame %d: %w", f, err)
 		}
 		return nil
@@ -145,16 +145,17 @@ func (fc *FrameCoder) Net(inter bool) *Net {
 	return fc.inet
 }
 
-// Motion is frame f's motion over the reconstructed frames recon (by frame index): nil for
-// an intra frame.
-func (s *Segment) Motion(f int, recon []*decoder.Frame) *Motion {
+// Motion is frame f's motion, as a client holding k layers uses it (MotionFields), over the
+// reconstructed frames recon (by frame index): nil for an intra frame.
+func (s *Segment) Motion(f, k int, recon []*decoder.Frame) *Motion {
 	if s.Intra[f] {
 		return nil
 	}
 	fr := s.Schedule().Frames[f]
-	m := &Motion{Ref: recon[fr.Ref], MVs: s.MVs[f]}
+	m := &Motion{Ref: recon[fr.Ref]}
+	m.MVs, m.Bwd, m.Modes = s.MotionFields(f, k)
 	if s.BiPredicted(f) {
-		m.Fut, m.Bwd, m.Modes = recon[fr.Future], s.Bwd[f], s.Modes[f]
+		m.Fut = recon[fr.Future]
 	}
 	return m
 }

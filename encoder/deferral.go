@@ -1,0 +1,65 @@
+package encoder
+
+import (
+	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/nvc2"
+)
+
+// DefaultDeferLambda is SegmentEncoderV2.DeferLambda's default: the deferral decision prices
+// chain k's distortion at DeferLambda·λ_k of the model's training — the price the
+// rate–distortion quantizer puts on the same frames' integers (RD × the never-referenced
+// frames' class scale = 2 × 0.5). Measured in docs/MODEL.md (eighth session).
+const DefaultDeferLambda = 1.0
+
+func (e *SegmentEncoderV2) deferLambda() float64 {
+	if e.DeferLambda == 0 {
+		return DefaultDeferLambda
+	}
+	return e.DeferLambda
+}
+
+// deferMotion decides which unit carries the motion of a frame no other frame references
+// (nvc2.Segment.Deferrable; bitstream version 5), once the frame is coded as predicted in fe's
+// slot 1: a client holding k layers below that unit predicts it by direct motion
+// (nvc2.Segment.DirectMotion) instead. Unit L is kept that minimises
+// Σ_{k ≤ L} (λ'_k·ΔD_k − B), B the frame's motion bits, ΔD_k the chain-k distortion that
+// direct motion adds ((6·MSE_Y + MSE_U + MSE_V)/8 × pixels) and λ'_k = DeferLambda·λ_k. The
+// chains below the kept unit get the direct reconstructions; nothing else changes (no frame
+// predicts from this one).
+func (e *SegmentEncoderV2) deferMotion(fe *frameEnc, s *nvc2.Segment, out *EncodedV2, orig *decoder.Frame, fr decoder.FrameRef) error {
+	K := s.Layers
+	f := fr.Index
+	bw := orig.W / 16
+	bits := 8 * (len(decoder.EncodeMVs([][]decoder.MV{s.MVs[f]}, bw)) + len(decoder.EncodeBi([][]uint8{s.Modes[f]}, [][]decoder.MV{s.Bwd[f]}, bw)))
+	fwd, bwd, modes := s.DirectMotion(f)
+	net := fe.fc.Net(true)
+	lam := e.Model.Lambdas()
+	npix := float64(orig.W * orig.H)
+	for len(fe.direct) < K-1 {
+		fe.direct = append(fe.direct, decoder.NewFrame(orig.W, orig.H))
+	}
+	best, bestJ, j := 0, 0.0, 0.0
+	for k := 1; k < K; k++ {
+		mo := nvc2.Motion{Ref: out.Recon[k-1][fr.Ref], Fut: out.Recon[k-1][fr.Future], MVs: fwd, Bwd: bwd, Modes: modes}
+		if err := mo.Predict(&fe.predF); err != nil {
+			return err
+		}
+		if err := nvc2.PlanesOf(&fe.predF, &fe.preds[k-1]); err != nil {
+			return err
+		}
+		if err := net.Decode(fe.grids[1], k, fr.Class, &fe.preds[k-1], &fe.out); err != nil {
+			return err
+		}
+		rec := fe.direct[k-1]
+		fe.out.Frame(rec)
+		j += e.deferLambda()*lam[k-1]*npix*(yuvMSE(orig, rec)-yuvMSE(orig, fe.recon[1][k-1])) - float64(bits)
+		if j < bestJ {
+			best, bestJ = k, j
+		}
+	}
+	s.VecLayer[f] = uint8(best)
+	for k := 1; k <= best; k++ {
+		fe.recon[1][k-1], fe.direct[k-1] = fe.direct[k-1], fe.recon[1][k-1]
+	}
+	return nil
+}
