@@ -139,7 +139,7 @@ func TestPlayABROptions(t *testing.T) {
 		layers float64
 	}{
 		{[]string{"--abr", "remote:" + srv.URL + "#bba"}, "remote:" + srv.URL, 0},
-		{[]string{"--abr", "fixed:3", "--abr-max-bitrate", "200"}, "fixed:3", 1}, // the demo's S = 32 joined objects: 138, 276, 621 kbit/s
+		{[]string{"--abr", "fixed:3", "--abr-max-bitrate", "150"}, "fixed:3", 1}, // the demo's S = 32 joined objects: 118, 259, 616 kbit/s (peak); its first two segments 188 kbit/s with two layers
 	} {
 		var out, errb bytes.Buffer
 		args := append([]string{"play", "--headless", "--untimed", "--json", "--frames", "80"}, c.args...)
