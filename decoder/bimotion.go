@@ -6,9 +6,9 @@ import "fmt"
 // the 16×16 blocks' modes (0 forward, 1 backward, 2 both; docs/MOTION.md), then the backward
 // vectors (median-predicted from their own field, as the forward ones: predicting them from
 // the negated forward vector cost 15 % more bits on carphone, the median of both 3 % more),
-// in one range-coded payload of its own. Forward vectors go with the predicted frames' vectors (EncodeMVs); a vector its
-// block's mode does not use is set by the encoder to its prediction (FillUnusedMVs,
-// FillUnusedBwd), so it costs one zero flag per component.
+// in one range-coded payload of its own. Forward vectors go with the predicted frames' vectors
+// (EncodeMVsModes). A vector its block's mode does not use is set by the encoder to its
+// prediction (FillUnusedMVs) and, since version 5, not sent: the decoder fills it in.
 
 // biContexts are the adaptive probabilities of the modes: "both?" by how many of the left
 // and upper blocks are bi-predicted (0..2), then "backward?" by how many of them are backward.
@@ -51,6 +51,9 @@ func EncodeBi(modes [][]uint8, bwd [][]MV, bw int) []byte {
 			e.bit(&c.back[modeContext(m, bw, i, 1)], int(v))
 		}
 		for i, mv := range bwd[f] {
+			if m[i] == 0 {
+				continue // forward-only: no backward vector (version 5)
+			}
 			p := mvPredict(bwd[f], bw, i%bw, i/bw)
 			encodeDiff(e, mc, 0, mv.Y-p.Y)
 			encodeDiff(e, mc, 1, mv.X-p.X)
@@ -79,6 +82,10 @@ func DecodeBi(payload []byte, nframes, bw, bh int) ([][]uint8, [][]MV, error) {
 		v := make([]MV, bw*bh)
 		for i := range v {
 			p := mvPredict(v, bw, i%bw, i/bw)
+			if m[i] == 0 {
+				v[i] = p
+				continue
+			}
 			dy, err := decodeDiff(d, mc, 0)
 			if err != nil {
 				return nil, nil, err

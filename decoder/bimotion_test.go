@@ -20,10 +20,22 @@ func randomBi(r *rand.Rand, frames, blocks int) ([][]uint8, [][]MV) {
 	return modes, bwd
 }
 
+// fillUnused sets every vector a block's mode does not use to its prediction, as the encoder
+// does (forward-only blocks' backward vectors; with fwd, backward-only blocks' forward ones).
+func fillUnused(modes [][]uint8, fwd, bwd [][]MV, bw int) {
+	for f, m := range modes {
+		FillUnusedMVs(bwd[f], bw, func(i int) bool { return m[i] != 0 })
+		if fwd != nil {
+			FillUnusedMVs(fwd[f], bw, func(i int) bool { return m[i] != 1 })
+		}
+	}
+}
+
 func TestBiRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	const bw, bh = 11, 9
 	modes, bwd := randomBi(r, 3, bw*bh)
+	fillUnused(modes, nil, bwd, bw)
 	p := EncodeBi(modes, bwd, bw)
 	gm, gb, err := DecodeBi(p, 3, bw, bh)
 	if err != nil {
@@ -46,24 +58,51 @@ func TestBiRoundTrip(t *testing.T) {
 	}
 }
 
-// TestFillUnusedCostsLittle: vectors a mode leaves unused, set to their prediction, cost a
-// zero flag each — far less than random ones.
-func TestFillUnusedCostsLittle(t *testing.T) {
+// TestUnusedVectorsNotSent (version 5): a vector its block's mode does not use costs nothing —
+// a forward-only frame's payload is the same whatever its backward vectors — and decodes as
+// its prediction, which the encoder's FillUnusedMVs sets; the forward payload likewise skips
+// backward-only blocks (EncodeMVsModes).
+func TestUnusedVectorsNotSent(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	const bw = 10
 	modes, bwd := randomBi(r, 1, bw*bw)
 	for i := range modes[0] {
 		modes[0][i] = 0 // forward only: no backward vector is used
 	}
-	before := len(EncodeBi(modes, bwd, bw))
+	before := EncodeBi(modes, bwd, bw)
 	FillUnusedMVs(bwd[0], bw, func(int) bool { return false })
-	after := len(EncodeBi(modes, bwd, bw))
-	if after*4 > before {
-		t.Fatalf("unused vectors cost %d bytes after filling, %d before", after, before)
+	if after := EncodeBi(modes, bwd, bw); string(after) != string(before) {
+		t.Fatalf("unused backward vectors changed the payload: %d vs %d bytes", len(after), len(before))
 	}
 	for _, v := range bwd[0] {
 		if v != (MV{}) {
 			t.Fatalf("a fully unused field fills with zero vectors, got %v", v)
+		}
+	}
+	// Forward vectors with mixed modes round-trip through EncodeMVsModes.
+	modes, bwd = randomBi(r, 2, bw*bw)
+	fwd := [][]MV{make([]MV, bw*bw), make([]MV, bw*bw)}
+	for f := range fwd {
+		for i := range fwd[f] {
+			fwd[f][i] = MV{Y: r.IntN(9) - 4, X: r.IntN(2*MVLimit+1) - MVLimit}
+		}
+	}
+	fillUnused(modes, fwd, bwd, bw)
+	all := append([][]uint8{nil}, modes...)
+	frames := append([][]MV{fwd[1]}, fwd...) // a P-only frame (modes nil) first
+	p := EncodeMVsModes(frames, all, bw)
+	if full := EncodeMVs(frames, bw); len(p) >= len(full) {
+		t.Fatalf("skipping backward-only blocks saved nothing: %d vs %d bytes", len(p), len(full))
+	}
+	got, err := DecodeMVsModes(p, all, len(frames), bw, bw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f := range frames {
+		for i := range frames[f] {
+			if got[f][i] != frames[f][i] {
+				t.Fatalf("frame %d block %d: %v, want %v", f, i, got[f][i], frames[f][i])
+			}
 		}
 	}
 }

@@ -121,11 +121,20 @@ func decodeDiff(d *rangeDecoder, c *mvContexts, j int) (int, error) {
 }
 
 // EncodeMVs codes the vectors of several frames (each bw×bh, raster order) into one payload.
-func EncodeMVs(frames [][]MV, bw int) []byte {
+func EncodeMVs(frames [][]MV, bw int) []byte { return EncodeMVsModes(frames, nil, bw) }
+
+// EncodeMVsModes is EncodeMVs for frames whose block modes the decoder knows first (bitstream
+// version 5): a block of a frame with modes whose mode is backward-only (1) sends no forward
+// vector; the vector must be its prediction (FillUnusedMVs), which the decoder fills in.
+// modes[f] is nil for a frame predicted from its reference alone; modes may be nil.
+func EncodeMVsModes(frames [][]MV, modes [][]uint8, bw int) []byte {
 	e := newRangeEncoder(nil)
 	c := newMVContexts()
-	for _, v := range frames {
+	for f, v := range frames {
 		for i, mv := range v {
+			if modes != nil && modes[f] != nil && modes[f][i] == 1 {
+				continue
+			}
 			p := mvPredict(v, bw, i%bw, i/bw)
 			encodeDiff(e, c, 0, mv.Y-p.Y)
 			encodeDiff(e, c, 1, mv.X-p.X)
@@ -137,13 +146,33 @@ func EncodeMVs(frames [][]MV, bw int) []byte {
 // DecodeMVs decodes nframes frames of bw×bh vectors from payload. Every vector must lie
 // within ±MVLimit and the payload must be consumed exactly.
 func DecodeMVs(payload []byte, nframes, bw, bh int) ([][]MV, error) {
+	return DecodeMVsModes(payload, nil, nframes, bw, bh)
+}
+
+// DecodeMVsModes decodes what EncodeMVsModes codes (modes[f]: nil, or frame f's bw×bh block
+// modes); a backward-only block's forward vector is its prediction.
+func DecodeMVsModes(payload []byte, modes [][]uint8, nframes, bw, bh int) ([][]MV, error) {
+	if modes != nil && len(modes) != nframes {
+		return nil, fmt.Errorf("%w: modes for %d frames, %d frames of vectors", ErrRangeCoder, len(modes), nframes)
+	}
 	d := newRangeDecoder(payload)
 	c := newMVContexts()
 	out := make([][]MV, nframes)
 	for f := range out {
+		var m []uint8
+		if modes != nil {
+			m = modes[f]
+			if m != nil && len(m) != bw*bh {
+				return nil, fmt.Errorf("%w: %d modes for %d blocks", ErrRangeCoder, len(m), bw*bh)
+			}
+		}
 		v := make([]MV, bw*bh)
 		for i := range v {
 			p := mvPredict(v, bw, i%bw, i/bw)
+			if m != nil && m[i] == 1 {
+				v[i] = p
+				continue
+			}
 			dy, err := decodeDiff(d, c, 0)
 			if err != nil {
 				return nil, err

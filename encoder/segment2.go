@@ -384,7 +384,7 @@ func (e *SegmentEncoderV2) candidate(fe *frameEnc, slot int, s *nvc2.Segment, ou
 	}
 	if inter {
 		bw := w / 16
-		fe.bits[slot] += 8 * len(decoder.EncodeMVs([][]decoder.MV{s.MVs[fr.Index]}, bw))
+		fe.bits[slot] += 8 * len(decoder.EncodeMVsModes([][]decoder.MV{s.MVs[fr.Index]}, [][]uint8{s.Modes[fr.Index]}, bw))
 		if m := s.Modes[fr.Index]; m != nil {
 			fe.bits[slot] += 8 * len(decoder.EncodeBi([][]uint8{m}, [][]decoder.MV{s.Bwd[fr.Index]}, bw))
 		}

@@ -160,9 +160,14 @@ func (s *Segment) motionFrames(l int) (predicted, bipred []int) {
 func (s *Segment) motionPayloads(l int) (mv, bi []byte, err error) {
 	predicted, bipred := s.motionFrames(l)
 	var mvs, bwd [][]decoder.MV
-	var bmodes [][]uint8
+	var bmodes, pmodes [][]uint8
 	for _, f := range predicted {
 		mvs = append(mvs, s.MVs[f])
+		var m []uint8
+		if s.Modes != nil {
+			m = s.Modes[f]
+		}
+		pmodes = append(pmodes, m)
 	}
 	for _, f := range bipred {
 		if s.Modes == nil || s.Bwd == nil || s.Modes[f] == nil || s.Bwd[f] == nil {
@@ -173,7 +178,7 @@ func (s *Segment) motionPayloads(l int) (mv, bi []byte, err error) {
 	}
 	w, _ := s.CodedSize()
 	if len(mvs) > 0 {
-		mv = decoder.EncodeMVs(mvs, w/16)
+		mv = decoder.EncodeMVsModes(mvs, pmodes, w/16)
 	}
 	if len(bmodes) > 0 {
 		bi = decoder.EncodeBi(bmodes, bwd, w/16)
@@ -190,17 +195,7 @@ func (s *Segment) readMotion(r *reader, l int) error {
 	}
 	predicted, bipred := s.motionFrames(l)
 	w, h := s.CodedSize()
-	if len(predicted) > 0 {
-		mvs, err := decoder.DecodeMVs(mv, len(predicted), w/16, h/16)
-		if err != nil {
-			return fmt.Errorf("%w: unit %d: %v", ErrBitstream, l, err)
-		}
-		for i, f := range predicted {
-			s.MVs[f] = mvs[i]
-		}
-	} else if len(mv) != 0 {
-		return fmt.Errorf("%w: unit %d has %d bytes of vectors for no frame", ErrBitstream, l, len(mv))
-	}
+	// Block modes first: the forward vectors of backward-only blocks are not sent.
 	if len(bipred) > 0 {
 		modes, bwd, err := decoder.DecodeBi(bi, len(bipred), w/16, h/16)
 		if err != nil {
@@ -211,6 +206,21 @@ func (s *Segment) readMotion(r *reader, l int) error {
 		}
 	} else if len(bi) != 0 {
 		return fmt.Errorf("%w: unit %d has %d bytes of bi-prediction data for no frame", ErrBitstream, l, len(bi))
+	}
+	if len(predicted) > 0 {
+		pmodes := make([][]uint8, len(predicted))
+		for i, f := range predicted {
+			pmodes[i] = s.Modes[f]
+		}
+		mvs, err := decoder.DecodeMVsModes(mv, pmodes, len(predicted), w/16, h/16)
+		if err != nil {
+			return fmt.Errorf("%w: unit %d: %v", ErrBitstream, l, err)
+		}
+		for i, f := range predicted {
+			s.MVs[f] = mvs[i]
+		}
+	} else if len(mv) != 0 {
+		return fmt.Errorf("%w: unit %d has %d bytes of vectors for no frame", ErrBitstream, l, len(mv))
 	}
 	return nil
 }
