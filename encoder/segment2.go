@@ -169,6 +169,7 @@ func (e *SegmentEncoderV2) Encode(frames []*decoder.Frame, seg uint32) (*Encoded
 	s := &nvc2.Segment{Header: nvc2.Header{Width: dispW, Height: dispH, Frames: len(frames), S: e.S,
 		IntraAnchors: e.IntraAnchors, Layers: K, Segment: seg}, Have: K, Intra: make([]bool, len(frames)), VecLayer: make([]uint8, len(frames))}
 	copy(s.Model[:], model)
+	s.Schedule() // computed once here: the frames of a batch read it concurrently
 	mvs, pyr, err := searchAll(padded, sc, workers)
 	if err != nil {
 		return nil, err
@@ -489,7 +490,7 @@ func (e *SegmentEncoderV2) codeFrame(fe *frameEnc, s *nvc2.Segment, out *Encoded
 
 // chooseMotion finishes frame f's motion from its searched vectors: forward (and backward)
 // vectors chosen by SAD + λ·bits (SmoothRD), block modes by BlockModesRD, and each vector its
-// block's mode does not use set to its prediction (it then codes as zeros). cur is the
+// block's mode does not use set to its prediction (it is then not sent). cur is the
 // original frame; ref and fut (nil without a future frame) are the references it is
 // measured against, with their pyramids (only level 0 is read).
 func (e *SegmentEncoderV2) chooseMotion(s *nvc2.Segment, f, bw int, pc, pr, pf *Pyramid, cur, ref, fut *decoder.Frame, lam int) error {

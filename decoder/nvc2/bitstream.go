@@ -66,7 +66,9 @@ type Segment struct {
 	sched    *decoder.Schedule
 }
 
-// Schedule is the segment's reference structure.
+// Schedule is the segment's reference structure, computed on the first call (which must not
+// race with others: ParseBaseUnit makes it; a caller that builds a Segment and then reads it
+// from several goroutines calls Schedule first).
 func (s *Segment) Schedule() *decoder.Schedule {
 	if s.sched == nil {
 		s.sched, _ = decoder.NewScheduleAnchors(s.Frames, s.S, s.IntraAnchors)
