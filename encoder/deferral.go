@@ -29,8 +29,7 @@ func (e *SegmentEncoderV2) deferLambda() float64 {
 func (e *SegmentEncoderV2) deferMotion(fe *frameEnc, s *nvc2.Segment, out *EncodedV2, orig *decoder.Frame, fr decoder.FrameRef) error {
 	K := s.Layers
 	f := fr.Index
-	bw := orig.W / 16
-	bits := 8 * (len(decoder.EncodeMVsModes([][]decoder.MV{s.MVs[f]}, [][]uint8{s.Modes[f]}, bw)) + len(decoder.EncodeBi([][]uint8{s.Modes[f]}, [][]decoder.MV{s.Bwd[f]}, bw)))
+	bits := fe.motionBits
 	fwd, bwd, modes := s.DirectMotion(f)
 	net := fe.fc.Net(true)
 	lam := e.Model.Lambdas()

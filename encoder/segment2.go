@@ -129,6 +129,8 @@ type frameEnc struct {
 	bits     [2]int
 	dist     [2]float64
 	direct   []*decoder.Frame // deferMotion's reconstructions
+	// motionBits is the predicted candidate's vectors and modes, coded alone (in fe.bits[1]).
+	motionBits int
 }
 
 // Encode codes frames (all of one size, even sides) as segment index seg.
@@ -205,7 +207,7 @@ func (e *SegmentEncoderV2) Encode(frames []*decoder.Frame, seg uint32) (*Encoded
 			if w >= 0 {
 				fe = coders[w]
 			}
-			if err := e.codeFrame(fe, s, out, padded[f], sc.Frames[f], pos[f]); err != nil {
+			if err := e.codeFrame(fe, s, out, padded[f], pyr[f], sc.Frames[f], pos[f]); err != nil {
 				return fmt.Errorf("encode: frame %d: %w", f, err)
 			}
 			return nil
@@ -385,10 +387,11 @@ func (e *SegmentEncoderV2) candidate(fe *frameEnc, slot int, s *nvc2.Segment, ou
 	}
 	if inter {
 		bw := w / 16
-		fe.bits[slot] += 8 * len(decoder.EncodeMVsModes([][]decoder.MV{s.MVs[fr.Index]}, [][]uint8{s.Modes[fr.Index]}, bw))
+		fe.motionBits = 8 * len(decoder.EncodeMVsModes([][]decoder.MV{s.MVs[fr.Index]}, [][]uint8{s.Modes[fr.Index]}, bw))
 		if m := s.Modes[fr.Index]; m != nil {
-			fe.bits[slot] += 8 * len(decoder.EncodeBi([][]uint8{m}, [][]decoder.MV{s.Bwd[fr.Index]}, bw))
+			fe.motionBits += 8 * len(decoder.EncodeBi([][]uint8{m}, [][]decoder.MV{s.Bwd[fr.Index]}, bw))
 		}
+		fe.bits[slot] += fe.motionBits
 	}
 	for len(fe.recon[slot]) < K {
 		fe.recon[slot] = append(fe.recon[slot], decoder.NewFrame(w, h))
@@ -429,13 +432,13 @@ func (e *SegmentEncoderV2) count(g *nvc2.Grid, inter bool, K int) error {
 
 // codeFrame codes frame fr (decode-order position i): intra when it has no reference, else
 // predicted, or intra when that costs less (J = R + λ·D at the top layer).
-func (e *SegmentEncoderV2) codeFrame(fe *frameEnc, s *nvc2.Segment, out *EncodedV2, orig *decoder.Frame, fr decoder.FrameRef, i int) error {
+func (e *SegmentEncoderV2) codeFrame(fe *frameEnc, s *nvc2.Segment, out *EncodedV2, orig *decoder.Frame, po *Pyramid, fr decoder.FrameRef, i int) error {
 	if err := nvc2.PlanesOf(orig, &fe.x); err != nil {
 		return err
 	}
 	slot := 0
 	if fr.Ref >= 0 && !e.OriginalRefs {
-		if err := e.decodedMotion(s, out, orig, fr); err != nil {
+		if err := e.decodedMotion(s, out, orig, po, fr); err != nil {
 			return err
 		}
 	}
@@ -515,8 +518,8 @@ func (e *SegmentEncoderV2) chooseMotion(s *nvc2.Segment, f, bw int, pc, pr, pf *
 }
 
 // decodedMotion is chooseMotion on the top chain's decoded references (the frames a client
-// with every layer predicts from), for frame fr of codeFrame.
-func (e *SegmentEncoderV2) decodedMotion(s *nvc2.Segment, out *EncodedV2, orig *decoder.Frame, fr decoder.FrameRef) error {
+// with every layer predicts from), for frame fr of codeFrame (orig, with its pyramid po).
+func (e *SegmentEncoderV2) decodedMotion(s *nvc2.Segment, out *EncodedV2, orig *decoder.Frame, po *Pyramid, fr decoder.FrameRef) error {
 	top := out.Recon[len(out.Recon)-1]
 	level0 := func(f *decoder.Frame) *Pyramid {
 		return &Pyramid{l: [3]plane{newPlane(f.Y, f.W, f.H, margins[0])}}
@@ -527,5 +530,5 @@ func (e *SegmentEncoderV2) decodedMotion(s *nvc2.Segment, out *EncodedV2, orig *
 		fut = top[fr.Future]
 		pf = level0(fut)
 	}
-	return e.chooseMotion(s, fr.Index, orig.W/16, level0(orig), level0(top[fr.Ref]), pf, orig, top[fr.Ref], fut, e.mvLambda())
+	return e.chooseMotion(s, fr.Index, orig.W/16, po, level0(top[fr.Ref]), pf, orig, top[fr.Ref], fut, e.mvLambda())
 }

@@ -111,8 +111,8 @@ func (s *Segment) AppendUnit(dst []byte, l int) ([]byte, error) {
 				return nil, fmt.Errorf("%w: frame %d must be intra-coded", ErrBitstream, f)
 			}
 			v := s.vecLayer(f)
-			if v != 0 && (!s.Deferrable(f) || v >= s.Layers) {
-				return nil, fmt.Errorf("%w: frame %d's motion in unit %d (deferrable: %v, %d layers)", ErrBitstream, f, v, s.Deferrable(f), s.Layers)
+			if err := s.checkVecLayer(f, v); err != nil {
+				return nil, err
 			}
 			vl[f/4] |= byte(v) << (6 - 2*(f%4))
 		}
@@ -362,8 +362,8 @@ func ParseBaseUnit(b []byte) (*Segment, error) {
 	s.VecLayer = make([]uint8, s.Frames)
 	for f := range s.VecLayer {
 		v := vl[f/4] >> (6 - 2*(f%4)) & 3
-		if v != 0 && (s.Intra[f] || !s.Deferrable(f) || int(v) >= s.Layers) {
-			return nil, fmt.Errorf("%w: frame %d's motion in unit %d (intra: %v, deferrable: %v, %d layers)", ErrBitstream, f, v, s.Intra[f], s.Deferrable(f), s.Layers)
+		if err := s.checkVecLayer(f, int(v)); err != nil {
+			return nil, err
 		}
 		s.VecLayer[f] = v
 	}

@@ -1,8 +1,12 @@
 package nvc2
 
-import "github.com/strata-player/strata/decoder"
+import (
+	"fmt"
 
-// Deferred motion (bitstream version 5, docs/BITSTREAM.md "Deferred vectors"). A frame no
+	"github.com/strata-player/strata/decoder"
+)
+
+// Deferred motion (bitstream version 5, docs/BITSTREAM.md "Deferred motion"). A frame no
 // other frame references (a leaf of the sub-GOP tree) may carry its vectors and block modes in
 // a higher unit than 0: VecLayer[f] is that unit. A client holding k ≤ VecLayer[f] layers
 // predicts the frame by *direct motion* instead — both references averaged, each block's
@@ -28,6 +32,15 @@ func (s *Segment) MotionFields(f, k int) (fwd, bwd []decoder.MV, modes []uint8) 
 		return s.MVs[f], s.Bwd[f], s.Modes[f]
 	}
 	return s.DirectMotion(f)
+}
+
+// checkVecLayer: frame f's motion may be in unit v only if v is 0, or f is deferrable and v is
+// one of the segment's units.
+func (s *Segment) checkVecLayer(f, v int) error {
+	if v != 0 && (!s.Deferrable(f) || v >= s.Layers) {
+		return fmt.Errorf("%w: frame %d's motion in unit %d (deferrable: %v, %d layers)", ErrBitstream, f, v, s.Deferrable(f), s.Layers)
+	}
+	return nil
 }
 
 func (s *Segment) vecLayer(f int) int {
