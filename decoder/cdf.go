@@ -180,3 +180,12 @@ func (c *CDF) SymbolBits(s int) float64 { return CDFBits - math.Log2(float64(c.F
 
 // Freq is symbol s's frequency (of 1 << CDFBits).
 func (c *CDF) Freq(s int) uint32 { return c.cum[s+1] - c.cum[s] }
+
+// Freqs returns a copy of the table's frequencies.
+func (c *CDF) Freqs() []uint32 {
+	f := make([]uint32, c.Symbols())
+	for s := range f {
+		f[s] = c.Freq(s)
+	}
+	return f
+}

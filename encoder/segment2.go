@@ -80,7 +80,7 @@ func (e *SegmentEncoderV2) biModeLambda() int {
 // it: carphone −20.2 %, bus −11.9 %, flower (9 frames) −10.0 %. With the entropy tables
 // re-fitted to the encoder's symbols (strata refit-tables; 33 frames, S = 32), RD = 2 beats 3
 // by 2.5 % (carphone), 0.2 % (bus) and 2.7 % (flower, 20 frames); 1.5 and 4 are worse on bus.
-const DefaultRD = 2.0
+const DefaultRD = 1.6
 
 // Class 3 (distance 8 and more: the anchors of S = 32 sub-GOPs) at 3 rather than 2: −0.9 %
 // carphone, −0.7 % bus (33 frames, S = 32); an I-frame scale of 3 or 4 instead of 2: ±0.1 %.

@@ -46,6 +46,7 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"refit-tables", "--out", "d"}, "--out and --clips are required"},
 		{[]string{"refit-tables", "--out", "d", "--clips", "x.y4m", "--iters", "0"}, "--iters"},
 		{[]string{"refit-tables", "--out", "d", "--clips", "x.y4m", "--frames", "1"}, "--frames"},
+		{[]string{"refit-tables", "--out", "d", "--clips", "x.y4m", "--extra-tables", "500"}, "--extra-tables"},
 		{[]string{"refit-tables", "--out", "d", "--clips", "/nonexistent.y4m"}, "no such file"},
 		{[]string{"refit-tables", "--weights", "/nonexistent", "--out", "d", "--clips", "x.y4m"}, "no such file"},
 		{[]string{"package", "--in", "a", "--out", "b", "--joined", "maybe"}, "--joined"},

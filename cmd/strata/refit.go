@@ -32,6 +32,7 @@ func runRefit(args []string, stdout, stderr io.Writer) error {
 	subgop := fs.Int("subgop", 32, "sub-GOP size S of the encodes")
 	iters := fs.Int("iters", 2, "encode–refit rounds")
 	minCount := fs.Int64("min-count", 200, "contexts with fewer symbols keep their table")
+	extra := fs.Int("extra-tables", 32, "frequency tables to fit to the symbols, besides the exported Laplace family (0..160)")
 	workers := fs.Int("workers", 0, "encoder goroutines (0: one per CPU)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -46,12 +47,15 @@ func runRefit(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--iters %d out of range 1..10", *iters)
 	case *minCount < 1:
 		return fmt.Errorf("--min-count %d must be positive", *minCount)
+	case *extra < 0 || *extra > 160:
+		return fmt.Errorf("--extra-tables %d out of range 0..160", *extra)
 	case *workers < 0 || *workers > 256:
 		return fmt.Errorf("--workers %d out of range 0..256", *workers)
 	}
 	paths := strings.Split(*clips, ",")
 	src := *weights
 	from := ""
+	base := 0
 	for it := 1; it <= *iters; it++ {
 		m, w, man, err := readModel2(src)
 		if err != nil {
@@ -61,6 +65,10 @@ func runRefit(args []string, stdout, stderr io.Writer) error {
 			// The weights as exported (a model refit before keeps its origin).
 			if from = m.RefitFrom(); from == "" {
 				from = m.SHA256
+			}
+			base = m.BaseTables()
+			if base+*extra > 256 {
+				return fmt.Errorf("--extra-tables %d: the model has %d tables of its own, the format holds 256", *extra, base)
 			}
 		}
 		st := nvc2.NewStats()
@@ -75,15 +83,16 @@ func runRefit(args []string, stdout, stderr io.Writer) error {
 				return fmt.Errorf("%s: %w", p, err)
 			}
 		}
-		table, flags, before, after := m.RefitTables(st, *minCount)
-		nw, err := nvc2.WithEntropy(w, table, flags)
+		r := m.RefitTables(st, *minCount, base, *extra)
+		before, after := r.Before, r.After
+		nw, err := nvc2.WithEntropy(w, r)
 		if err != nil {
 			return err
 		}
 		sum := sha256.Sum256(nw)
 		man["sha256"] = hex.EncodeToString(sum[:])
 		man["entropy_refit"] = map[string]any{"from_sha256": from, "clips": paths, "frames": *frames, "subgop": *subgop,
-			"rounds": it, "bits_before": before, "bits_after": after}
+			"rounds": it, "bits_before": before, "bits_after": after, "base_tables": base, "fitted_tables": len(r.Freqs) - base}
 		mb, err := json.MarshalIndent(man, "", "  ")
 		if err != nil {
 			return err
@@ -97,7 +106,7 @@ func runRefit(args []string, stdout, stderr io.Writer) error {
 		if err := os.WriteFile(filepath.Join(*out, "manifest.json"), append(mb, '\n'), 0o644); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "round %d: %.0f → %.0f bits on the encoder's symbols (%.1f %% fewer)\n", it, before, after, 100*(1-after/before))
+		fmt.Fprintf(stdout, "round %d: %.0f → %.0f bits on the encoder's symbols (%.1f %% fewer; %d fitted tables)\n", it, before, after, 100*(1-after/before), len(r.Freqs)-base)
 		src = *out
 	}
 	return nil

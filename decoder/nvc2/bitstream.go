@@ -10,7 +10,7 @@ import (
 )
 
 // BitstreamVersion is the version of docs/BITSTREAM.md this package reads and writes.
-const BitstreamVersion = 5
+const BitstreamVersion = 6
 
 // ErrBitstream is wrapped by every error about malformed units.
 var ErrBitstream = errors.New("bitstream v5")

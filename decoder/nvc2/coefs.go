@@ -88,14 +88,18 @@ func (k *coder) prevPlane(gi, p int) bool {
 	return false
 }
 
-// prevNZ reports whether any layer below this one is non-zero at integer i.
-func (k *coder) prevNZ(i int) bool {
-	for l := 0; l < k.layer; l++ {
-		if k.g.Q[l][i] != 0 {
-			return true
+// prevSign is the sign (−1 or +1) of the highest layer below this one that is non-zero at
+// integer i, or 0 when every layer below is zero there.
+func (k *coder) prevSign(i int) int32 {
+	for l := k.layer - 1; l >= 0; l-- {
+		switch v := k.g.Q[l][i]; {
+		case v > 0:
+			return 1
+		case v < 0:
+			return -1
 		}
 	}
-	return false
+	return 0
 }
 
 // walkFlags calls fn for every coded-block flag of the layer (plane by plane, raster order)
@@ -137,9 +141,11 @@ func abs32(v int32) int32 {
 }
 
 // walk calls fn for every integer of a coded block (walkFlags first) in coding order with
-// its table and prediction; fn returns the integer (the encoder's, or the one it decoded),
-// which walk records for the contexts. Integers of uncoded blocks are zero.
-func (k *coder) walk(fn func(i int, t *decoder.CDF, mu int32) (int32, error)) error {
+// its table, prediction μ and sign σ: the coded value is σ·(v − μ) (bitstream version 6:
+// a refinement of a coefficient that a lower layer left non-zero is coded relative to that
+// layer's sign, σ = its sign; else σ = 1); fn returns the integer v (the encoder's, or the
+// one it decoded), which walk records for the contexts. Integers of uncoded blocks are zero.
+func (k *coder) walk(fn func(i int, t *decoder.CDF, mu, sigma int32) (int32, error)) error {
 	hw := k.h * k.w
 	base := k.layer * Channels * Contexts
 	for gi, gr := range groups {
@@ -169,6 +175,7 @@ func (k *coder) walk(fn func(i int, t *decoder.CDF, mu int32) (int32, error)) er
 					nb := min(abs32(left)+abs32(top), 3)
 					low := k.lower[p]
 					var ctx int32
+					sigma := int32(1)
 					if k.layer == 0 {
 						lb := int32(0)
 						switch {
@@ -185,8 +192,9 @@ func (k *coder) walk(fn func(i int, t *decoder.CDF, mu int32) (int32, error)) er
 						if low > 0 {
 							ctx += 2
 						}
-						if k.prevNZ(ch*hw + p) {
+						if ps := k.prevSign(ch*hw + p); ps != 0 {
 							ctx++
+							sigma = ps
 						}
 					}
 					var mu int32
@@ -194,7 +202,7 @@ func (k *coder) walk(fn func(i int, t *decoder.CDF, mu int32) (int32, error)) er
 						mu = med(left, top, topLeft)
 					}
 					k.ctx = base + ch*Contexts + int(ctx)
-					v, err := fn(ch*hw+p, k.tabs[tabRow[ctx]], mu)
+					v, err := fn(ch*hw+p, k.tabs[tabRow[ctx]], mu, sigma)
 					if err != nil {
 						return err
 					}
@@ -250,8 +258,8 @@ func (m *Model) EncodeLayer(c *Codec, g *Grid, layer int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = k.walk(func(i int, t *decoder.CDF, mu int32) (int32, error) {
-		return q[i], e.Value(t, int(q[i]-mu))
+	err = k.walk(func(i int, t *decoder.CDF, mu, sigma int32) (int32, error) {
+		return q[i], e.Value(t, int(sigma*(q[i]-mu)))
 	})
 	if err != nil {
 		return nil, err
@@ -312,8 +320,8 @@ func (m *Model) DecodeLayer(c *Codec, g *Grid, layer int, payload []byte) error 
 	if err != nil {
 		return err
 	}
-	err = k.walk(func(i int, t *decoder.CDF, mu int32) (int32, error) {
-		v := int32(d.Value(t)) + mu
+	err = k.walk(func(i int, t *decoder.CDF, mu, sigma int32) (int32, error) {
+		v := sigma*int32(d.Value(t)) + mu
 		if d.Err() != nil || v > maxCoef || v < -maxCoef {
 			return 0, fmt.Errorf("%w: layer %d corrupt or truncated at integer %d", ErrPayload, layer, i)
 		}

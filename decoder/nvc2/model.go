@@ -81,6 +81,17 @@ func (m *Model) RefitFrom() string {
 	return s
 }
 
+// BaseTables is the number of leading tables of Model.Tables that the export wrote (the
+// discretised Laplace family); tables after them were fitted by `strata refit-tables`
+// (manifest "entropy_refit"."base_tables"; all of them when absent).
+func (m *Model) BaseTables() int {
+	r, _ := m.Manifest["entropy_refit"].(map[string]any)
+	if f, ok := r["base_tables"].(float64); ok && f >= 1 && int(f) <= len(m.Tables) {
+		return int(f)
+	}
+	return len(m.Tables)
+}
+
 // IntraLambda is the training's weight of an I-frame's distortion (manifest "intra_lambda").
 func (m *Model) IntraLambda() float64 {
 	if f, ok := m.Manifest["intra_lambda"].(float64); ok && f > 0 {

@@ -232,7 +232,10 @@ var DeadZone = [Layers]float32{0.15, 0.25, 0.25, 0.25}
 
 // Quantize fills every layer of g from coefficients y: layer l carries the dead-zone rounding
 // of (y − ŷ_{l−1}) / s_l (DeadZone; float32 operations in tcodec.dz_round's order).
-func (c *Codec) Quantize(y decoder.Tensor, g *Grid) {
+func (c *Codec) Quantize(y decoder.Tensor, g *Grid) { c.quantizeDZ(y, g, DeadZone) }
+
+// quantizeDZ is Quantize with dead zones dz.
+func (c *Codec) quantizeDZ(y decoder.Tensor, g *Grid, dz [Layers]float32) {
 	hw := y.H * y.W
 	for l := 0; l < Layers; l++ {
 		if g.Q[l] == nil {
@@ -244,7 +247,7 @@ func (c *Codec) Quantize(y decoder.Tensor, g *Grid) {
 			var prev float32
 			for l := 0; l < Layers; l++ {
 				s := c.Steps[l*Channels+ch]
-				q := dzRound((v-prev)/s, DeadZone[l])
+				q := dzRound((v-prev)/s, dz[l])
 				g.Q[l][ch*hw+i] = q
 				prev += float32(q) * s
 			}

@@ -20,6 +20,7 @@ type rdScratch struct {
 	prev, r []float32
 	tabs    []*decoder.CDF
 	mus     []int32
+	sigmas  []int8
 	flags   [3][]*decoder.CDF
 }
 
@@ -53,7 +54,7 @@ func (m *Model) QuantizeRD(c *Codec, y decoder.Tensor, g *Grid, lambda [Layers]f
 	n := Channels * hw
 	if g.rd == nil || len(g.rd.prev) != n {
 		g.rd = &rdScratch{prev: make([]float32, n), r: make([]float32, n),
-			tabs: make([]*decoder.CDF, n), mus: make([]int32, n)}
+			tabs: make([]*decoder.CDF, n), mus: make([]int32, n), sigmas: make([]int8, n)}
 		for gi := range g.rd.flags {
 			g.rd.flags[gi] = make([]*decoder.CDF, hw)
 		}
@@ -70,7 +71,7 @@ func (m *Model) QuantizeRD(c *Codec, y decoder.Tensor, g *Grid, lambda [Layers]f
 			for i := ch * hw; i < (ch+1)*hw; i++ {
 				r := (y.Data[i] - sc.prev[i]) / s
 				sc.r[i] = r
-				q[i] = dzRound(r, DeadZone[l])
+				q[i] = dzRound(r, RDDeadZone[l])
 			}
 		}
 		if lambda[l] > 0 {
@@ -101,8 +102,8 @@ func (m *Model) rdLayer(c *Codec, g *Grid, l int, lambda float64) error {
 	if err != nil {
 		return err
 	}
-	err = k.walk(func(i int, t *decoder.CDF, mu int32) (int32, error) {
-		sc.tabs[i], sc.mus[i] = t, mu
+	err = k.walk(func(i int, t *decoder.CDF, mu, sigma int32) (int32, error) {
+		sc.tabs[i], sc.mus[i], sc.sigmas[i] = t, mu, int8(sigma)
 		return q[i], nil
 	})
 	if err != nil {
@@ -122,10 +123,10 @@ func (m *Model) rdLayer(c *Codec, g *Grid, l int, lambda float64) error {
 				w := lambda * c.gains[ch] * s * s
 				r := float64(sc.r[i])
 				jSkip += w * r * r
-				t, mu := sc.tabs[i], sc.mus[i]
+				t, mu, sigma := sc.tabs[i], sc.mus[i], int32(sc.sigmas[i])
 				cost := func(v int32) float64 {
 					e := r - float64(v)
-					return t.ValueBits(int(v-mu)) + w*e*e
+					return t.ValueBits(int(sigma*(v-mu))) + w*e*e
 				}
 				best := q[i]
 				bj := cost(best)
@@ -156,3 +157,11 @@ func (m *Model) rdLayer(c *Codec, g *Grid, l int, lambda float64) error {
 	}
 	return nil
 }
+
+// RDDeadZone is QuantizeRD's dead zone per layer: the integers it starts from (and then
+// lowers where they do not pay). Narrower than the training's DeadZone: the decisions
+// drop what does not pay anyway, and the sign-aligned refinements (bitstream version 6)
+// make a refinement cheap. Measured (bitstream 6, refit tables, S = 32, BD-rate vs x264
+// medium over a fixed PSNR range): refinements at 0.15 rather than 0.25: bus −0.7, carphone
+// −3.4 points; layer 1 at 0.1 rather than 0.15: bus −0.4, carphone −0.8.
+var RDDeadZone = [Layers]float32{0.1, 0.15, 0.15, 0.15}

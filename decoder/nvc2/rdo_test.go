@@ -27,7 +27,7 @@ func layerCost(t *testing.T, m *Model, c *Codec, y decoder.Tensor, g *Grid) (bit
 	return bits, dist
 }
 
-// TestQuantizeRD: with λ = 0 it is the dead-zone quantizer; with the encoder's λ each layer
+// TestQuantizeRD: with λ = 0 it is the dead-zone quantizer (RDDeadZone); with the encoder's λ each layer
 // costs at most 0.5 % more (bits + λ_l·D_l; the decisions estimate the contexts from the
 // dead-zone integers) than the dead-zone integers would from the same lower layers and the
 // layers together cost less, every layer decodes, and the whole grid takes fewer bits.
@@ -42,7 +42,7 @@ func TestQuantizeRD(t *testing.T) {
 		want := gridOf(g[tag+".ints"])
 		y := decoder.Tensor{C: Channels, H: want.H, W: want.W, Data: g[tag+".y"].Data}
 		dz := NewGrid(want.H, want.W)
-		c.Quantize(y, dz)
+		c.quantizeDZ(y, dz, RDDeadZone)
 		rd := NewGrid(want.H, want.W)
 		if err := m.QuantizeRD(c, y, rd, [Layers]float64{}); err != nil {
 			t.Fatal(err)

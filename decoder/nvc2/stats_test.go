@@ -5,7 +5,10 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+
+	"github.com/strata-player/strata/decoder"
 )
 
 // TestRefitTables: counting a grid's symbols and re-fitting the tables to them shortens
@@ -23,28 +26,50 @@ func TestRefitTables(t *testing.T) {
 			}
 		}
 	}
-	table, flags, before, after := m.RefitTables(st, 1)
-	if !(after < before) {
-		t.Fatalf("refit: %.0f → %.0f bits", before, after)
+	r := m.RefitTables(st, 1, m.BaseTables(), 8)
+	if !(r.After < r.Before) {
+		t.Fatalf("refit: %.0f → %.0f bits", r.Before, r.After)
+	}
+	if len(r.Freqs) <= r.Base || r.Base != m.BaseTables() {
+		t.Fatalf("refit: %d tables, %d of them the base family (%d): none fitted", len(r.Freqs), r.Base, m.BaseTables())
 	}
 	w, err := os.ReadFile(filepath.Join("..", "..", "assets", "model2", "nvc2.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	nw, err := WithEntropy(w, table, flags)
+	nw, err := WithEntropy(w, r)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if len(nw) != len(w) {
-		t.Fatalf("rewritten weights are %d bytes, were %d", len(nw), len(w))
 	}
 	sum := sha256.Sum256(nw)
 	m2, err := LoadModel(nw, []byte(`{"sha256":"`+hex.EncodeToString(sum[:])+`"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m2.I.Steps[5] != m.I.Steps[5] || m2.P.Syn.Weight[7] != m.P.Syn.Weight[7] {
-		t.Fatal("the rewrite changed more than the entropy tensors")
+	if len(m2.Tables) != len(r.Freqs) {
+		t.Fatalf("rewritten weights hold %d tables, want %d", len(m2.Tables), len(r.Freqs))
+	}
+	a1, _, err := decoder.ParseSafetensors(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, meta2, err := decoder.ParseSafetensors(nw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta2["format"] == "" {
+		t.Errorf("rewrite lost the metadata: %v", meta2)
+	}
+	entropy := map[string]bool{"tables.sizes": true, "tables.freqs": true, "i.ent.table": true, "p.ent.table": true,
+		"i.ent.flag_freq": true, "p.ent.flag_freq": true}
+	for name, a := range a1 {
+		b, ok := a2[name]
+		switch {
+		case !ok:
+			t.Fatalf("rewrite dropped %s", name)
+		case !entropy[name] && !slices.Equal(a.Data, b.Data):
+			t.Fatalf("rewrite changed %s", name)
+		}
 	}
 	var n1, n2 int
 	for c, gr := range grids {
@@ -65,5 +90,5 @@ func TestRefitTables(t *testing.T) {
 	if n2 >= n1 {
 		t.Errorf("refit tables code the grids in %d bytes, the model's in %d", n2, n1)
 	}
-	t.Logf("ideal %.0f → %.0f bits; coded %d → %d bytes", before, after, n1, n2)
+	t.Logf("ideal %.0f → %.0f bits (%d fitted tables); coded %d → %d bytes", r.Before, r.After, len(r.Freqs)-r.Base, n1, n2)
 }
