@@ -13,7 +13,7 @@ import (
 const BitstreamVersion = 6
 
 // ErrBitstream is wrapped by every error about malformed units.
-var ErrBitstream = errors.New("bitstream v5")
+var ErrBitstream = errors.New("bitstream")
 
 // maxPayload bounds one frame-layer payload: far above any real frame (8192×8192 at the
 // finest step), small enough that a forged length cannot make a reader allocate.

@@ -131,7 +131,7 @@ func (m *Model) RefitTables(st *Stats, minCount int64, base, extra int) Refit {
 			r.Table[ci][i] = float32(j)
 			h := newHist(st.Values[ci][i])
 			r.Before += h.cost(m.Tables[j])
-			if h.n >= float64(minCount) && h.n > 0 {
+			if h.n > 0 && h.n >= float64(minCount) {
 				ctxs = append(ctxs, cref{ci, i, h})
 			} else {
 				small = append(small, cref{ci, i, h})
@@ -235,41 +235,54 @@ func (m *Model) RefitTables(st *Stats, minCount int64, base, extra int) Refit {
 	for _, x := range small {
 		j := int(r.Table[x.ci][x.i])
 		if j >= base {
-			// The nearest base table to the old fitted one: the shortest code for its
-			// distribution.
-			old := m.Tables[j]
-			bj, bc := 0, math.Inf(1)
-			for tj, t := range m.Tables[:base] {
-				b := 0.0
-				a := (old.Symbols() - 2) / 2
-				for s := range old.Symbols() {
-					b += float64(old.Freq(s)) * t.ValueBits(s-a) // the escape as A+1
-				}
-				if b < bc {
-					bj, bc = tj, b
-				}
-			}
-			j = bj
+			j = nearestBase(m.Tables[:base], m.Tables[j])
 			r.Table[x.ci][x.i] = float32(j)
 		}
 		r.After += x.h.cost(m.Tables[j])
 	}
 	for ci, c := range []*Codec{m.I, m.P} {
-		r.Flags[ci] = make([]float32, 2*len(c.Flags))
-		for i, f := range c.Flags {
-			n0, n1 := st.Flags[ci][i][0], st.Flags[ci][i][1]
-			r.Before += float64(n0)*f.SymbolBits(0) + float64(n1)*f.SymbolBits(1)
-			const total = 1 << decoder.CDFBits
-			f1 := f.Freq(1)
-			if n0+n1 >= minCount {
-				p := (float64(n1) + 1) / (float64(n0+n1) + 2)
-				f1 = uint32(min(max(math.Round(p*total), 1), total-1))
-			}
-			r.Flags[ci][2*i], r.Flags[ci][2*i+1] = float32(total-f1), float32(f1)
-			r.After += float64(n0)*(decoder.CDFBits-math.Log2(float64(total-f1))) + float64(n1)*(decoder.CDFBits-math.Log2(float64(f1)))
-		}
+		var before, after float64
+		r.Flags[ci], before, after = refitFlags(c.Flags, st.Flags[ci], minCount)
+		r.Before += before
+		r.After += after
 	}
 	return r
+}
+
+// nearestBase is the index of the table of base that codes old's distribution shortest.
+func nearestBase(base []*decoder.CDF, old *decoder.CDF) int {
+	a := (old.Symbols() - 2) / 2
+	bj, bc := 0, math.Inf(1)
+	for j, t := range base {
+		b := 0.0
+		for s := range old.Symbols() {
+			b += float64(old.Freq(s)) * t.ValueBits(s-a) // the escape as A+1
+		}
+		if b < bc {
+			bj, bc = j, b
+		}
+	}
+	return bj
+}
+
+// refitFlags turns each coded-block flag context's counts into its frequencies (f0, f1), as
+// ent.flag_freq stores them: the counted frequency with one count of prior per outcome, or
+// the old table's below minCount counts; with the code length of the counts before and after.
+func refitFlags(old []*decoder.CDF, counts [][2]int64, minCount int64) (freqs []float32, before, after float64) {
+	const total = 1 << decoder.CDFBits
+	freqs = make([]float32, 2*len(old))
+	for i, f := range old {
+		n0, n1 := counts[i][0], counts[i][1]
+		before += float64(n0)*f.SymbolBits(0) + float64(n1)*f.SymbolBits(1)
+		f1 := f.Freq(1)
+		if n0+n1 >= minCount {
+			p := (float64(n1) + 1) / (float64(n0+n1) + 2)
+			f1 = uint32(min(max(math.Round(p*total), 1), total-1))
+		}
+		freqs[2*i], freqs[2*i+1] = float32(total-f1), float32(f1)
+		after += float64(n0)*(decoder.CDFBits-math.Log2(float64(total-f1))) + float64(n1)*(decoder.CDFBits-math.Log2(float64(f1)))
+	}
+	return freqs, before, after
 }
 
 func mustCDF(f []uint32) *decoder.CDF {
