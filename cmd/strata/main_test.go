@@ -285,8 +285,8 @@ func simMeans(t *testing.T, args ...string) map[string]float64 {
 
 // TestLearnedEvaluation re-checks what the committed models reach on the validation traces
 // (README, Learned ABR): classic learned ≥ 1.07 × robustMPC on envivio (QoE lin; measured
-// 1.072, the goal is 1.08), layered learned within 0.5 % of swift on the demo at instant,
-// 1.5× and 1.1× real-time decoding (measured −0.19 %, +0.03 %, +0.12 %).
+// 1.072, the goal is 1.08), layered learned ≥ swift on the demo at instant, 1.5× and 1.1×
+// real-time decoding (measured 1.0006, 1.0010, 1.0006 ×).
 func TestLearnedEvaluation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long run: make test runs it in its pass without -race -short")
@@ -304,8 +304,8 @@ func TestLearnedEvaluation(t *testing.T) {
 	for _, fps := range []string{"0", "30", "22"} {
 		q := simMeans(t, "--video", "../../assets/demo", "--policy", "learned,swift", "--traces", all, "--split", "val", "--decode-fps", fps)
 		t.Logf("layered, validation, decode %s fps: learned %.4f, swift %.4f", fps, q["learned"], q["swift"])
-		if q["learned"] < 0.995*q["swift"] {
-			t.Errorf("layered at %s fps: learned %.4f < 0.995 × swift %.4f", fps, q["learned"], q["swift"])
+		if q["learned"] < q["swift"] {
+			t.Errorf("layered at %s fps: learned %.4f < swift %.4f", fps, q["learned"], q["swift"])
 		}
 	}
 }
