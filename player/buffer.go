@@ -40,15 +40,56 @@ type buffer struct {
 	done     bool    // downloader finished or failed
 	fetched  int     // the fetches of segments 0..fetched−1 finished (upgrades may follow)
 	err      error
+	// total is the presentation's segment count, −1 while a live stream goes on (segs then
+	// grows as segments are published).
+	total int
 }
 
-func newBuffer(n, layers int) *buffer {
-	b := &buffer{segs: make([]segment, n), layers: layers}
-	for i := range b.segs {
-		b.segs[i].units = make([][]byte, layers)
-	}
+// newBuffer holds a presentation of n segments; total is n, or −1 for a live stream of
+// which n segments are known so far.
+func newBuffer(n, total, layers int) *buffer {
+	b := &buffer{layers: layers, total: total}
 	b.cond = sync.NewCond(&b.mu)
+	b.grow(n)
 	return b
+}
+
+// grow makes room for segments 0..n−1 (a live stream's new segments).
+func (b *buffer) grow(n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	defer b.cond.Broadcast()
+	for len(b.segs) < n {
+		b.segs = append(b.segs, segment{units: make([][]byte, b.layers)})
+	}
+}
+
+// end fixes a live stream's segment count.
+func (b *buffer) end(total int) {
+	b.mu.Lock()
+	b.total = total
+	b.cond.Broadcast()
+	b.mu.Unlock()
+}
+
+// await waits until segment n exists (a live stream published it) and reports true, or
+// reports false when it never will: past the end, or the downloader finished.
+func (b *buffer) await(ctx context.Context, n int) (bool, error) {
+	defer b.wakeOnDone(ctx)()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		switch {
+		case n < len(b.segs) && (b.total < 0 || n < b.total):
+			return true, nil
+		case b.total >= 0 && n >= b.total, b.done:
+			return false, nil
+		}
+		b.cond.Wait()
+	}
 }
 
 // add stores unit l of segment n; it reports false (and counts a wasted upgrade) when the
@@ -64,6 +105,20 @@ func (b *buffer) add(n, l int, unit []byte) bool {
 	s.units[l] = unit
 	b.cond.Broadcast()
 	return true
+}
+
+// addAll stores units 0..len(units)−1 of segment n at once (a joined object: the decoder
+// must not commit the segment between them).
+func (b *buffer) addAll(n int, units [][]byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := &b.segs[n]
+	if s.committed {
+		s.wasted += len(units)
+		return
+	}
+	copy(s.units, units)
+	b.cond.Broadcast()
 }
 
 // finish marks the downloader done (err == nil: every segment was fetched).
@@ -104,6 +159,34 @@ func (b *buffer) commit(ctx context.Context, n int, ready func(n int) bool) ([][
 		b.cond.Wait()
 	}
 }
+
+// drop commits segment n without decoding it (a live session catching up) and frees its
+// units.
+func (b *buffer) drop(n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.segs[n].committed = true
+	for l := range b.segs[n].units {
+		if b.segs[n].units[l] != nil {
+			b.segs[n].units[l] = released
+		}
+	}
+}
+
+// release drops segment n's units once it is decoded (a long live session holds only
+// what it has not played); its layer count stays.
+func (b *buffer) release(n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for l, u := range b.segs[n].units {
+		if u != nil {
+			b.segs[n].units[l] = released
+		}
+	}
+}
+
+// released stands in for a unit that was decoded and dropped.
+var released = []byte{}
 
 // fetchedThrough records that the fetch of segments 0..n−1 finished.
 func (b *buffer) fetchedThrough(n int) {

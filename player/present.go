@@ -28,6 +28,8 @@ type presenter struct {
 	psnr, layrs float64
 	presented   int  // segments presented (or skipped)
 	stop        bool // MaxFrames reached
+	// latency is the live latency at the last frame; latencySum adds it over frames.
+	latency, latencySum float64
 }
 
 func newPresenter(s *Session, start time.Time) *presenter {
@@ -35,25 +37,39 @@ func newPresenter(s *Session, start time.Time) *presenter {
 	if backend == "" {
 		backend = "cpu"
 	}
-	return &presenter{s: s, clk: s.cfg.Clock, start: start,
-		fps: float64(s.quality.FPSNum) / float64(s.quality.FPSDen),
+	v := s.view.Load()
+	p := &presenter{s: s, clk: s.cfg.Clock, start: start,
+		fps: float64(v.quality.FPSNum) / float64(v.quality.FPSDen),
 		sum: &Summary{Policy: s.policyName.Load().(string), Backend: backend, URL: s.cfg.MPD, SubGOP: s.variant.SubGOP,
-			Probes: s.probes, FrameRate: s.frameRate, Segments: s.pres.Segments},
-		prevQ: min(abr.DefaultQuality, len(s.video.BitratesKbps)-1), prevPSNR: -1}
+			Probes: s.probes, FrameRate: s.frameRate, Segments: v.known},
+		prevQ: min(abr.DefaultQuality, len(v.video.BitratesKbps)-1), prevPSNR: -1}
+	if s.live != nil {
+		p.sum.Live, p.sum.LiveJoin, p.sum.LiveDelayS = true, s.live.join, s.live.delayS
+	}
+	return p
 }
 
 // segment presents one decoded segment (or counts a skipped one's frames as dropped) and
 // accounts for it.
 func (p *presenter) segment(ctx context.Context, d decoded) error {
-	s := p.s
+	v := p.s.view.Load()
+	if d.catchUp {
+		// A live segment dropped to get back to the target latency: the media clock
+		// jumps over it.
+		p.mediaStart = p.mediaStart.Add(-time.Duration(p.s.pres.SegmentDurationS * float64(time.Second)))
+		p.moved()
+		p.sum.LiveSkippedS += p.s.pres.SegmentDurationS
+		p.presented++
+		return nil
+	}
 	if d.frames == nil {
-		p.sum.DroppedFrames += s.quality.Quality[d.n].Frames
+		p.sum.DroppedFrames += v.quality.Quality[d.n].Frames
 		p.presented++
 		return nil
 	}
 	p.decodeTime += d.took
 	ss := SegmentStats{Segment: d.n, Layers: d.k, DecodeMS: float64(d.took) / 1e6, Frames: len(d.frames)}
-	ss.PSNRY, ss.BitrateKbps = s.quality.Quality[d.n].Levels[d.k-1].PSNRY, s.video.BitratesKbps[d.k-1]
+	ss.PSNRY, ss.BitrateKbps = v.quality.Quality[d.n].Levels[d.k-1].PSNRY, v.video.BitratesKbps[d.k-1]
 	for i, f := range d.frames {
 		if err := p.frame(ctx, &ss, i, f); err != nil {
 			return err
@@ -70,19 +86,31 @@ func (p *presenter) segment(ctx context.Context, d decoded) error {
 // a late segment stops it (a stall), a frame late by more than a frame time is dropped.
 func (p *presenter) frame(ctx context.Context, ss *SegmentStats, i int, f *decoder.Frame) error {
 	s := p.s
+	q := s.view.Load().quality
 	n := ss.Segment
-	pts := time.Duration((float64(n*s.quality.SegmentFrame+i) / p.fps) * float64(time.Second))
+	pts := time.Duration((float64(n*q.SegmentFrame+i) / p.fps) * float64(time.Second))
 	now := p.clk.Now()
 	if !p.started {
 		p.started = true
-		p.mediaStart = now.Add(-pts)
 		p.sum.StartupMS = float64(now.Sub(p.start)) / 1e6
+		if s.live != nil && !s.cfg.Untimed {
+			// A live stream starts at its target latency behind the live edge (if the
+			// first frame is ready sooner), and the media clock runs from there.
+			due := s.pres.Live.AvailabilityStart.Add(pts + time.Duration(s.live.delayS*float64(time.Second)))
+			if err := p.clk.Sleep(ctx, due.Sub(now)); err != nil {
+				return err
+			}
+			now = p.clk.Now()
+		}
+		p.mediaStart = now.Add(-pts)
+		p.moved()
 	} else if !s.cfg.Untimed {
 		late := now.Sub(p.mediaStart.Add(pts))
 		if late > 0 && i == 0 {
 			// The segment was not ready in time: the clock stops (a stall).
 			ss.StallS += late.Seconds()
 			p.mediaStart = p.mediaStart.Add(late)
+			p.moved()
 			late = 0
 		} else if late > time.Second/time.Duration(max(1, int(p.fps))) {
 			p.sum.DroppedFrames++
@@ -93,11 +121,16 @@ func (p *presenter) frame(ctx context.Context, ss *SegmentStats, i int, f *decod
 			return err
 		}
 	}
-	p.crop = decoder.Crop(f, s.quality.Width, s.quality.Height, p.crop)
+	p.crop = decoder.Crop(f, q.Width, q.Height, p.crop)
 	if err := s.cfg.Sink.Present(p.crop, pts); err != nil {
 		return err
 	}
 	p.sum.Frames++
+	if s.live != nil {
+		p.latency = s.liveLatency(p.clk.Now(), pts)
+		p.latencySum += p.latency
+		p.sum.MaxLiveLatencyS = max(p.sum.MaxLiveLatencyS, p.latency)
+	}
 	if s.cfg.MaxFrames > 0 && p.sum.Frames >= s.cfg.MaxFrames {
 		p.stop = true
 	}
@@ -108,14 +141,22 @@ func (p *presenter) frame(ctx context.Context, ss *SegmentStats, i int, f *decod
 	return nil
 }
 
+// moved publishes where the media clock now stands (for a live stream: its latency,
+// which the decode goroutine reads to decide on catching up).
+func (p *presenter) moved() {
+	if l := p.s.pres.Live; l != nil {
+		p.s.lag.Store(int64(p.mediaStart.Sub(l.AvailabilityStart)))
+	}
+}
+
 // snapshot is what an overlay shows at the frame with pts.
 func (p *presenter) snapshot(ss *SegmentStats, pts time.Duration) Snapshot {
 	s, sum := p.s, p.sum
 	snap := Snapshot{PTS: pts, Segment: ss.Segment, Layers: ss.Layers, LayersMax: len(s.variant.Layers), PSNRY: ss.PSNRY,
 		BufferS: s.buf.aheadS(s.pres.SegmentDurationS), Stalls: sum.Stalls, StallS: sum.StallS + ss.StallS,
 		Frames: sum.Frames, DroppedFrames: sum.DroppedFrames, BitrateKbps: ss.BitrateKbps,
-		SubGOP: s.variant.SubGOP, SegmentS: s.pres.SegmentDurationS, Segments: s.pres.Segments, StartupMS: sum.StartupMS,
-		QoE: sum.QoE, QoEQuality: sum.QoEQuality}
+		SubGOP: s.variant.SubGOP, SegmentS: s.pres.SegmentDurationS, Segments: s.view.Load().known, StartupMS: sum.StartupMS,
+		QoE: sum.QoE, QoEQuality: sum.QoEQuality, Live: s.live != nil, LiveLatencyS: p.latency}
 	if dec, _ := s.buf.decodeState(); dec > 0 {
 		snap.DecodedS = max(float64(dec)*s.pres.SegmentDurationS-s.buf.playheadS(), 0)
 	}
@@ -138,7 +179,7 @@ func (p *presenter) account(ss *SegmentStats) {
 	if ss.Segment == s.cfg.StartSegment {
 		rebuf += sum.StartupMS / 1000
 	}
-	ss.QoE = s.cfg.QoE.Reward(s.video, ss.Layers-1, p.prevQ, rebuf)
+	ss.QoE = s.cfg.QoE.Reward(s.view.Load().video, ss.Layers-1, p.prevQ, rebuf)
 	p.prevQ = ss.Layers - 1
 	sum.QoE += ss.QoE
 	if p.prevPSNR < 0 {
@@ -163,6 +204,9 @@ func (p *presenter) finish() *Summary {
 	sum.Segments = p.presented
 	sum.AvgPSNRY, sum.AvgLayers, sum.AvgKbps = p.psnr/n, p.layrs/n, sum.AvgKbps/n
 	sum.QoEMean = sum.QoE / n
+	if sum.Live && sum.Frames > 0 {
+		sum.LiveLatencyS = p.latencySum / float64(sum.Frames)
+	}
 	if p.decodeTime > 0 {
 		sum.DecodeFPS = float64(sum.Frames+sum.DroppedFrames) / p.decodeTime.Seconds()
 	}

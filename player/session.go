@@ -13,9 +13,8 @@ import (
 
 	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/decoder"
-	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/decoder/cmaf"
-	"github.com/strata-player/strata/decoder/stream"
+	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/net/fetch"
 	"github.com/strata-player/strata/player/manifest"
 )
@@ -69,6 +68,9 @@ type Config struct {
 	// Policies, if set, hands the downloader a new ABR policy (the player's `A` key); it
 	// takes over at the next decision with the session's history.
 	Policies <-chan abr.Policy
+	// LiveDelayS is the latency a live stream is played at, behind its live edge. It
+	// defaults to the MPD's suggestedPresentationDelay, else two segments.
+	LiveDelayS float64
 }
 
 // SegmentDecoder decodes a parsed segment with k layers (decoder.SegmentDecoder and
@@ -100,6 +102,10 @@ type Snapshot struct {
 	StartupMS float64
 	// QoE and QoEQuality sum the segments presented before this one.
 	QoE, QoEQuality float64
+	// Live is set for a live stream; LiveLatencyS is then how far behind the live edge
+	// this frame is shown (wall clock minus the frame's availability-start time).
+	Live         bool
+	LiveLatencyS float64
 }
 
 // Event is one thing that happened in a session.
@@ -170,6 +176,15 @@ type Summary struct {
 	Refetches       int     `json:"refetches"`
 	SkippedSegments int     `json:"skipped_segments"`
 	WallS           float64 `json:"wall_s"`
+	// Live streams: the segment joined at, the target latency, and the latency behind the
+	// live edge over the presented frames (mean and maximum, seconds).
+	Live            bool    `json:"live,omitempty"`
+	LiveJoin        int     `json:"live_join,omitempty"`
+	LiveDelayS      float64 `json:"live_delay_s,omitempty"`
+	LiveLatencyS    float64 `json:"live_latency_s,omitempty"`
+	MaxLiveLatencyS float64 `json:"max_live_latency_s,omitempty"`
+	// LiveSkippedS is the media dropped to get back to the target latency.
+	LiveSkippedS float64 `json:"live_skipped_s,omitempty"`
 }
 
 // Session plays one presentation.
@@ -177,9 +192,16 @@ type Session struct {
 	cfg     Config
 	pres    *manifest.Presentation
 	variant *manifest.Variant
-	quality *stream.Info
-	video   *abr.Video
-	buf     *buffer
+	// view is the stream as far as it is known (the quality table, the ABR's video): set
+	// once for a static presentation, replaced by the downloader as a live one grows.
+	view atomic.Pointer[view]
+	// live is the downloader's record of a live stream (nil: static).
+	live *liveState
+	// lag is a live stream's latency in nanoseconds as the presenter's media clock stands
+	// (0 before the first frame): the decode goroutine drops segments while it exceeds the
+	// target by more than a segment.
+	lag atomic.Int64
+	buf  *buffer
 	// inits caches parsed init segments by Representation id; only the downloader uses it.
 	inits map[string]cmaf.Config
 
@@ -290,17 +312,47 @@ func (s *Session) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("player: fetching the quality table: %w", err)
 	}
-	if s.quality, err = parseQuality(q.Body, s.pres.Segments, len(s.variant.Layers)); err != nil {
+	if s.pres.Live != nil {
+		return s.openLive(q.Body)
+	}
+	v := &view{known: s.pres.Segments, ended: true}
+	if v.quality, err = parseQuality(q.Body, s.pres.Segments, len(s.variant.Layers)); err != nil {
 		return fmt.Errorf("player: %w", err)
 	}
-	if s.video, err = ladder(s.quality, s.pres.SegmentDurationS); err != nil {
+	if v.video, err = ladder(v.quality, s.pres.SegmentDurationS); err != nil {
 		return fmt.Errorf("player: %w", err)
 	}
+	s.view.Store(v)
 	if s.cfg.StartSegment < 0 || s.cfg.StartSegment >= s.pres.Segments {
 		return fmt.Errorf("player: start segment %d outside 0..%d", s.cfg.StartSegment, s.pres.Segments-1)
 	}
-	s.buf = newBuffer(s.pres.Segments, len(s.variant.Layers))
+	s.reach = make([]int, s.pres.Segments)
+	for n := range s.reach {
+		s.reach[n] = len(s.variant.Layers)
+	}
+	s.buf = newBuffer(s.pres.Segments, s.pres.Segments, len(s.variant.Layers))
 	s.buf.startAt(s.cfg.StartSegment, s.pres.SegmentDurationS)
+	return nil
+}
+
+// openLive takes a live stream's first sidecar and picks the segment to join at.
+func (s *Session) openLive(sidecar []byte) error {
+	s.live = &liveState{}
+	if err := s.takeLive(sidecar); err != nil {
+		return err
+	}
+	join, err := s.joinLive()
+	if err != nil {
+		return err
+	}
+	v := s.view.Load()
+	total := -1
+	if v.ended {
+		total = v.known
+	}
+	s.buf = newBuffer(v.known, total, len(s.variant.Layers))
+	s.buf.startAt(join, s.pres.SegmentDurationS)
+	s.cfg.StartSegment = join
 	return nil
 }
 
@@ -354,9 +406,7 @@ func (s *Session) fetchLayers(ctx context.Context, n, k int) (abr.Sample, error)
 		if err == nil {
 			units, err := cmaf.Split(data, k)
 			if err == nil {
-				for l, u := range units {
-					s.buf.add(n, l, u)
-				}
+				s.buf.addAll(n, units)
 				return sampleOf(r, r.Bytes()), nil
 			}
 		}
@@ -411,20 +461,16 @@ func ms(d time.Duration) float64 { return math.Max(float64(d)/1e6, 0.001) }
 func (s *Session) download(ctx context.Context) error {
 	segS := s.pres.SegmentDurationS
 	K := len(s.variant.Layers)
-	st := &abr.State{Video: s.video}
+	st := &abr.State{Video: s.view.Load().video}
 	// The downloader owns the policy; the A key hands it a new one over cfg.Policies.
 	policy := s.cfg.Policy
 	defer func() { release(policy) }()
 	bind(policy, ctx)
-	s.reach = make([]int, s.pres.Segments)
-	for n := range s.reach {
-		s.reach[n] = K
-	}
 	policy.Reset()
 	next := s.cfg.StartSegment
 	first := min(abr.DefaultQuality, K-1)
 	if ip, ok := policy.(abr.Initialer); ok {
-		first = max(0, min(ip.InitialQuality(s.video), K-1))
+		first = max(0, min(ip.InitialQuality(st.Video), K-1))
 	}
 	a := abr.Action{Kind: abr.Fetch, Segment: next, Quality: first}
 	for {
@@ -439,7 +485,19 @@ func (s *Session) download(ctx context.Context) error {
 					return err
 				}
 			}
-			smp, err := s.fetchLayers(ctx, next, a.Quality+1)
+			if s.live != nil {
+				ok, err := s.waitPublished(ctx, next)
+				if err != nil || !ok {
+					return err
+				}
+			}
+			var smp abr.Sample
+			var err error
+			if s.reach[next] == 0 {
+				err = errors.New("the live origin abandoned it")
+			} else {
+				smp, err = s.fetchLayers(ctx, next, min(a.Quality+1, s.reach[next]))
+			}
 			if err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
@@ -487,7 +545,7 @@ func (s *Session) download(ctx context.Context) error {
 		default:
 		}
 		a = policy.Decide(st)
-		if next == s.pres.Segments && a.Kind != abr.Upgrade {
+		if v := s.view.Load(); v.ended && next == v.known && a.Kind != abr.Upgrade {
 			return nil
 		}
 		s.emit(Event{Kind: "decision", Policy: policy.Name(), Action: [...]string{"fetch", "upgrade", "wait"}[a.Kind], Segment: a.Segment, Layers: a.Quality + 1, BufferS: st.BufferS})
@@ -514,6 +572,7 @@ func release(p abr.Policy) {
 // commit point, the decoded part and the measured decode rate.
 func (s *Session) fillState(st *abr.State, next int) {
 	segS := s.pres.SegmentDurationS
+	st.Video = s.view.Load().video
 	playhead, held, committed := s.buf.snapshot()
 	decoded, fps := s.buf.decodeState()
 	st.Next = next
@@ -541,6 +600,8 @@ type decoded struct {
 	k      int
 	took   time.Duration
 	err    error // fatal: stop playback
+	// catchUp: a live segment dropped (not decoded) to get back to the target latency.
+	catchUp bool
 }
 
 // decodeLoop is owned by play: it commits segments in order (when they enter the decode
@@ -568,7 +629,13 @@ func (s *Session) decodeLoop(ctx context.Context, out chan<- decoded) {
 	}
 	segS := s.pres.SegmentDurationS
 	decodedFrames, busy := 0, time.Duration(0)
-	for n := s.cfg.StartSegment; n < s.pres.Segments; n++ {
+	for n := s.cfg.StartSegment; ; n++ {
+		if ok, err := s.buf.await(ctx, n); !ok {
+			if err != nil {
+				return
+			}
+			break
+		}
 		// Untimed playback has no media clock, hence no decode window: a segment commits
 		// once the next segment's fetch is done (upgrades of it may come until then).
 		ready := func(int) bool {
@@ -578,20 +645,26 @@ func (s *Session) decodeLoop(ctx context.Context, out chan<- decoded) {
 			return s.buf.playhead >= float64(n)*segS-s.cfg.DecodeWindowS
 		}
 		d := decoded{n: n}
-		units, err := s.buf.commit(ctx, n, ready)
-		switch {
-		case errors.Is(err, errSkipped):
-		case err != nil:
-			d.err = err
-		default:
-			t0 := s.cfg.Clock.Now()
-			frames, k, err := s.decode(decs[n%2], units)
-			if err == nil { // else a corrupt base layer: this segment cannot be shown
-				d.frames, d.k = frames, k
+		if s.behindLive(n) {
+			s.buf.drop(n)
+			d.catchUp = true
+		} else {
+			units, err := s.buf.commit(ctx, n, ready)
+			switch {
+			case errors.Is(err, errSkipped):
+			case err != nil:
+				d.err = err
+			default:
+				t0 := s.cfg.Clock.Now()
+				frames, k, err := s.decode(decs[n%2], units)
+				if err == nil { // else a corrupt base layer: this segment cannot be shown
+					d.frames, d.k = frames, k
+				}
+				s.buf.release(n)
+				d.took = s.cfg.Clock.Now().Sub(t0)
+				decodedFrames += len(d.frames)
+				busy += d.took
 			}
-			d.took = s.cfg.Clock.Now().Sub(t0)
-			decodedFrames += len(d.frames)
-			busy += d.took
 		}
 		fps := 0.0
 		if busy > 0 {

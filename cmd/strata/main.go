@@ -4,7 +4,8 @@
 //	strata encode  layered neural-codec encoder (Y4M in, per-layer units + stream.json out)
 //	strata decode  decoder (stream directory in, Y4M out)
 //	strata package CMAF + DASH packager
-//	strata serve   HTTP/3 origin with trace-shaped links
+//	strata serve   HTTP/3 origin with trace-shaped links; --live: a live channel
+//	strata ingest  the streamer: publishes a layered stream live to strata serve --live
 //	strata play    headless player (HTTP/3, ABR, decode, QoE summary)
 //	strata abrd    ABR daemon (HTTP/JSON decisions for dash.js and others)
 //	strata codec-eval  RD points, BD-rate against x264/x265, decode speed
@@ -82,6 +83,7 @@ func commands() []command {
 		{"decode", "decode an encoded stream with k layers to Y4M", runDecode},
 		{"package", "package encoded streams as CMAF + DASH (MPD, per-layer and joined representations)", runPackage},
 		{"serve", "HTTP/3 (+HTTP/1.1, HTTP/2) origin for a packaged directory, optionally trace-shaped", runServe},
+		{"ingest", "stream a pre-encoded layered stream live to a live origin (strata serve --live), through an optional shaped uplink", runIngest},
 		{"play", "headless playback of a DASH presentation over HTTP/3 (--headless)", runPlay},
 		{"abrd", "ABR daemon: strata's policies over HTTP/JSON for other players (dash.js)", runABRD},
 		{"bench", "decode speed per backend and sub-GOP size (Go benchmark lines or JSON)", runBench},

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -16,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/net/h3"
+	"github.com/strata-player/strata/net/live"
 	"github.com/strata-player/strata/net/origin"
 	"github.com/strata-player/strata/net/shape"
 	"github.com/strata-player/strata/net/trace"
@@ -32,12 +34,19 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	keyFile := fs.String("key", "", "TLS private key (PEM)")
 	caOut := fs.String("ca", "strata-ca.pem", "where to write the generated self-signed certificate, for clients' --ca")
 	maxFile := fs.Int64("max-file-bytes", 1<<30, "refuse to serve larger files")
+	liveMode := fs.Bool("live", false, "publish a live stream that a streamer (strata ingest) uploads to /ingest/, as a dynamic MPD at /manifest.mpd (instead of --dir)")
+	token := fs.String("ingest-token", os.Getenv("STRATA_INGEST_TOKEN"), "--live: the streamer's bearer token, at least 16 bytes (default $STRATA_INGEST_TOKEN)")
+	window := fs.Duration("window", 60*time.Second, "--live: how long segments stay available behind the live edge (timeShiftBufferDepth)")
+	delay := fs.Duration("live-delay", 0, "--live: the latency the MPD suggests to players (0: three segments)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *dir == "" || fs.NArg() > 0 {
+	if (*dir == "") == !*liveMode || fs.NArg() > 0 {
 		fs.Usage()
-		return errors.New("--dir is required")
+		return errors.New("want --dir DIR or --live")
+	}
+	if *liveMode && (*window < time.Second || *window > 24*time.Hour || *delay < 0 || *delay > time.Hour) {
+		return errors.New("--window must be in [1s, 24h] and --live-delay in [0, 1h]")
 	}
 	if (*certFile == "") != (*keyFile == "") {
 		return errors.New("--cert and --key go together")
@@ -58,17 +67,34 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		cfg.Link = shape.NewLink(tr, *depth, time.Now)
 		log.Info().Str("trace", *tracePath).Float64("mean_mbps", tr.MeanMbps()).Dur("bucket", *depth).Msg("shaping every response through one bottleneck")
 	}
-	root, err := os.OpenRoot(*dir)
-	if err != nil {
-		return err
+	var handler http.Handler
+	var channel *live.Channel
+	var err error
+	if *liveMode {
+		if channel, err = live.NewChannel(live.Config{Token: *token, Window: *window, Delay: *delay}); err != nil {
+			return fmt.Errorf("%w (--ingest-token or $STRATA_INGEST_TOKEN)", err)
+		}
+		cfg.Dir, cfg.Virtual = "", channel.Source
+	} else {
+		root, err := os.OpenRoot(*dir)
+		if err != nil {
+			return err
+		}
+		defer root.Close()
+		cfg.Virtual = packager.JoinedSource(root)
 	}
-	defer root.Close()
-	cfg.Virtual = packager.JoinedSource(root)
 	h, err := origin.New(cfg)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
+	handler = h
+	if channel != nil {
+		mux := http.NewServeMux()
+		mux.Handle("/ingest/", logIngest(log, channel, http.StripPrefix("/ingest", channel.IngestHandler())))
+		mux.Handle("/", h)
+		handler = mux
+	}
 	var cert tls.Certificate
 	if *certFile != "" {
 		if cert, err = tls.LoadX509KeyPair(*certFile, *keyFile); err != nil {
@@ -92,14 +118,50 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		}
 		log.Info().Str("ca", *caOut).Msg("self-signed certificate written; clients trust it with --ca")
 	}
-	srv, err := h3.Listen(*addr, cert, h)
+	srv, err := h3.Listen(*addr, cert, handler)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
-	fmt.Fprintf(stdout, "serving %s on https://%s (HTTP/3 over UDP, HTTP/1.1 and HTTP/2 over TCP); Ctrl-C stops\n", *dir, srv.Addr())
+	what := *dir
+	if *liveMode {
+		what = fmt.Sprintf("a live channel (MPD https://%s/manifest.mpd, ingest https://%s/ingest/)", srv.Addr(), srv.Addr())
+	}
+	fmt.Fprintf(stdout, "serving %s on https://%s (HTTP/3 over UDP, HTTP/1.1 and HTTP/2 over TCP); Ctrl-C stops\n", what, srv.Addr())
 	err = srv.Serve(ctx, 5*time.Second)
 	log.Info().Msg("stopped")
 	return err
+}
+
+// logIngest logs every ingest request with its outcome and the channel's live edge.
+func logIngest(log zerolog.Logger, c *live.Channel, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		st := c.Status()
+		ev := log.Info()
+		if rec.status >= 400 {
+			ev = log.Warn()
+		}
+		ev.Str("method", r.Method).Str("path", r.URL.Path).Int("status", rec.status).Int64("bytes", r.ContentLength).
+			Dur("took", time.Since(start)).Int("live_edge", st.Edge).Int("held", st.Held).Msg("ingest")
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// interruptible is the context long-running commands (serve, ingest) stop on: Ctrl-C or
+// SIGTERM. Tests replace it to stop them.
+var interruptible = func() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }

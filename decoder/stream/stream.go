@@ -32,6 +32,16 @@ type Info struct {
 	// 0..k-1 (written by the packager into its quality sidecars; the exact object a
 	// single-request player fetches).
 	JoinedBytes [][]int `json:"joined_bytes,omitempty"`
+	// Live is set in a live origin's sidecar (net/live): Quality then covers segments
+	// First.. of the origin's window only, Segments counts those published so far, and a
+	// row without levels is a segment that was never completed.
+	Live *LiveInfo `json:"live,omitempty"`
+}
+
+// LiveInfo is the live part of a sidecar.
+type LiveInfo struct {
+	First int  `json:"first_segment"`
+	Ended bool `json:"ended"`
 }
 
 // SegQ is one segment's quality table: entry k-1 is what a client with k layers gets.

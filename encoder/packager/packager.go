@@ -115,21 +115,7 @@ func packageVariant(dir string, si *stream.Info, out string, id uint32, opt Opti
 		FPSDen: uint32(si.FPSDen), SegmentFrames: uint16(si.SegmentFrame), SubGOP: uint8(s), Layers: uint8(si.Layers)}
 	copy(base.Model[:], model)
 	segSeconds := float64(base.SegmentDuration()) / float64(base.Timescale())
-	as := mpd.NewAdaptationSetWithParams("video", "video/mp4", true, 1)
-	as.Id = mpd.Ptr(id)
-	as.Codecs = Codecs
-	as.MaxWidth, as.MaxHeight = uint32(si.Width), uint32(si.Height)
-	as.FrameRate = mpd.FrameRateType(fmt.Sprintf("%d/%d", si.FPSNum, si.FPSDen))
-	qname := fmt.Sprintf("quality-s%d.json", s)
-	as.SupplementalProperties = append(as.SupplementalProperties,
-		mpd.NewDescriptor(SubGOPScheme, fmt.Sprint(s), ""), mpd.NewDescriptor(QualityScheme, qname, ""))
-	st := mpd.NewSegmentTemplate()
-	st.Timescale = mpd.Ptr(base.Timescale())
-	st.Duration = mpd.Ptr(base.SegmentDuration())
-	st.StartNumber = mpd.Ptr(uint32(1))
-	st.Initialization = "$RepresentationID$/" + InitName
-	st.Media = "$RepresentationID$/seg-$Number$.m4s"
-	as.SegmentTemplate = st
+	qname := QualityName(s)
 	// Per-layer peak rate over segments, and the same for joined objects.
 	layerPeak := make([]float64, si.Layers)
 	joinedPeak := make([]float64, si.Layers)
@@ -165,21 +151,17 @@ func packageVariant(dir string, si *stream.Info, out string, id uint32, opt Opti
 			}
 		}
 	}
-	var deps []string
 	for l := 0; l < si.Layers; l++ {
 		cfg := base
 		cfg.Layer = uint8(l)
 		if err := writeInit(out, LayerID(s, l), cfg); err != nil {
 			return nil, err
 		}
-		r := mpd.NewRepresentation()
-		r.Id = LayerID(s, l)
-		r.Bandwidth = uint32(layerPeak[l]) + 1
-		if len(deps) > 0 {
-			r.DependencyId = mpd.Ptr(mpd.StringVectorType(strings.Join(deps, " ")))
-		}
-		deps = append(deps, r.Id)
-		as.AppendRepresentation(r)
+	}
+	layerBPS := make([]int, si.Layers)
+	var joinedBPS []int
+	for l := range layerBPS {
+		layerBPS[l] = int(layerPeak[l]) + 1
 	}
 	if opt.Joined != JoinedNone {
 		for k := 1; k <= si.Layers; k++ {
@@ -188,17 +170,58 @@ func packageVariant(dir string, si *stream.Info, out string, id uint32, opt Opti
 			if err := writeInit(out, JoinedID(s, k), cfg); err != nil {
 				return nil, err
 			}
-			r := mpd.NewRepresentation()
-			r.Id = JoinedID(s, k)
-			r.Bandwidth = uint32(joinedPeak[k-1]) + 1
-			as.AppendRepresentation(r)
+			joinedBPS = append(joinedBPS, int(joinedPeak[k-1])+1)
 		}
 	}
+	as := VariantSet(base, id, qname, layerBPS, joinedBPS)
 	q, err := json.MarshalIndent(si, "", " ")
 	if err != nil {
 		return nil, err
 	}
 	return as, os.WriteFile(filepath.Join(out, qname), append(q, '\n'), 0o644)
+}
+
+// QualityName is the quality sidecar of the sub-GOP s variant.
+func QualityName(s int) string { return fmt.Sprintf("quality-s%d.json", s) }
+
+// VariantSet is the AdaptationSet of one sub-GOP variant (base: its layers' common
+// configuration): one Representation per layer chained with @dependencyId (bandwidths
+// layerBPS), the joined Representations 1..K when joinedBPS is set, the SegmentTemplate and
+// the sub-GOP and quality-sidecar descriptors. Static and live presentations share it.
+func VariantSet(base cmaf.Config, id uint32, qualityName string, layerBPS, joinedBPS []int) *mpd.AdaptationSetType {
+	s := int(base.SubGOP)
+	as := mpd.NewAdaptationSetWithParams("video", "video/mp4", true, 1)
+	as.Id = mpd.Ptr(id)
+	as.Codecs = Codecs
+	as.MaxWidth, as.MaxHeight = uint32(base.Width), uint32(base.Height)
+	as.FrameRate = mpd.FrameRateType(fmt.Sprintf("%d/%d", base.FPSNum, base.FPSDen))
+	as.SupplementalProperties = append(as.SupplementalProperties,
+		mpd.NewDescriptor(SubGOPScheme, fmt.Sprint(s), ""), mpd.NewDescriptor(QualityScheme, qualityName, ""))
+	st := mpd.NewSegmentTemplate()
+	st.Timescale = mpd.Ptr(base.Timescale())
+	st.Duration = mpd.Ptr(base.SegmentDuration())
+	st.StartNumber = mpd.Ptr(uint32(1))
+	st.Initialization = "$RepresentationID$/" + InitName
+	st.Media = "$RepresentationID$/seg-$Number$.m4s"
+	as.SegmentTemplate = st
+	var deps []string
+	for l, bps := range layerBPS {
+		r := mpd.NewRepresentation()
+		r.Id = LayerID(s, l)
+		r.Bandwidth = uint32(bps)
+		if len(deps) > 0 {
+			r.DependencyId = mpd.Ptr(mpd.StringVectorType(strings.Join(deps, " ")))
+		}
+		deps = append(deps, r.Id)
+		as.AppendRepresentation(r)
+	}
+	for k, bps := range joinedBPS {
+		r := mpd.NewRepresentation()
+		r.Id = JoinedID(s, k+1)
+		r.Bandwidth = uint32(bps)
+		as.AppendRepresentation(r)
+	}
+	return as
 }
 
 func writeInit(out, rep string, cfg cmaf.Config) error {

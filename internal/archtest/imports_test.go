@@ -26,6 +26,7 @@ func TestImportsFollowTheDataFlow(t *testing.T) {
 	}{
 		{"player", []string{"encoder", "render", "net/shape", "decoder/gpu", "abr/learn"}},
 		{"net/shape", []string{"abr"}},
+		{"net/live", []string{"player", "render", "abr"}},
 		{"net/trace", []string{"abr", "player", "decoder"}},
 		{"abr", []string{"player", "decoder", "encoder", "net/h3", "net/origin", "abr/learn"}},
 		{"decoder", []string{"encoder", "player", "abr"}},

@@ -49,6 +49,7 @@ type Options struct {
 	Frames       int
 	MaxKbps      float64
 	InitialKbps  float64
+	LiveDelay    time.Duration
 
 	URL string // the positional argument (empty: the built-in demo)
 }
@@ -70,6 +71,7 @@ func (o *Options) Register(fs *flag.FlagSet) {
 	fs.StringVar(&o.Trace, "trace", "", "with the built-in demo: shape its in-process origin by this bandwidth trace")
 	fs.IntVar(&o.Frames, "frames", 0, "stop after presenting this many frames (0: play to the end)")
 	fs.Float64Var(&o.MaxKbps, "abr-max-bitrate", 0, "never fetch a level above this many kbit/s (0: no cap)")
+	fs.DurationVar(&o.LiveDelay, "live-delay", 0, "live streams: play this far behind the live edge (0: the MPD's suggestedPresentationDelay, else two segments)")
 	fs.Float64Var(&o.InitialKbps, "abr-initial-bitrate", 0, "fetch the first segment at the highest level at or below this many kbit/s (0: the policy's default)")
 }
 
@@ -114,6 +116,9 @@ func (o *Options) check() error {
 	}
 	if o.MaxBuffer <= 0 || o.MaxBuffer > time.Hour {
 		return fmt.Errorf("--max-buffer %v out of range (0, 1h]", o.MaxBuffer)
+	}
+	if o.LiveDelay < 0 || o.LiveDelay > time.Hour {
+		return fmt.Errorf("--live-delay %v out of range [0, 1h]", o.LiveDelay)
 	}
 	if o.DecodeWindow < 0 || o.DecodeWindow > time.Hour {
 		return fmt.Errorf("--decode-window %v out of range [0, 1h]", o.DecodeWindow)
@@ -256,7 +261,7 @@ func Prepare(ctx context.Context, o *Options, stderr io.Writer) (*Session, error
 	subgop, _ := o.subGOP()
 	s.Config = player.Config{
 		MPD: s.URL, Fetcher: &fetch.Fetcher{Client: client, Retries: o.Retries, Backoff: 200 * time.Millisecond, MaxBackoff: 2 * time.Second},
-		Model: m, Policy: o.Limit(newPolicy()), SubGOP: subgop, MaxBufferS: o.MaxBuffer.Seconds(), DecodeWindowS: o.DecodeWindow.Seconds(),
+		Model: m, Policy: o.Limit(newPolicy()), SubGOP: subgop, MaxBufferS: o.MaxBuffer.Seconds(), DecodeWindowS: o.DecodeWindow.Seconds(), LiveDelayS: o.LiveDelay.Seconds(),
 		Untimed: o.Untimed, MaxFrames: o.Frames, NewDecoder: be.newDec, Backend: be.name,
 		OnEvent: func(e player.Event) { logEvent(log, e) },
 		OnFrame: perSecond(stats),
@@ -322,6 +327,10 @@ func logEvent(log zerolog.Logger, e player.Event) {
 
 // Summary formats a finished session on one line.
 func Summary(sum *player.Summary) string {
+	live := ""
+	if sum.Live {
+		live = fmt.Sprintf(", live from segment %d at %.1f s latency (mean %.2f s, max %.2f s)", sum.LiveJoin, sum.LiveDelayS, sum.LiveLatencyS, sum.MaxLiveLatencyS)
+	}
 	return fmt.Sprintf("%s on %s: %d segments, %d frames (%d dropped), startup %.0f ms, %d stalls (%.2f s), %.2f layers, PSNR-Y %.2f dB, QoE %.3f, decode %.1f frames/s, %d requests (%d upgrades), %.2f MB",
-		sum.Policy, sum.Backend, sum.Segments, sum.Frames, sum.DroppedFrames, sum.StartupMS, sum.Stalls, sum.StallS, sum.AvgLayers, sum.AvgPSNRY, sum.QoE, sum.DecodeFPS, sum.Requests, sum.Upgrades, float64(sum.Bytes)/1e6)
+		sum.Policy, sum.Backend, sum.Segments, sum.Frames, sum.DroppedFrames, sum.StartupMS, sum.Stalls, sum.StallS, sum.AvgLayers, sum.AvgPSNRY, sum.QoE, sum.DecodeFPS, sum.Requests, sum.Upgrades, float64(sum.Bytes)/1e6) + live
 }

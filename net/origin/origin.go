@@ -57,10 +57,16 @@ type Handler struct {
 }
 
 // New opens the directory (confined with os.Root, so no path or symbolic link escapes it).
+// Without a directory every name goes to cfg.Virtual (a live channel, say).
 func New(cfg Config) (*Handler, error) {
-	root, err := os.OpenRoot(cfg.Dir)
-	if err != nil {
-		return nil, err
+	var root *os.Root
+	if cfg.Dir != "" {
+		var err error
+		if root, err = os.OpenRoot(cfg.Dir); err != nil {
+			return nil, err
+		}
+	} else if cfg.Virtual == nil {
+		return nil, errors.New("origin: a directory or a virtual source is required")
 	}
 	if cfg.MaxFileBytes <= 0 {
 		cfg.MaxFileBytes = 1 << 30
@@ -72,7 +78,12 @@ func New(cfg Config) (*Handler, error) {
 }
 
 // Close releases the directory.
-func (h *Handler) Close() error { return h.root.Close() }
+func (h *Handler) Close() error {
+	if h.root == nil {
+		return nil
+	}
+	return h.root.Close()
+}
 
 func init() {
 	for ext, typ := range map[string]string{".mpd": "application/dash+xml", ".m4s": "video/iso.segment", ".mp4": "video/mp4", ".json": "application/json"} {
@@ -122,6 +133,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "range header too long", http.StatusRequestedRangeNotSatisfiable)
 		return
 	}
+	if h.root == nil {
+		h.serveVirtual(w, r, name)
+		return
+	}
 	f, err := h.root.Open(name)
 	if err != nil {
 		switch {
@@ -157,6 +172,10 @@ func (h *Handler) serveVirtual(w http.ResponseWriter, r *http.Request, name stri
 	case err != nil:
 		http.Error(w, "cannot build "+name, http.StatusInternalServerError)
 	default:
+		if h.root == nil {
+			// Virtual-only content changes (a live presentation): no caching.
+			w.Header().Set("Cache-Control", "no-cache")
+		}
 		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(b))
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/Eyevinn/dash-mpd/mpd"
 )
@@ -71,10 +72,30 @@ type Variant struct {
 type Presentation struct {
 	DurationS        float64
 	SegmentDurationS float64
-	Segments         int
-	MinBufferS       float64
-	Width, Height    int
-	Variants         []*Variant // ascending SubGOP
+	// Segments is the segment count; 0 for a live presentation that has not ended.
+	Segments      int
+	MinBufferS    float64
+	Width, Height int
+	Variants      []*Variant // ascending SubGOP
+	// Live is set for a dynamic presentation (a live stream): segment n becomes available
+	// at AvailabilityStart + (n+1)·SegmentDurationS.
+	Live *Live
+}
+
+// Live is what a dynamic MPD says about its schedule.
+type Live struct {
+	AvailabilityStart, Publish time.Time
+	// MinUpdateS: re-read the MPD this often (0 once the stream ended); TimeShiftS: how
+	// long segments stay available behind the live edge; SuggestedDelayS: the latency to
+	// play at (0: not given).
+	MinUpdateS, TimeShiftS, SuggestedDelayS float64
+	// Ended says the stream is over (the MPD has a mediaPresentationDuration).
+	Ended bool
+}
+
+// Available is when segment n (0-based) of a live presentation can be fetched.
+func (l *Live) Available(n int, segS float64) time.Time {
+	return l.AvailabilityStart.Add(time.Duration(float64(n+1) * segS * float64(time.Second)))
 }
 
 // Variant returns the variant with sub-GOP s, or nil.
@@ -210,21 +231,31 @@ func Parse(data []byte, base *url.URL) (*Presentation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrManifest, err)
 	}
-	if m.GetType() != "static" {
-		return nil, fmt.Errorf("%w: only static presentations are supported (type %q)", ErrManifest, m.GetType())
-	}
 	if len(m.Periods) != 1 {
 		return nil, fmt.Errorf("%w: want one Period, have %d", ErrManifest, len(m.Periods))
 	}
 	p := &Presentation{}
-	if m.MediaPresentationDuration == nil {
+	switch m.GetType() {
+	case "static":
+	case "dynamic":
+		if p.Live, err = parseLive(m); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrManifest, err)
+		}
+	default:
+		return nil, fmt.Errorf("%w: presentation type %q", ErrManifest, m.GetType())
+	}
+	if m.MediaPresentationDuration != nil {
+		p.DurationS = m.MediaPresentationDuration.Seconds()
+		if p.Live != nil {
+			p.Live.Ended, p.Live.MinUpdateS = true, 0
+		}
+	} else if p.Live == nil {
 		return nil, fmt.Errorf("%w: no mediaPresentationDuration", ErrManifest)
 	}
-	p.DurationS = m.MediaPresentationDuration.Seconds()
 	if m.MinBufferTime != nil {
 		p.MinBufferS = m.MinBufferTime.Seconds()
 	}
-	if !(p.DurationS > 0 && p.DurationS < 1e6) {
+	if !(p.DurationS > 0 && p.DurationS < 1e6) && !(p.Live != nil && !p.Live.Ended) {
 		return nil, fmt.Errorf("%w: duration %g s", ErrManifest, p.DurationS)
 	}
 	for _, as := range m.Periods[0].AdaptationSets {
@@ -245,6 +276,54 @@ func Parse(data []byte, base *url.URL) (*Presentation, error) {
 	}
 	sort.Slice(p.Variants, func(i, j int) bool { return p.Variants[i].SubGOP < p.Variants[j].SubGOP })
 	return p, nil
+}
+
+// maxLiveS bounds a live presentation's durations (update period, time shift, delay).
+const maxLiveS = 24 * 3600
+
+// parseLive reads a dynamic MPD's schedule.
+func parseLive(m *mpd.MPD) (*Live, error) {
+	l := &Live{}
+	var err error
+	if l.AvailabilityStart, err = parseDateTime(string(m.AvailabilityStartTime)); err != nil {
+		return nil, fmt.Errorf("availabilityStartTime: %v", err)
+	}
+	if m.PublishTime != "" {
+		if l.Publish, err = parseDateTime(string(m.PublishTime)); err != nil {
+			return nil, fmt.Errorf("publishTime: %v", err)
+		}
+	}
+	for _, d := range []struct {
+		v   *mpd.Duration
+		out *float64
+		nm  string
+	}{{m.MinimumUpdatePeriod, &l.MinUpdateS, "minimumUpdatePeriod"}, {m.TimeShiftBufferDepth, &l.TimeShiftS, "timeShiftBufferDepth"},
+		{m.SuggestedPresentationDelay, &l.SuggestedDelayS, "suggestedPresentationDelay"}} {
+		if d.v == nil {
+			continue
+		}
+		if s := d.v.Seconds(); s >= 0 && s <= maxLiveS {
+			*d.out = s
+		} else {
+			return nil, fmt.Errorf("%s %g s", d.nm, s)
+		}
+	}
+	if p := m.Periods[0]; p.Start != nil && p.Start.Seconds() != 0 {
+		return nil, fmt.Errorf("period start %g s: want 0", p.Start.Seconds())
+	}
+	return l, nil
+}
+
+// parseDateTime reads an xs:dateTime with a time zone, between the years 1970 and 9999.
+func parseDateTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if t.Year() < 1970 || t.Year() > 9999 {
+		return time.Time{}, fmt.Errorf("year %d", t.Year())
+	}
+	return t, nil
 }
 
 func parseVariant(as *mpd.AdaptationSetType, base *url.URL, p *Presentation) (*Variant, error) {
@@ -284,8 +363,11 @@ func parseVariant(as *mpd.AdaptationSetType, base *url.URL, p *Presentation) (*V
 		start = int(*st.StartNumber)
 	}
 	segS := float64(*st.Duration) / float64(ts)
+	if !(segS >= 0.01 && segS <= 3600) {
+		return nil, fmt.Errorf("%w: segment duration %g s", ErrManifest, segS)
+	}
 	n := int(math.Ceil(p.DurationS/segS - 1e-9))
-	if n < 1 || n > 1<<20 {
+	if (n < 1 && (p.Live == nil || p.Live.Ended)) || n > 1<<20 {
 		return nil, fmt.Errorf("%w: %d segments", ErrManifest, n)
 	}
 	if p.Segments == 0 {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/encoder/packager"
@@ -83,10 +84,14 @@ func TestParseErrors(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(`<MPD type="static" mediaPresentationDuration="PT4S"><Period><AdaptationSet codecs="nvc1"><SegmentTemplate media="$RepresentationID$/$Number$.m4s" initialization="i" duration="2"/><Representation id="a" bandwidth="1"/></AdaptationSet></Period></MPD>`))
 	f.Add([]byte("<MPD/>"))
+	f.Add([]byte(liveMPD))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := Parse(b, nil)
 		if err != nil {
 			return
+		}
+		if p.Live != nil && (p.Live.AvailabilityStart.IsZero() || !p.Live.Ended && p.Segments != 0 || p.Live.Ended && p.Segments < 1) {
+			t.Fatalf("live presentation %+v %+v", p, p.Live)
 		}
 		for _, v := range p.Variants {
 			for _, r := range append(v.Layers, v.Joined...) {
@@ -94,4 +99,52 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// liveMPD is what net/live publishes while a stream goes on.
+const liveMPD = `<?xml version="1.0" encoding="UTF-8"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" type="dynamic" availabilityStartTime="2026-12-02T13:12:27.719601837Z" publishTime="2026-12-02T13:12:35.80804068Z" minimumUpdatePeriod="PT2S" minBufferTime="PT2S" timeShiftBufferDepth="PT1M" suggestedPresentationDelay="PT6S">
+  <Period id="0" start="PT0S">
+    <AdaptationSet id="0" contentType="video" maxWidth="640" maxHeight="360" segmentAlignment="true" frameRate="20/1" mimeType="video/mp4" codecs="nvc1" startWithSAP="1">
+      <SupplementalProperty schemeIdUri="urn:strata:subgop:2026" value="32"></SupplementalProperty>
+      <SupplementalProperty schemeIdUri="urn:strata:quality:2026" value="quality-s32.json"></SupplementalProperty>
+      <SegmentTemplate media="$RepresentationID$/seg-$Number$.m4s" initialization="$RepresentationID$/init.mp4" duration="40" startNumber="1" timescale="20"></SegmentTemplate>
+      <Representation id="s32-l0" bandwidth="81257"></Representation>
+      <Representation id="s32-l1" bandwidth="174137" dependencyId="s32-l0"></Representation>
+      <Representation id="s32-j1" bandwidth="81257"></Representation>
+      <Representation id="s32-j2" bandwidth="243777"></Representation>
+    </AdaptationSet>
+  </Period>
+  <UTCTiming schemeIdUri="urn:mpeg:dash:utc:direct:2014" value="2026-12-02T13:12:35.80804068Z"></UTCTiming>
+</MPD>`
+
+func TestParseLive(t *testing.T) {
+	p, err := Parse([]byte(liveMPD), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := p.Live
+	if l == nil || l.Ended || p.Segments != 0 || l.MinUpdateS != 2 || l.TimeShiftS != 60 || l.SuggestedDelayS != 6 || p.SegmentDurationS != 2 {
+		t.Fatalf("%+v %+v", p, l)
+	}
+	if got := l.Available(2, 2).Sub(l.AvailabilityStart); got != 6*time.Second {
+		t.Errorf("segment 2 available %v after the start", got)
+	}
+	ended := strings.Replace(liveMPD, `minimumUpdatePeriod="PT2S"`, `mediaPresentationDuration="PT10S"`, 1)
+	if p, err = Parse([]byte(ended), nil); err != nil || !p.Live.Ended || p.Segments != 5 || p.Live.MinUpdateS != 0 {
+		t.Fatalf("ended: %+v (%v)", p, err)
+	}
+	for _, bad := range []string{
+		strings.Replace(liveMPD, `availabilityStartTime="2026-12-02T13:12:27.719601837Z"`, "", 1),
+		strings.Replace(liveMPD, `2026-12-02T13:12:27.719601837Z`, "yesterday", 1),
+		strings.Replace(liveMPD, `2026-12-02T13:12:27.719601837Z`, "0001-01-01T00:00:00Z", 1),
+		strings.Replace(liveMPD, `timeShiftBufferDepth="PT1M"`, `timeShiftBufferDepth="P30D"`, 1),
+		strings.Replace(liveMPD, `start="PT0S"`, `start="PT5S"`, 1),
+		strings.Replace(liveMPD, `type="dynamic"`, `type="live"`, 1),
+		strings.Replace(liveMPD, `duration="40"`, `duration="400000"`, 1),
+	} {
+		if _, err := Parse([]byte(bad), nil); err == nil {
+			t.Errorf("accepted:\n%s", bad[:300])
+		}
+	}
 }

@@ -172,6 +172,9 @@ func (m *Model) Lines(page int, renderFPS float64) []string {
 			fmt.Sprintf("bitrate:     %.0f kbit/s", s.BitrateKbps),
 			fmt.Sprintf("buffer:      %.1f s decoded, %.1f s virtual", s.DecodedS, s.BufferS),
 		)
+		if s.Live {
+			l = append(l, fmt.Sprintf("live:        %.1f s behind the live edge", s.LiveLatencyS))
+		}
 	}
 	if m.notice != "" {
 		l = append(l, m.notice)

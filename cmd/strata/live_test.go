@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/strata-player/strata/net/h3"
+)
+
+// TestLiveSession is the live pipeline end to end over HTTP/3 on loopback: strata serve
+// --live, strata ingest publishing the demo for 66 s (looped), and strata play --headless
+// joining at the live edge. It must play to the end of the stream at its target latency,
+// without a stall after startup (an unshaped loopback).
+func TestLiveSession(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 70 s real-time run: make test runs it in its pass without -race -short")
+	}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close()
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	const token = "live-session-test-token"
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	interruptible = func() (context.Context, context.CancelFunc) { return context.WithCancel(ctx) }
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	errs := make(chan error, 2)
+	var serveErr bytes.Buffer
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var out bytes.Buffer
+		errs <- run([]string{"serve", "--live", "--addr", addr, "--ca", ca, "--ingest-token", token}, &out, &serveErr)
+	}()
+	mpd := "https://" + addr + "/manifest.mpd"
+	client := waitForOrigin(t, ca, mpd, http.StatusNotFound) // up, nothing published yet
+
+	var ingestOut, ingestErr bytes.Buffer
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		errs <- run([]string{"ingest", "--stream", "../../assets/demo", "--to", "https://" + addr + "/ingest/", "--ca", ca,
+			"--token", token, "--duration", "66s"}, &ingestOut, &ingestErr)
+	}()
+	// Join as soon as the stream is live (its first segment published).
+	for {
+		r, err := client.Get(mpd)
+		if err == nil {
+			r.Body.Close()
+			if r.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		select {
+		case err := <-errs:
+			t.Fatalf("a command ended early: %v\n%s%s", err, serveErr.String(), ingestErr.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	var out, errb bytes.Buffer
+	if err := run([]string{"play", "--headless", "--ca", ca, "--json", mpd}, &out, &errb); err != nil {
+		t.Fatal(err, errb.String())
+	}
+	var sum struct {
+		Live                                    bool
+		Join                                    int     `json:"live_join"`
+		Delay                                   float64 `json:"live_delay_s"`
+		Latency                                 float64 `json:"live_latency_s"`
+		MaxLatency                              float64 `json:"max_live_latency_s"`
+		Skipped                                 float64 `json:"live_skipped_s"`
+		Segments, Frames, Stalls, DroppedFrames int
+		StartupMS                               float64 `json:"startup_ms"`
+		AvgLayers                               float64 `json:"avg_layers"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	t.Logf("%s\ningest: %s", out.String(), ingestOut.String())
+	// 33 segments of 2 s; the player joins near the start and plays to the end.
+	segs := 33 - sum.Join
+	if !sum.Live || sum.Delay != 6 || sum.Join > 4 || sum.Segments != segs || sum.Frames != segs*40 || sum.Frames < 60*20 {
+		t.Fatalf("live session: %s", out.String())
+	}
+	if sum.Stalls != 0 || sum.DroppedFrames != 0 || sum.Skipped != 0 {
+		t.Fatalf("stalls, drops or catch-up on an unshaped loopback: %s", out.String())
+	}
+	// The latency is the target's, give or take the first segment's startup.
+	if sum.Latency < sum.Delay-0.05 || sum.MaxLatency > sum.Delay+2 {
+		t.Fatalf("latency mean %.2f s, max %.2f s for a %.0f s target", sum.Latency, sum.MaxLatency, sum.Delay)
+	}
+	cancel()
+	wg.Wait()
+	for i := 0; i < 2; i++ {
+		if err := <-errs; err != nil && err != context.Canceled {
+			t.Errorf("serve/ingest: %v", err)
+		}
+	}
+}
+
+// waitForOrigin polls url over HTTP/3 until it answers with status, and returns the client.
+func waitForOrigin(t *testing.T, caFile, url string, status int) *http.Client {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		if pem, err := os.ReadFile(caFile); err == nil {
+			c, _, err := h3.NewClient(pem, 2*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r, err := c.Get(url); err == nil {
+				r.Body.Close()
+				if r.StatusCode == status {
+					return c
+				}
+				t.Fatalf("%s: HTTP %d, want %d", url, r.StatusCode, status)
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal(fmt.Errorf("%s: no answer", url))
+	return nil
+}

@@ -1,0 +1,227 @@
+package live
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/strata-player/strata/decoder/cmaf"
+	"github.com/strata-player/strata/encoder/packager"
+	"github.com/strata-player/strata/net/shape"
+)
+
+// Clock is the streamer's time source (injected in tests).
+type Clock interface {
+	Now() time.Time
+	// Sleep waits d or until ctx ends.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// WallClock is the real clock.
+type WallClock struct{}
+
+// Now implements Clock.
+func (WallClock) Now() time.Time { return time.Now() }
+
+// Sleep implements Clock.
+func (WallClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Streamer publishes a Source as a live stream on a wall-clock schedule: segment i is
+// captured at start + (i+1)·D (D the segment duration); the streamer then uploads its base
+// layers, then its enhancement layers one by one for as long as the next segment is not
+// due (an upload still running then is abandoned, with every layer above it), then its
+// quality rows, which publish it. The source loops when more segments are asked for than
+// it has. Uploads go through an optional trace-shaped uplink.
+type Streamer struct {
+	Client *http.Client
+	// Ingest is the origin's ingest URL (https://host:port/ingest/).
+	Ingest string
+	Token  string
+	Source *Source
+	// Segments is how many live segments to publish (0: the source's length).
+	Segments int
+	// Uplink, if set, shapes every upload (the streamer's uplink).
+	Uplink *shape.Link
+	Clock  Clock // defaults to WallClock
+	// OnSegment, if set, is called after each published segment.
+	OnSegment func(Report)
+}
+
+// Report describes one published segment.
+type Report struct {
+	Segment int           `json:"segment"`
+	Layers  []int         `json:"layers"` // per variant, layers published
+	Bytes   int           `json:"bytes"`  // uploaded, abandoned uploads included
+	Upload  time.Duration `json:"upload_ns"`
+	// Late is how long after its capture time the segment was published.
+	Late time.Duration `json:"late_ns"`
+}
+
+// uploadChunk is the size of the shaped writes (small, so an abandoned upload stops soon).
+const uploadChunk = 2 << 10
+
+// Run publishes the stream and ends it; it returns when every segment is published (and
+// the origin told the stream ended) or ctx ends.
+func (s *Streamer) Run(ctx context.Context) error {
+	if s.Client == nil || s.Source == nil || len(s.Source.Variants) == 0 || !strings.HasSuffix(s.Ingest, "/") {
+		return errors.New("live: a streamer needs a client, a source and an ingest URL ending in /")
+	}
+	if s.Clock == nil {
+		s.Clock = WallClock{}
+	}
+	total := s.Segments
+	if total <= 0 {
+		total = s.Source.Segments()
+	}
+	for _, v := range s.Source.Variants {
+		for l := 0; l < int(v.Base.Layers); l++ {
+			cfg := v.Base
+			cfg.Layer = uint8(l)
+			b, err := cmaf.BuildInit(cfg)
+			if err != nil {
+				return err
+			}
+			if _, err := s.put(ctx, packager.LayerID(int(cfg.SubGOP), l)+"/"+packager.InitName, b); err != nil {
+				return err
+			}
+		}
+	}
+	base := s.Source.Variants[0].Base
+	segD := time.Duration(float64(base.SegmentDuration()) / float64(base.Timescale()) * float64(time.Second))
+	t0 := s.Clock.Now()
+	for i := 0; i < total; i++ {
+		due := t0.Add(time.Duration(i+1) * segD)
+		if err := s.Clock.Sleep(ctx, due.Sub(s.Clock.Now())); err != nil {
+			return err
+		}
+		r, err := s.segment(ctx, i, due.Add(segD))
+		if err != nil {
+			return fmt.Errorf("live: segment %d: %w", i, err)
+		}
+		r.Late = s.Clock.Now().Sub(due)
+		if s.OnSegment != nil {
+			s.OnSegment(r)
+		}
+	}
+	_, err := s.put(ctx, "end", nil)
+	return err
+}
+
+// segment uploads live segment i (source segment i mod N) before deadline where it can.
+func (s *Streamer) segment(ctx context.Context, i int, deadline time.Time) (Report, error) {
+	src := i % s.Source.Segments()
+	r := Report{Segment: i, Layers: make([]int, len(s.Source.Variants))}
+	start := s.Clock.Now()
+	maxL := 0
+	for _, v := range s.Source.Variants {
+		maxL = max(maxL, int(v.Base.Layers))
+	}
+	dropped := false
+	for l := 0; l < maxL && !dropped; l++ {
+		for vi, v := range s.Source.Variants {
+			if l >= int(v.Base.Layers) {
+				continue
+			}
+			cfg := v.Base
+			cfg.Layer = uint8(l)
+			b, err := cmaf.BuildMedia(cfg, uint32(i), v.Units[src][l])
+			if err != nil {
+				return r, err
+			}
+			uctx, cancel := ctx, context.CancelFunc(func() {})
+			if l > 0 {
+				if !s.Clock.Now().Before(deadline) {
+					dropped = true
+					break
+				}
+				uctx, cancel = context.WithDeadline(ctx, deadline)
+			}
+			n, err := s.put(uctx, packager.LayerID(int(cfg.SubGOP), l)+"/"+packager.MediaName(i+1), b)
+			cancel()
+			r.Bytes += n
+			if err != nil {
+				if l > 0 && ctx.Err() == nil {
+					dropped = true // the uplink could not carry it in time
+					break
+				}
+				return r, err
+			}
+			r.Layers[vi] = l + 1
+		}
+	}
+	for vi, v := range s.Source.Variants {
+		row := v.Rows[src]
+		row.Segment = i
+		row.Levels = row.Levels[:r.Layers[vi]]
+		b, err := json.Marshal(row)
+		if err != nil {
+			return r, err
+		}
+		if _, err := s.put(ctx, fmt.Sprintf("quality-s%d/%s", v.Base.SubGOP, strings.TrimSuffix(packager.MediaName(i+1), ".m4s")+".json"), b); err != nil {
+			return r, err
+		}
+	}
+	r.Upload = s.Clock.Now().Sub(start)
+	return r, nil
+}
+
+// put uploads body to the ingest path p and returns the bytes sent.
+func (s *Streamer) put(ctx context.Context, p string, body []byte) (int, error) {
+	var rd io.Reader = bytes.NewReader(body)
+	if s.Uplink != nil && len(body) > 0 {
+		rd = &shapedReader{ctx: ctx, r: bytes.NewReader(body), link: s.Uplink, clock: s.Clock}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, s.Ingest+p, rd)
+	if err != nil {
+		return 0, err
+	}
+	req.ContentLength = int64(len(body))
+	req.Header.Set("Authorization", "Bearer "+s.Token)
+	resp, err := s.Client.Do(req)
+	if err != nil {
+		return len(body), err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode/100 != 2 {
+		return len(body), fmt.Errorf("PUT %s: HTTP %d: %s", p, resp.StatusCode, strings.TrimSpace(string(msg)))
+	}
+	return len(body), nil
+}
+
+// shapedReader hands the body to the transport as the uplink delivers it.
+type shapedReader struct {
+	ctx   context.Context
+	r     *bytes.Reader
+	link  *shape.Link
+	clock Clock
+}
+
+func (s *shapedReader) Read(p []byte) (int, error) {
+	if s.r.Len() == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), uploadChunk, s.r.Len())
+	if err := s.clock.Sleep(s.ctx, s.link.Reserve(n).Sub(s.clock.Now())); err != nil {
+		return 0, err
+	}
+	return s.r.Read(p[:n])
+}

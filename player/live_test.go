@@ -1,0 +1,192 @@
+package player
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/nvc2"
+	"github.com/strata-player/strata/encoder/packager"
+	"github.com/strata-player/strata/internal/testenc"
+	"github.com/strata-player/strata/net/fetch"
+	"github.com/strata-player/strata/net/live"
+	"github.com/strata-player/strata/net/origin"
+)
+
+const liveToken = "0123456789abcdef-live"
+
+// memTransport answers requests with a handler in memory: no sockets, so a whole live
+// session (streamer, origin, player) runs on synctest's clock.
+type memTransport struct{ h http.Handler }
+
+func (t memTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	return rec.Result(), nil
+}
+
+// liveSource encodes a synthetic 48×32 clip (S = 4, 4-frame segments of 0.16 s, 3 layers)
+// and reads it back as a live source.
+func liveSource(t *testing.T, segs int) (*nvc2.Model, *live.Source) {
+	t.Helper()
+	m, err := nvc2.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, _ := testenc.EncodeDir(t, m, testenc.Synthetic(48, 32, 4*segs), 4, 3, 4)
+	out := t.TempDir()
+	if _, err := packager.Package([]string{dir}, out, packager.Options{Joined: packager.JoinedNone}); err != nil {
+		t.Fatal(err)
+	}
+	src, err := live.ReadPackaged(out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, src
+}
+
+// stallingSink presents frames and, once, takes a long time over one.
+type stallingSink struct {
+	at    int
+	pause time.Duration
+	n     int
+}
+
+func (s *stallingSink) Present(*decoder.Frame, time.Duration) error {
+	s.n++
+	if s.n == s.at {
+		time.Sleep(s.pause)
+	}
+	return nil
+}
+
+// runLive streams 40 segments (6.4 s) of a looped 4-segment source through a live channel
+// and plays them from 1 s after the stream started; everything runs in a synctest bubble.
+func runLive(t *testing.T, sink Sink) (*Summary, []Snapshot) {
+	m, src := liveSource(t, 4)
+	var sum *Summary
+	var snaps []Snapshot
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		c, err := live.NewChannel(live.Config{Token: liveToken})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := origin.New(origin.Config{Virtual: c.Source})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/ingest/", http.StripPrefix("/ingest", c.IngestHandler()))
+		mux.Handle("/", o)
+		client := &http.Client{Transport: memTransport{mux}}
+		st := &live.Streamer{Client: client, Ingest: "https://origin/ingest/", Token: liveToken, Source: src, Segments: 40}
+		done := make(chan error, 1)
+		go func() { done <- st.Run(ctx) }()
+		time.Sleep(time.Second)
+		sum, err = Run(ctx, Config{MPD: "https://origin/manifest.mpd", Fetcher: &fetch.Fetcher{Client: client}, Model: m,
+			Policy: fixed{3}, Sink: sink, OnFrame: func(s Snapshot) { snaps = append(snaps, s) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
+	return sum, snaps
+}
+
+func TestLivePlaysAtTheTargetLatency(t *testing.T) {
+	sum, snaps := runLive(t, &stallingSink{})
+	// (The first segment is fetched with 2 layers, as Pensieve does.)
+	// Joined 1 s in with the MPD's suggested delay (3 segments, 0.48 s): the first segment
+	// that can be shown 0.48 s behind the edge with a segment to spare is 5.
+	if !sum.Live || sum.LiveJoin != 5 || sum.LiveDelayS != 0.48 {
+		t.Fatalf("live summary %+v", sum)
+	}
+	if sum.Frames != 35*4 || sum.Stalls != 0 || sum.DroppedFrames != 0 || sum.LiveSkippedS != 0 || sum.AvgLayers != float64(2+34*3)/35 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if math.Abs(sum.LiveLatencyS-0.48) > 1e-6 || math.Abs(sum.MaxLiveLatencyS-0.48) > 1e-6 {
+		t.Fatalf("latency mean %.4f max %.4f, want 0.48", sum.LiveLatencyS, sum.MaxLiveLatencyS)
+	}
+	if last := snaps[len(snaps)-1]; !last.Live || math.Abs(last.LiveLatencyS-0.48) > 1e-6 || last.Segment != 39 || last.Segments != 40 {
+		t.Fatalf("last snapshot %+v", last)
+	}
+}
+
+func TestLiveCatchesUpAfterAStall(t *testing.T) {
+	sum, snaps := runLive(t, &stallingSink{at: 30, pause: time.Second})
+	if sum.Stalls == 0 || sum.LiveSkippedS < 0.64 || sum.MaxLiveLatencyS < 1.4 {
+		t.Fatalf("a 1 s stall: %+v", sum)
+	}
+	// Back within a segment of the target latency once the dropped segments are skipped.
+	if last := snaps[len(snaps)-1]; last.LiveLatencyS > 0.48+0.16+1e-6 {
+		t.Fatalf("latency at the end %.3f s (skipped %.2f s)", last.LiveLatencyS, sum.LiveSkippedS)
+	}
+	t.Logf("stall %.2f s, skipped %.2f s, latency max %.2f s, mean %.2f s", sum.StallS, sum.LiveSkippedS, sum.MaxLiveLatencyS, sum.LiveLatencyS)
+}
+
+// liveSidecar is a live origin's quality sidecar (two segments, the second with one layer).
+const liveSidecar = `{"version":6,"width":48,"height":32,"fps_num":25,"fps_den":1,"subgop":4,"layers":2,"segments":7,"segment_frames":4,"frames":28,"model_sha256":"4aa1f34920613099","quality":[{"segment":5,"frames":4,"levels":[{"layers":1,"bytes":300,"psnr_y":30,"psnr_yuv":31,"ssim_y":0.9,"worst_psnr_y":29},{"layers":2,"bytes":700,"psnr_y":34,"psnr_yuv":35,"ssim_y":0.95,"worst_psnr_y":33}]},{"segment":6,"frames":4,"levels":[{"layers":1,"bytes":310,"psnr_y":30.5,"psnr_yuv":31,"ssim_y":0.9,"worst_psnr_y":29}]}],"live":{"first_segment":5,"ended":false}}`
+
+func TestLiveSidecar(t *testing.T) {
+	l := &liveState{}
+	si, err := parseLiveQuality([]byte(liveSidecar), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.merge(si)
+	v, err := l.view(0.16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Segments 0..4 were never seen (before the window), 6 lacks layer 2: both borrow the
+	// newest complete row's levels for the ABR; the video reaches liveLookahead past the edge.
+	if v.known != 7 || v.ended || len(v.quality.Quality) != 7 || v.video.Chunks != 7+liveLookahead ||
+		v.quality.Quality[6].Levels[1].PSNRY != 34 || v.quality.Quality[6].Levels[0].PSNRY != 30.5 || v.quality.Quality[0].Levels[1].Bytes != 700 {
+		t.Fatalf("view %+v, video %d chunks", v.quality.Quality, v.video.Chunks)
+	}
+	for _, bad := range []string{
+		strings.Replace(liveSidecar, `"first_segment":5`, `"first_segment":4`, 1),
+		strings.Replace(liveSidecar, `"segment":6`, `"segment":7`, 1),
+		strings.Replace(liveSidecar, `"layers":2,"segments"`, `"layers":3,"segments"`, 1),
+		strings.Replace(liveSidecar, `"bytes":310`, `"bytes":-1`, 1),
+		strings.Replace(liveSidecar, `,"live":{"first_segment":5,"ended":false}`, ``, 1),
+	} {
+		if _, err := parseLiveQuality([]byte(bad), 2); err == nil {
+			t.Errorf("accepted %s", bad)
+		}
+	}
+}
+
+func FuzzParseLiveQuality(f *testing.F) {
+	f.Add([]byte(liveSidecar))
+	f.Add([]byte(`{"version":6,"width":1,"height":1,"layers":1,"segments":0,"segment_frames":1,"live":{}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		si, err := parseLiveQuality(b, 2)
+		if err != nil {
+			return
+		}
+		l := &liveState{}
+		l.merge(si)
+		v, err := l.view(0.16)
+		if err != nil {
+			return
+		}
+		if v.known != si.Segments || len(v.quality.Quality) != v.known {
+			t.Fatalf("view of %d segments from %d", v.known, si.Segments)
+		}
+		for _, q := range v.quality.Quality {
+			if len(q.Levels) != 2 {
+				t.Fatalf("row %+v", q)
+			}
+		}
+	})
+}
