@@ -201,7 +201,7 @@ type Session struct {
 	// (0 before the first frame): the decode goroutine drops segments while it exceeds the
 	// target by more than a segment.
 	lag atomic.Int64
-	buf  *buffer
+	buf *buffer
 	// inits caches parsed init segments by Representation id; only the downloader uses it.
 	inits map[string]cmaf.Config
 

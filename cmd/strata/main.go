@@ -88,6 +88,8 @@ func commands() []command {
 		{"abrd", "ABR daemon: strata's policies over HTTP/JSON for other players (dash.js)", runABRD},
 		{"bench", "decode speed per backend and sub-GOP size (Go benchmark lines or JSON)", runBench},
 		{"codec-eval", "RD and decode speed of the codec against x264/x265 (BD-rate)", runCodecEval},
+		{"enhance-train", "pre-train the generic enhancement model (the start of a live stream's online training) on source/decoded clip pairs", runEnhanceTrain},
+		{"enhance-eval", "simulate a live session's online-learned enhancement (LiveNAS) on a clip: PSNR over time, patch rate", runEnhanceEval},
 		{"refit-tables", "re-fit the codec's entropy tables to the symbols its encoder sends (training clips)", runRefit},
 	}
 }

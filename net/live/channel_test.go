@@ -266,7 +266,12 @@ func FuzzIngest(f *testing.F) {
 	src := testSource(f, 2, 2)
 	v := src.Variants[0]
 	init1 := func() []byte { c := v.Base; c.Layer = 1; b, _ := cmaf.BuildInit(c); return b }()
-	seg := func(n, l int) []byte { c := v.Base; c.Layer = uint8(l); b, _ := cmaf.BuildMedia(c, uint32(n), v.Units[n%2][l]); return b }
+	seg := func(n, l int) []byte {
+		c := v.Base
+		c.Layer = uint8(l)
+		b, _ := cmaf.BuildMedia(c, uint32(n), v.Units[n%2][l])
+		return b
+	}
 	row, _ := json.Marshal(v.Rows[1])
 	f.Add("s4-l1/init.mp4", init1)
 	f.Add("s4-l0/seg-2.m4s", seg(1, 0))
