@@ -27,3 +27,10 @@ func Model2Weights() []byte { return model2Weights }
 
 // Model2Manifest is codec v2's manifest.json.
 func Model2Manifest() []byte { return model2Manifest }
+
+//go:embed enhance/generic.senh
+var enhanceGeneric []byte
+
+// EnhanceGeneric is the generic enhancement model (decoder/enhance) a live origin's online
+// training starts from (enhance/README.md says how it was made).
+func EnhanceGeneric() []byte { return enhanceGeneric }

@@ -7,7 +7,10 @@ import (
 	"math"
 	"time"
 
+	"net/url"
+
 	"github.com/strata-player/strata/abr"
+	"github.com/strata-player/strata/decoder/enhance"
 	"github.com/strata-player/strata/decoder/stream"
 	"github.com/strata-player/strata/net/fetch"
 )
@@ -30,6 +33,17 @@ type liveState struct {
 	ended  bool
 	delayS float64 // the latency played at
 	join   int     // the first segment played
+	// model is the newest enhancement model the origin announced (nil: none).
+	model *stream.EnhanceInfo
+}
+
+// enhModel is an enhancement model the player fetched: it applies to frames decoded with
+// layers layers.
+type enhModel struct {
+	net     *enhance.Net
+	version int
+	layers  int
+	gain    float64 // the origin's measured gain when it published it
 }
 
 // liveLookahead is how many segments past the live edge the ABR's video extends (copies
@@ -83,6 +97,7 @@ func (l *liveState) merge(si *stream.Info) {
 		}
 	}
 	l.ended = si.Live.Ended
+	l.model = si.Live.Enhance
 }
 
 // view completes every row to a level per layer (a missing level takes the nearest
@@ -243,4 +258,53 @@ func (s *Session) behindLive(n int) bool {
 // liveLatency is how far behind the live edge media time pts is shown at now.
 func (s *Session) liveLatency(now time.Time, pts time.Duration) float64 {
 	return now.Sub(s.pres.Live.AvailabilityStart.Add(pts)).Seconds()
+}
+
+// maybeFetchModel fetches the origin's newest enhancement model when it is worth it
+// (NAS-style: the model competes with video for the link): its measured gain is positive
+// and better than the current model's (or it is five versions newer), and it downloads,
+// at the last measured throughput, within the buffer beyond one segment (so the next
+// segment is never late for it). Errors leave the current model in place.
+func (s *Session) maybeFetchModel(ctx context.Context, st *abr.State) {
+	if s.live == nil || s.live.model == nil || !s.cfg.Enhance {
+		return
+	}
+	m := s.live.model
+	have := s.enh.Load()
+	// A newer version is worth its bytes when it gained 0.05 dB more on the origin's
+	// held-out patches, or every fifth version (the content moves on).
+	if have != nil && (have.version >= m.Version || m.GainDB < have.gain+0.05 && m.Version < have.version+5) {
+		return
+	}
+	if m.GainDB <= 0 || m.Bytes <= 0 || len(st.Samples) == 0 || s.modelFailures > 3 {
+		return
+	}
+	last := st.Samples[len(st.Samples)-1]
+	mbps := last.ThroughputMbps()
+	if mbps <= 0 || float64(m.Bytes)*8/1e6/mbps > st.BufferS-s.pres.SegmentDurationS {
+		return
+	}
+	u, err := url.Parse(s.cfg.MPD)
+	if err != nil {
+		return
+	}
+	ref, _ := url.Parse(fmt.Sprintf("enhance/model-%d.senh", m.Version))
+	r, err := s.cfg.Fetcher.Get(ctx, u.ResolveReference(ref).String())
+	s.requests += fetch.Attempts(r, err)
+	if err != nil {
+		s.modelFailures++
+		return
+	}
+	s.bytes += int64(r.Bytes())
+	s.transferred(r, st.Next)
+	net, err := enhance.Unmarshal(r.Body)
+	if err != nil {
+		s.modelFailures++
+		return
+	}
+	for i := range net.Layers {
+		net.Layers[i].Prepare()
+	}
+	s.models++
+	s.enh.Store(&enhModel{net: net, version: m.Version, layers: m.Layers, gain: m.GainDB})
 }

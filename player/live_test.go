@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/enhance"
 	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/internal/testenc"
@@ -189,4 +190,75 @@ func FuzzParseLiveQuality(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLiveEnhancement is LiveNAS end to end in a synctest bubble: the streamer sends
+// patches of the source beside a 96×64 stream, the origin trains an enhancement model
+// online and publishes versions in its model track, and the player fetches the newest
+// and applies it to the frames decoded with the layer count it was trained for.
+func TestLiveEnhancement(t *testing.T) {
+	m, err := nvc2.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := testenc.Synthetic(96, 64, 16)
+	dir, _ := testenc.EncodeDir(t, m, frames, 4, 3, 4)
+	out := t.TempDir()
+	if _, err := packager.Package([]string{dir}, out, packager.Options{Joined: packager.JoinedNone}); err != nil {
+		t.Fatal(err)
+	}
+	src, err := live.ReadPackaged(out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	init, _ := enhance.New(8, 1)
+	segs, steps := 40, 30
+	if testing.Short() { // the race detector's pass: a shorter stream, less training
+		segs, steps = 20, 15
+	}
+	var sum *Summary
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		c, err := live.NewChannel(live.Config{Token: liveToken, Enhance: &live.EnhanceConfig{Codec: m, Init: init, StepsPerSegment: steps,
+			Online: enhance.OnlineConfig{SaturationDB: -1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		o, _ := origin.New(origin.Config{Virtual: c.Source})
+		mux := http.NewServeMux()
+		mux.Handle("/ingest/", http.StripPrefix("/ingest", c.IngestHandler()))
+		mux.Handle("/", o)
+		client := &http.Client{Transport: memTransport{mux}}
+		st := &live.Streamer{Client: client, Ingest: "https://origin/ingest/", Token: liveToken, Source: src, Segments: segs,
+			PatchShare: 0.5, Patches: func(i, s int) ([]byte, error) {
+				// Four 32×32 crops of the segment's first frame.
+				f := frames[s*4]
+				var ps []live.SourcePatch
+				for k := 0; k < 4; k++ {
+					x, y := (k%3)*32, (k/3)*32
+					p := live.SourcePatch{Frame: 0, X: x, Y: y, Size: 32, Luma: make([]byte, 32*32)}
+					for yy := 0; yy < 32; yy++ {
+						copy(p.Luma[yy*32:(yy+1)*32], f.Y[(y+yy)*f.W+x:])
+					}
+					ps = append(ps, p)
+				}
+				return live.MarshalPatches(ps)
+			}}
+		done := make(chan error, 1)
+		go func() { done <- st.Run(ctx) }()
+		time.Sleep(time.Second)
+		sum, err = Run(ctx, Config{MPD: "https://origin/manifest.mpd", Fetcher: &fetch.Fetcher{Client: client}, Model: m,
+			Policy: fixed{1}, Sink: &stallingSink{}, Enhance: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
+	if sum.EnhanceModels < 1 || sum.EnhancedFrames == 0 || sum.EnhanceVersion < 2 || sum.Stalls != 0 {
+		t.Fatalf("enhancement: %+v", sum)
+	}
+	t.Logf("%d models fetched, %d of %d frames enhanced, newest version %d", sum.EnhanceModels, sum.EnhancedFrames, sum.Frames, sum.EnhanceVersion)
 }

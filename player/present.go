@@ -68,6 +68,10 @@ func (p *presenter) segment(ctx context.Context, d decoded) error {
 		return nil
 	}
 	p.decodeTime += d.took
+	if d.enhanced > 0 {
+		p.sum.EnhancedFrames += len(d.frames)
+		p.sum.EnhanceVersion = d.enhanced
+	}
 	ss := SegmentStats{Segment: d.n, Layers: d.k, DecodeMS: float64(d.took) / 1e6, Frames: len(d.frames)}
 	ss.PSNRY, ss.BitrateKbps = v.quality.Quality[d.n].Levels[d.k-1].PSNRY, v.video.BitratesKbps[d.k-1]
 	for i, f := range d.frames {

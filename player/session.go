@@ -14,6 +14,7 @@ import (
 	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/cmaf"
+	"github.com/strata-player/strata/decoder/enhance"
 	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/net/fetch"
 	"github.com/strata-player/strata/player/manifest"
@@ -71,6 +72,9 @@ type Config struct {
 	// LiveDelayS is the latency a live stream is played at, behind its live edge. It
 	// defaults to the MPD's suggestedPresentationDelay, else two segments.
 	LiveDelayS float64
+	// Enhance applies a live origin's online-trained enhancement model (fetched when the
+	// buffer allows) to the frames decoded with the layer count it was trained for.
+	Enhance bool
 }
 
 // SegmentDecoder decodes a parsed segment with k layers (decoder.SegmentDecoder and
@@ -185,6 +189,11 @@ type Summary struct {
 	MaxLiveLatencyS float64 `json:"max_live_latency_s,omitempty"`
 	// LiveSkippedS is the media dropped to get back to the target latency.
 	LiveSkippedS float64 `json:"live_skipped_s,omitempty"`
+	// Enhancement (live streams with a model track): models fetched, frames enhanced and
+	// the newest model version applied.
+	EnhanceModels  int `json:"enhance_models,omitempty"`
+	EnhancedFrames int `json:"enhanced_frames,omitempty"`
+	EnhanceVersion int `json:"enhance_version,omitempty"`
 }
 
 // Session plays one presentation.
@@ -197,6 +206,11 @@ type Session struct {
 	view atomic.Pointer[view]
 	// live is the downloader's record of a live stream (nil: static).
 	live *liveState
+	// enh is the newest enhancement model fetched (downloader writes, decoder reads);
+	// models and modelFailures count fetches (downloader).
+	enh           atomic.Pointer[enhModel]
+	models        int
+	modelFailures int
 	// lag is a live stream's latency in nanoseconds as the presenter's media clock stands
 	// (0 before the first frame): the decode goroutine drops segments while it exceeds the
 	// target by more than a segment.
@@ -268,6 +282,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 			err = fmt.Errorf("player: nothing could be played: %w", errors.Join(s.failures...))
 		}
 		sum.WastedUpgrade = s.buf.wasted()
+		sum.EnhanceModels = s.models
 		sum.WallS = cfg.Clock.Now().Sub(start).Seconds()
 	}
 	return sum, err
@@ -544,6 +559,7 @@ func (s *Session) download(ctx context.Context) error {
 			s.policyName.Store(p.Name())
 		default:
 		}
+		s.maybeFetchModel(ctx, st)
 		a = policy.Decide(st)
 		if v := s.view.Load(); v.ended && next == v.known && a.Kind != abr.Upgrade {
 			return nil
@@ -602,6 +618,8 @@ type decoded struct {
 	err    error // fatal: stop playback
 	// catchUp: a live segment dropped (not decoded) to get back to the target latency.
 	catchUp bool
+	// enhanced is the version of the enhancement model applied to the frames (0: none).
+	enhanced int
 }
 
 // decodeLoop is owned by play: it commits segments in order (when they enter the decode
@@ -629,6 +647,10 @@ func (s *Session) decodeLoop(ctx context.Context, out chan<- decoded) {
 	}
 	segS := s.pres.SegmentDurationS
 	decodedFrames, busy := 0, time.Duration(0)
+	// Enhanced copies of a segment's frames, one set per decoder (the same lifetime rule).
+	var enhFrames [2][]*decoder.Frame
+	var enhScratch enhance.Scratch
+	var enhTook time.Duration // a segment's enhancement time (moving average)
 	for n := s.cfg.StartSegment; ; n++ {
 		if ok, err := s.buf.await(ctx, n); !ok {
 			if err != nil {
@@ -659,6 +681,16 @@ func (s *Session) decodeLoop(ctx context.Context, out chan<- decoded) {
 				frames, k, err := s.decode(decs[n%2], units)
 				if err == nil { // else a corrupt base layer: this segment cannot be shown
 					d.frames, d.k = frames, k
+					// Enhancement only when the time left before the segment is due
+					// covers what enhancing a segment has been taking: it must never
+					// make playback late.
+					if slack := float64(n)*segS - s.buf.playheadS(); s.cfg.Untimed || slack > enhTook.Seconds() {
+						t1 := s.cfg.Clock.Now()
+						d.frames, d.enhanced = s.enhanceFrames(&enhFrames[n%2], &enhScratch, frames, k)
+						if d.enhanced > 0 {
+							enhTook = (enhTook + 3*s.cfg.Clock.Now().Sub(t1)) / 4
+						}
+					}
 				}
 				s.buf.release(n)
 				d.took = s.cfg.Clock.Now().Sub(t0)
@@ -680,6 +712,30 @@ func (s *Session) decodeLoop(ctx context.Context, out chan<- decoded) {
 			return
 		}
 	}
+}
+
+// enhanceFrames returns the frames enhanced by the newest model when it was trained for k
+// layers (copies: the decoder's frames are its references), else the frames themselves,
+// with the model's version (0: not enhanced).
+func (s *Session) enhanceFrames(pool *[]*decoder.Frame, sc *enhance.Scratch, frames []*decoder.Frame, k int) ([]*decoder.Frame, int) {
+	m := s.enh.Load()
+	if m == nil || m.layers != k || len(frames) == 0 {
+		return frames, 0
+	}
+	for len(*pool) < len(frames) {
+		*pool = append(*pool, nil)
+	}
+	out := (*pool)[:len(frames)]
+	for i, f := range frames {
+		if out[i] == nil || out[i].W != f.W || out[i].H != f.H {
+			out[i] = decoder.NewFrame(f.W, f.H)
+		}
+		copy(out[i].Y, f.Y)
+		copy(out[i].U, f.U)
+		copy(out[i].V, f.V)
+		m.net.Apply(out[i], sc, s.cfg.Workers)
+	}
+	return out, m.version
 }
 
 // play is the player goroutine: it presents each decoded segment on the media clock.

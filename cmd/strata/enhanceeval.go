@@ -119,12 +119,13 @@ func runEnhanceEval(args []string, stdout, stderr io.Writer) error {
 		var ps []enhance.Patch
 		for _, f := range []int{lo + *segFrames/4, lo + 3**segFrames/4} {
 			for _, c := range enhance.WorstCrops(src[f], dec[f], *patch, (*patches+1)/2, r) {
-				p := enhance.Cut(src[f], dec[f], c)
-				ps = append(ps, p)
-				row.PatchBytes += pngBytes(p.Source, c.Size)
+				ps = append(ps, enhance.Cut(src[f], dec[f], c))
 			}
 		}
 		ps = ps[:min(len(ps), *patches)]
+		for _, p := range ps {
+			row.PatchBytes += pngBytes(p.Source, p.W)
+		}
 		patchBytes += row.PatchBytes
 		// The origin's trainer, until the next segment is published.
 		on.Add(ps, row.Scene)

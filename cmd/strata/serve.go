@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/strata-player/strata/assets"
+	"github.com/strata-player/strata/decoder/enhance"
+	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/net/h3"
 	"github.com/strata-player/strata/net/live"
@@ -37,6 +40,10 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	liveMode := fs.Bool("live", false, "publish a live stream that a streamer (strata ingest) uploads to /ingest/, as a dynamic MPD at /manifest.mpd (instead of --dir)")
 	token := fs.String("ingest-token", os.Getenv("STRATA_INGEST_TOKEN"), "--live: the streamer's bearer token, at least 16 bytes (default $STRATA_INGEST_TOKEN)")
 	window := fs.Duration("window", 60*time.Second, "--live: how long segments stay available behind the live edge (timeShiftBufferDepth)")
+	enh := fs.Bool("enhance", true, "--live: train an enhancement model online from the streamer's patches (LiveNAS) and publish it as a model track")
+	enhInit := fs.String("enhance-init", "", "--enhance: the model training starts from (default: the generic model in assets/enhance)")
+	enhSteps := fs.Int("enhance-steps", 150, "--enhance: training steps per published segment")
+	enhLayers := fs.Int("enhance-layers", 1, "--enhance: the layer count the model enhances")
 	delay := fs.Duration("live-delay", 0, "--live: the latency the MPD suggests to players (0: three segments)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -47,6 +54,9 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	if *liveMode && (*window < time.Second || *window > 24*time.Hour || *delay < 0 || *delay > time.Hour) {
 		return errors.New("--window must be in [1s, 24h] and --live-delay in [0, 1h]")
+	}
+	if *enhSteps < 1 || *enhSteps > 100000 || *enhLayers < 1 || *enhLayers > 8 {
+		return errors.New("--enhance-steps must be in 1..100000 and --enhance-layers in 1..8")
 	}
 	if (*certFile == "") != (*keyFile == "") {
 		return errors.New("--cert and --key go together")
@@ -71,9 +81,18 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	var channel *live.Channel
 	var err error
 	if *liveMode {
-		if channel, err = live.NewChannel(live.Config{Token: *token, Window: *window, Delay: *delay}); err != nil {
+		lc := live.Config{Token: *token, Window: *window, Delay: *delay}
+		if *enh {
+			ec, err := enhanceConfig(*enhInit, *enhSteps, *enhLayers)
+			if err != nil {
+				return err
+			}
+			lc.Enhance = ec
+		}
+		if channel, err = live.NewChannel(lc); err != nil {
 			return fmt.Errorf("%w (--ingest-token or $STRATA_INGEST_TOKEN)", err)
 		}
+		defer channel.Close()
 		cfg.Dir, cfg.Virtual = "", channel.Source
 	} else {
 		root, err := os.OpenRoot(*dir)
@@ -164,4 +183,24 @@ func (s *statusRecorder) WriteHeader(code int) {
 // SIGTERM. Tests replace it to stop them.
 var interruptible = func() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+// enhanceConfig is the origin's online-training setup: the codec, the starting model.
+func enhanceConfig(initPath string, steps, layers int) (*live.EnhanceConfig, error) {
+	b := assets.EnhanceGeneric()
+	if initPath != "" {
+		var err error
+		if b, err = os.ReadFile(initPath); err != nil {
+			return nil, err
+		}
+	}
+	init, err := enhance.Unmarshal(b)
+	if err != nil {
+		return nil, err
+	}
+	m, err := nvc2.Default()
+	if err != nil {
+		return nil, err
+	}
+	return &live.EnhanceConfig{Codec: m, Layers: layers, Init: init, StepsPerSegment: steps}, nil
 }

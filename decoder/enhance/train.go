@@ -30,6 +30,7 @@ type Trainer struct {
 	// buffers
 	x, a1, a2, r, dr, d2, d1 decoder.Tensor
 	scratch                  decoder.Tensor
+	cols                     []float32 // weightGrad's shifted input planes
 }
 
 // NewTrainer trains net (Adam, step lr).
@@ -199,11 +200,31 @@ func (t *Trainer) inputGrad(i int, dOut decoder.Tensor, out *decoder.Tensor) dec
 }
 
 // weightGrad adds layer i's weight and bias gradients for input in and output gradient
-// dOut: dW[co][ci][ky][kx] = Σ dOut[co](y,x)·in[ci](y+ky−1, x+kx−1) (zero outside).
+// dOut: dW[co][ci][ky][kx] = Σ dOut[co](y,x)·in[ci](y+ky−1, x+kx−1) (zero outside). Each
+// shifted input plane is built once (im2col), so every weight's gradient is one long dot
+// product.
 func (t *Trainer) weightGrad(i int, in, dOut decoder.Tensor) {
 	l := t.net.Layers[i]
 	gw, gb := t.g[i][0], t.g[i][1]
 	H, W := in.H, in.W
+	hw := H * W
+	if cap(t.cols) < 9*l.Cin*hw {
+		t.cols = make([]float32, 9*l.Cin*hw)
+	}
+	cols := t.cols[:9*l.Cin*hw]
+	clear(cols)
+	for ci := 0; ci < l.Cin; ci++ {
+		x := in.Plane(ci)
+		for k := 0; k < 9; k++ {
+			ky, kx := k/3, k%3
+			dst := cols[(ci*9+k)*hw : (ci*9+k+1)*hw]
+			y0, y1 := max(0, 1-ky), min(H, H+1-ky)
+			x0, x1 := max(0, 1-kx), min(W, W+1-kx)
+			for y := y0; y < y1; y++ {
+				copy(dst[y*W+x0:y*W+x1], x[(y+ky-1)*W+x0+kx-1:])
+			}
+		}
+	}
 	for co := 0; co < l.Cout; co++ {
 		d := dOut.Plane(co)
 		s := 0.0
@@ -211,37 +232,30 @@ func (t *Trainer) weightGrad(i int, in, dOut decoder.Tensor) {
 			s += float64(v)
 		}
 		gb[co] += s
-		for ci := 0; ci < l.Cin; ci++ {
-			x := in.Plane(ci)
-			for ky := 0; ky < 3; ky++ {
-				for kx := 0; kx < 3; kx++ {
-					var acc float32
-					y0, y1 := max(0, 1-ky), min(H, H+1-ky)
-					x0, x1 := max(0, 1-kx), min(W, W+1-kx)
-					for y := y0; y < y1; y++ {
-						drow := d[y*W+x0 : y*W+x1]
-						xrow := x[(y+ky-1)*W+x0+kx-1 : (y+ky-1)*W+x1+kx-1]
-						acc += dot(drow, xrow)
-					}
-					gw[(co*l.Cin+ci)*9+ky*3+kx] += float64(acc)
-				}
-			}
+		g := gw[co*l.Cin*9 : (co+1)*l.Cin*9]
+		for r := range g {
+			g[r] += float64(dot(d, cols[r*hw:(r+1)*hw]))
 		}
 	}
 }
 
 func dot(a, b []float32) float32 {
 	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
 	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
+	for ; i+8 <= len(a); i += 8 {
+		a8, b8 := a[i:i+8:i+8], b[i:i+8:i+8]
+		s0 += a8[0] * b8[0]
+		s1 += a8[1] * b8[1]
+		s2 += a8[2] * b8[2]
+		s3 += a8[3] * b8[3]
+		s4 += a8[4] * b8[4]
+		s5 += a8[5] * b8[5]
+		s6 += a8[6] * b8[6]
+		s7 += a8[7] * b8[7]
 	}
 	for ; i < len(a); i++ {
 		s0 += a[i] * b[i]
 	}
-	return s0 + s1 + s2 + s3
+	return (s0 + s1) + (s2 + s3) + (s4 + s5) + (s6 + s7)
 }

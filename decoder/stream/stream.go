@@ -42,6 +42,23 @@ type Info struct {
 type LiveInfo struct {
 	First int  `json:"first_segment"`
 	Ended bool `json:"ended"`
+	// Enhance is set when the origin trains an enhancement model online (LiveNAS).
+	Enhance *EnhanceInfo `json:"enhance,omitempty"`
+}
+
+// EnhanceInfo describes the newest enhancement model a live origin publishes, at
+// enhance/model-<Version>.senh: Bytes long, for frames decoded with Layers layers, GainDB
+// its measured gain on held-out patches, after Steps of online training (Paused: the
+// trainer's gain saturated; Pauses and Resumes count its state changes).
+type EnhanceInfo struct {
+	Version int     `json:"version"`
+	Bytes   int     `json:"bytes"`
+	Layers  int     `json:"layers"`
+	GainDB  float64 `json:"gain_db"`
+	Steps   int     `json:"steps"`
+	Paused  bool    `json:"paused"`
+	Pauses  int     `json:"pauses"`
+	Resumes int     `json:"resumes"`
 }
 
 // SegQ is one segment's quality table: entry k-1 is what a client with k layers gets.

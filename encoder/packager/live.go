@@ -32,7 +32,18 @@ type Live struct {
 	// mediaPresentationDuration and no minimumUpdatePeriod.
 	Ended    bool
 	Segments int
+	// ModelLayers, if positive, adds the model track: the origin's online-trained
+	// enhancement models (enhance/model-<version>.senh) for frames decoded with that many
+	// layers.
+	ModelLayers int
 }
+
+// EnhanceScheme marks the model track's AdaptationSet (value: the layer count its models
+// enhance); ModelCodecs is its codecs string.
+const (
+	EnhanceScheme = "urn:strata:enhance:2026"
+	ModelCodecs   = "senh"
+)
 
 // UTCDirectScheme is the UTCTiming scheme whose value is the server's time (ISO 8601).
 const UTCDirectScheme = "urn:mpeg:dash:utc:direct:2014"
@@ -69,6 +80,21 @@ func LiveMPD(l Live) ([]byte, error) {
 			return nil, fmt.Errorf("package: live variant %d has another segment duration", i)
 		}
 		period.AppendAdaptationSet(VariantSet(b, uint32(i), QualityName(int(b.SubGOP)), v.LayerBPS, v.JoinedBPS))
+	}
+	if l.ModelLayers > 0 {
+		as := mpd.NewAdaptationSetWithParams("application", "application/octet-stream", false, 0)
+		as.Id = mpd.Ptr(uint32(len(l.Variants)))
+		as.Codecs = ModelCodecs
+		as.SupplementalProperties = append(as.SupplementalProperties, mpd.NewDescriptor(EnhanceScheme, fmt.Sprint(l.ModelLayers), ""))
+		st := mpd.NewSegmentTemplate()
+		st.Media = "enhance/model-$Number$.senh"
+		st.StartNumber = mpd.Ptr(uint32(1))
+		as.SegmentTemplate = st
+		r := mpd.NewRepresentation()
+		r.Id = "enhance"
+		r.Bandwidth = 1
+		as.AppendRepresentation(r)
+		period.AppendAdaptationSet(as)
 	}
 	m.UTCTimings = append(m.UTCTimings, mpd.NewDescriptor(UTCDirectScheme, string(m.PublishTime), ""))
 	var buf bytes.Buffer

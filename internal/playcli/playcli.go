@@ -50,6 +50,7 @@ type Options struct {
 	MaxKbps      float64
 	InitialKbps  float64
 	LiveDelay    time.Duration
+	Enhance      bool
 
 	URL string // the positional argument (empty: the built-in demo)
 }
@@ -71,6 +72,7 @@ func (o *Options) Register(fs *flag.FlagSet) {
 	fs.StringVar(&o.Trace, "trace", "", "with the built-in demo: shape its in-process origin by this bandwidth trace")
 	fs.IntVar(&o.Frames, "frames", 0, "stop after presenting this many frames (0: play to the end)")
 	fs.Float64Var(&o.MaxKbps, "abr-max-bitrate", 0, "never fetch a level above this many kbit/s (0: no cap)")
+	fs.BoolVar(&o.Enhance, "enhance", true, "live streams with a model track: fetch the origin's online-trained enhancement model and apply it to the frames it was trained for")
 	fs.DurationVar(&o.LiveDelay, "live-delay", 0, "live streams: play this far behind the live edge (0: the MPD's suggestedPresentationDelay, else two segments)")
 	fs.Float64Var(&o.InitialKbps, "abr-initial-bitrate", 0, "fetch the first segment at the highest level at or below this many kbit/s (0: the policy's default)")
 }
@@ -261,7 +263,7 @@ func Prepare(ctx context.Context, o *Options, stderr io.Writer) (*Session, error
 	subgop, _ := o.subGOP()
 	s.Config = player.Config{
 		MPD: s.URL, Fetcher: &fetch.Fetcher{Client: client, Retries: o.Retries, Backoff: 200 * time.Millisecond, MaxBackoff: 2 * time.Second},
-		Model: m, Policy: o.Limit(newPolicy()), SubGOP: subgop, MaxBufferS: o.MaxBuffer.Seconds(), DecodeWindowS: o.DecodeWindow.Seconds(), LiveDelayS: o.LiveDelay.Seconds(),
+		Model: m, Policy: o.Limit(newPolicy()), SubGOP: subgop, MaxBufferS: o.MaxBuffer.Seconds(), DecodeWindowS: o.DecodeWindow.Seconds(), LiveDelayS: o.LiveDelay.Seconds(), Enhance: o.Enhance,
 		Untimed: o.Untimed, MaxFrames: o.Frames, NewDecoder: be.newDec, Backend: be.name,
 		OnEvent: func(e player.Event) { logEvent(log, e) },
 		OnFrame: perSecond(stats),

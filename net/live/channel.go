@@ -36,6 +36,9 @@ type Config struct {
 	MaxUnitBytes int
 	// Now is the clock; it defaults to time.Now.
 	Now func() time.Time
+	// Enhance, if set, trains an enhancement model online from the streamer's patches and
+	// publishes it as a model track (Close stops the trainer).
+	Enhance *EnhanceConfig
 }
 
 // Errors the ingest side reports (the handler maps them to HTTP statuses).
@@ -65,6 +68,9 @@ type Channel struct {
 	segD  time.Duration
 	edge  int // segments 0..edge−1 are complete or abandoned; 0 before the first
 	ended bool
+	// enh is the online trainer (nil: none); closeOnce stops it once.
+	enh       *enhancer
+	closeOnce sync.Once
 }
 
 type variant struct {
@@ -94,7 +100,13 @@ func NewChannel(cfg Config) (*Channel, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Channel{cfg: cfg, variants: map[int]*variant{}}, nil
+	c := &Channel{cfg: cfg, variants: map[int]*variant{}}
+	if cfg.Enhance != nil {
+		if err := c.startEnhancer(*cfg.Enhance); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 // windowSegs is the number of segments the window keeps.
@@ -305,6 +317,11 @@ func (c *Channel) Source(name string) ([]byte, error) {
 		return c.mpd()
 	case p.kind == nameQuality:
 		return c.quality(p.s)
+	case p.kind == nameModel:
+		if c.enh == nil || c.enh.versions[p.n] == nil {
+			return nil, fs.ErrNotExist
+		}
+		return c.enh.versions[p.n], nil
 	default:
 		return c.media(p)
 	}
@@ -332,6 +349,9 @@ func (c *Channel) mpd() ([]byte, error) {
 		v := c.variants[s]
 		l.Variants = append(l.Variants, packager.LiveVariant{Base: v.base, LayerBPS: v.layerBPS, JoinedBPS: v.joinedBPS})
 	}
+	if c.enh != nil {
+		l.ModelLayers = c.enh.cfg.Layers
+	}
 	return packager.LiveMPD(l)
 }
 
@@ -347,6 +367,10 @@ func (c *Channel) quality(s int) ([]byte, error) {
 		FPSDen: int(b.FPSDen), SubGOP: s, Layers: int(b.Layers), Segments: c.edge, SegmentFrame: int(b.SegmentFrames),
 		Frames: c.edge * int(b.SegmentFrames), ModelSHA256: hex.EncodeToString(b.Model[:]),
 		Live: &stream.LiveInfo{First: max(0, c.edge-c.windowSegs()), Ended: c.ended}}
+	if c.enh != nil {
+		info := c.enh.info
+		si.Live.Enhance = &info
+	}
 	for n := si.Live.First; n < c.edge; n++ {
 		row := stream.SegQ{Segment: n, Frames: int(b.SegmentFrames)}
 		if sg := v.segs[n]; sg != nil && sg.row != nil {

@@ -305,3 +305,37 @@ func FuzzIngest(f *testing.F) {
 		}
 	})
 }
+
+func TestPatchBundle(t *testing.T) {
+	ps := []SourcePatch{{Frame: 3, X: 16, Y: 32, Size: 16, Luma: bytes.Repeat([]byte{7, 200}, 128)}, {Frame: 0, X: 0, Y: 0, Size: 32, Luma: make([]byte, 1024)}}
+	b, err := MarshalPatches(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParsePatches(b)
+	if err != nil || len(back) != 2 || back[0].Frame != 3 || back[0].X != 16 || !bytes.Equal(back[0].Luma, ps[0].Luma) || back[1].Size != 32 {
+		t.Fatalf("round trip: %v %+v", err, back)
+	}
+	for _, bad := range [][]byte{nil, b[:len(b)-1], append(bytes.Clone(b), 0), []byte("SPAT\x02\x00\x00")} {
+		if _, err := ParsePatches(bad); err == nil {
+			t.Errorf("accepted %d bytes", len(bad))
+		}
+	}
+}
+
+func FuzzParsePatches(f *testing.F) {
+	b, _ := MarshalPatches([]SourcePatch{{Frame: 1, X: 2, Y: 3, Size: 16, Luma: make([]byte, 256)}})
+	f.Add(b)
+	f.Add([]byte("SPAT\x01\x00\x00"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ps, err := ParsePatches(b)
+		if err != nil {
+			return
+		}
+		for _, p := range ps {
+			if len(p.Luma) != p.Size*p.Size || p.Size < 16 || p.Size > maxPatchSize {
+				t.Fatalf("patch %d×%d with %d bytes", p.Size, p.Size, len(p.Luma))
+			}
+		}
+	})
+}

@@ -16,10 +16,12 @@ import (
 //	s<S>-l<L>/init.mp4           a layer's CMAF init segment
 //	s<S>-l<L>/seg-<N>.m4s         layer L of segment N (1-based, as in the MPD)
 //	quality-s<S>/seg-<N>.json     segment N's quality row: publishes it with the layers listed
+//	patches-s<S>/seg-<N>.bin      high-quality patches of published segment N (MarshalPatches)
 //	end                           the stream is over
 var (
 	ingestLayer   = regexp.MustCompile(`^s([0-9]{1,2})-l([0-9]{1,2})/(init\.mp4|seg-([0-9]{1,8})\.m4s)$`)
 	ingestQuality = regexp.MustCompile(`^quality-s([0-9]{1,2})/seg-([0-9]{1,8})\.json$`)
+	ingestPatches = regexp.MustCompile(`^patches-s([0-9]{1,2})/seg-([0-9]{1,8})\.bin$`)
 )
 
 // maxRowBytes bounds a quality row.
@@ -41,8 +43,11 @@ func (c *Channel) IngestHandler() http.Handler {
 		}
 		p := strings.TrimPrefix(r.URL.Path, "/")
 		limit := int64(maxRowBytes)
-		if ingestLayer.MatchString(p) {
+		switch {
+		case ingestLayer.MatchString(p):
 			limit = int64(c.cfg.MaxUnitBytes)
+		case ingestPatches.MatchString(p):
+			limit = maxBundleBytes
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 		if err != nil {
@@ -85,6 +90,14 @@ func (c *Channel) route(p string, body []byte) error {
 			return errNotFound
 		}
 		return c.PutUnit(s, l, n-1, body)
+	}
+	if m := ingestPatches.FindStringSubmatch(p); m != nil {
+		s, _ := strconv.Atoi(m[1])
+		n, _ := strconv.Atoi(m[2])
+		if n < 1 {
+			return errNotFound
+		}
+		return c.PutPatches(s, n-1, body)
 	}
 	if m := ingestQuality.FindStringSubmatch(p); m != nil {
 		s, _ := strconv.Atoi(m[1])

@@ -13,6 +13,7 @@ const (
 	nameQuality
 	nameInit
 	nameMedia
+	nameModel // enhance/model-<n>.senh: n is the version
 )
 
 // name is a parsed request path: a layer (joined == 0) or joined Representation of
@@ -25,6 +26,7 @@ type name struct {
 
 var (
 	qualityName = regexp.MustCompile(`^quality-s([0-9]{1,2})\.json$`)
+	modelName   = regexp.MustCompile(`^enhance/model-([0-9]{1,9})\.senh$`)
 	repName     = regexp.MustCompile(`^s([0-9]{1,2})-([lj])([0-9]{1,2})/(init\.mp4|seg-([0-9]{1,8})\.m4s)$`)
 )
 
@@ -36,6 +38,10 @@ func parseName(p string) (name, bool) {
 	if m := qualityName.FindStringSubmatch(p); m != nil {
 		s, _ := strconv.Atoi(m[1])
 		return name{kind: nameQuality, s: s}, true
+	}
+	if m := modelName.FindStringSubmatch(p); m != nil {
+		v, _ := strconv.Atoi(m[1])
+		return name{kind: nameModel, n: v}, true
 	}
 	m := repName.FindStringSubmatch(p)
 	if m == nil {

@@ -61,16 +61,31 @@ type Streamer struct {
 	// Uplink, if set, shapes every upload (the streamer's uplink).
 	Uplink *shape.Link
 	Clock  Clock // defaults to WallClock
+	// sentBytes and patchBytes count what was uploaded (video, patches); bundles are the
+	// patch maker's output.
+	sentBytes, patchBytes int
+	bundles               chan bundle
 	// OnSegment, if set, is called after each published segment.
 	OnSegment func(Report)
+	// Patches, if set, returns the bundle of high-quality patches (MarshalPatches) to send
+	// beside live segment i, made from source segment src (called from a goroutine of its
+	// own, in segment order); they go after the segment is published, for the first
+	// variant, when they are ready, the link has time left before the next segment is due
+	// and they fit PatchShare of the bytes uploaded (default 0.15).
+	Patches    func(i, src int) ([]byte, error)
+	PatchShare float64
 }
 
 // Report describes one published segment.
 type Report struct {
-	Segment int           `json:"segment"`
-	Layers  []int         `json:"layers"` // per variant, layers published
-	Bytes   int           `json:"bytes"`  // uploaded, abandoned uploads included
-	Upload  time.Duration `json:"upload_ns"`
+	Segment int   `json:"segment"`
+	Layers  []int `json:"layers"` // per variant, layers published
+	Bytes   int   `json:"bytes"`  // uploaded, abandoned uploads included
+	// PatchBytes were sent beside the video (0: none this segment); PatchErr says why
+	// the patches could not be made.
+	PatchBytes int           `json:"patch_bytes"`
+	PatchErr   string        `json:"patch_error,omitempty"`
+	Upload     time.Duration `json:"upload_ns"`
 	// Late is how long after its capture time the segment was published.
 	Late time.Duration `json:"late_ns"`
 }
@@ -106,6 +121,14 @@ func (s *Streamer) Run(ctx context.Context) error {
 	}
 	base := s.Source.Variants[0].Base
 	segD := time.Duration(float64(base.SegmentDuration()) / float64(base.Timescale()) * float64(time.Second))
+	if s.Patches != nil {
+		// Patches are made by a goroutine of their own, a little ahead of the schedule: a
+		// segment whose bundle is not ready when it is published goes without.
+		pctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		s.bundles = make(chan bundle, 2)
+		go s.makeBundles(pctx, total)
+	}
 	t0 := s.Clock.Now()
 	for i := 0; i < total; i++ {
 		due := t0.Add(time.Duration(i+1) * segD)
@@ -179,8 +202,84 @@ func (s *Streamer) segment(ctx context.Context, i int, deadline time.Time) (Repo
 			return r, err
 		}
 	}
+	if s.Patches != nil {
+		if err := s.sendPatches(ctx, i, deadline, &r); err != nil {
+			return r, err
+		}
+	}
 	r.Upload = s.Clock.Now().Sub(start)
 	return r, nil
+}
+
+type bundle struct {
+	i   int
+	b   []byte
+	err error
+}
+
+// makeBundles produces the patch bundles of segments 0..total−1 in order.
+func (s *Streamer) makeBundles(ctx context.Context, total int) {
+	defer close(s.bundles)
+	for i := 0; i < total; i++ {
+		b, err := s.Patches(i, i%s.Source.Segments())
+		select {
+		case s.bundles <- bundle{i, b, err}:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// nextBundle returns segment i's bundle if it is ready (older ones are dropped).
+func (s *Streamer) nextBundle(i int) ([]byte, error) {
+	for {
+		select {
+		case bd, ok := <-s.bundles:
+			if !ok || bd.i > i {
+				return nil, nil
+			}
+			if bd.i == i {
+				return bd.b, bd.err
+			}
+		default:
+			return nil, nil
+		}
+	}
+}
+
+// sendPatches uploads segment i's patches if they fit the share of the bytes sent so far
+// and the time before deadline; an upload cut by the deadline is simply lost.
+func (s *Streamer) sendPatches(ctx context.Context, i int, deadline time.Time, r *Report) error {
+	b, err := s.nextBundle(i)
+	if err != nil || len(b) == 0 {
+		s.sentBytes += r.Bytes
+		if err != nil {
+			r.PatchErr = err.Error() // a patch that cannot be made never holds the video up
+		}
+		return nil
+	}
+	share := s.PatchShare
+	if share <= 0 {
+		share = 0.15
+	}
+	if float64(s.patchBytes+len(b)) > share*float64(s.sentBytes+r.Bytes+s.patchBytes+len(b)) || !s.Clock.Now().Before(deadline) {
+		s.sentBytes += r.Bytes
+		return nil // over the budget: the video keeps the link
+	}
+	uctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	v := s.Source.Variants[0]
+	n, err := s.put(uctx, fmt.Sprintf("patches-s%d/seg-%d.bin", v.Base.SubGOP, i+1), b)
+	s.sentBytes += r.Bytes
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return nil // late or refused: the video matters more
+	}
+	s.patchBytes += n
+	r.PatchBytes = n
+	return nil
 }
 
 // put uploads body to the ingest path p and returns the bytes sent.
