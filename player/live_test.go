@@ -10,6 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/enhance"
 	"github.com/strata-player/strata/decoder/nvc2"
@@ -70,6 +71,11 @@ func (s *stallingSink) Present(*decoder.Frame, time.Duration) error {
 // runLive streams 40 segments (6.4 s) of a looped 4-segment source through a live channel
 // and plays them from 1 s after the stream started; everything runs in a synctest bubble.
 func runLive(t *testing.T, sink Sink) (*Summary, []Snapshot) {
+	return runLiveWith(t, sink, fixed{3}, 0)
+}
+
+// runLiveWith is runLive with a policy and a buffer cap (0: the default).
+func runLiveWith(t *testing.T, sink Sink, policy abr.Policy, maxBufferS float64) (*Summary, []Snapshot) {
 	m, src := liveSource(t, 4)
 	var sum *Summary
 	var snaps []Snapshot
@@ -92,7 +98,7 @@ func runLive(t *testing.T, sink Sink) (*Summary, []Snapshot) {
 		go func() { done <- st.Run(ctx) }()
 		time.Sleep(time.Second)
 		sum, err = Run(ctx, Config{MPD: "https://origin/manifest.mpd", Fetcher: &fetch.Fetcher{Client: client}, Model: m,
-			Policy: fixed{3}, Sink: sink, OnFrame: func(s Snapshot) { snaps = append(snaps, s) }})
+			Policy: policy, Sink: sink, MaxBufferS: maxBufferS, OnFrame: func(s Snapshot) { snaps = append(snaps, s) }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -261,4 +267,15 @@ func TestLiveEnhancement(t *testing.T) {
 		t.Fatalf("enhancement: %+v", sum)
 	}
 	t.Logf("%d models fetched, %d of %d frames enhanced, newest version %d", sum.EnhanceModels, sum.EnhancedFrames, sum.Frames, sum.EnhanceVersion)
+}
+
+// TestLiveCatchUpWithPartialSegments: segments fetched with fewer layers than the stream
+// has commit only when the playhead comes near; dropping several in a row to catch up
+// must move the playhead past them (it once left the decoder waiting forever, with the
+// downloader held by its buffer cap).
+func TestLiveCatchUpWithPartialSegments(t *testing.T) {
+	sum, _ := runLiveWith(t, &stallingSink{at: 30, pause: time.Second}, fixed{1}, 0.8)
+	if sum.LiveSkippedS < 0.32 || sum.Segments < 30 {
+		t.Fatalf("summary %+v", sum)
+	}
 }

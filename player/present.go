@@ -59,12 +59,12 @@ func (p *presenter) segment(ctx context.Context, d decoded) error {
 		p.mediaStart = p.mediaStart.Add(-time.Duration(p.s.pres.SegmentDurationS * float64(time.Second)))
 		p.moved()
 		p.sum.LiveSkippedS += p.s.pres.SegmentDurationS
-		p.presented++
+		p.passed(d.n)
 		return nil
 	}
 	if d.frames == nil {
 		p.sum.DroppedFrames += v.quality.Quality[d.n].Frames
-		p.presented++
+		p.passed(d.n)
 		return nil
 	}
 	p.decodeTime += d.took
@@ -143,6 +143,15 @@ func (p *presenter) frame(ctx context.Context, ss *SegmentStats, i int, f *decod
 		s.cfg.OnFrame(p.snapshot(ss, pts))
 	}
 	return nil
+}
+
+// passed accounts for segment n shown without frames (skipped, or dropped to catch up):
+// the playhead moves to its end, as if it had played (the decoder's commit point and the
+// downloader's buffer cap follow the playhead; two such segments in a row would otherwise
+// leave the next one waiting for a playhead that cannot move).
+func (p *presenter) passed(n int) {
+	p.presented++
+	p.s.buf.setPlayhead(max(p.s.buf.playheadS(), float64(n+1)*p.s.pres.SegmentDurationS))
 }
 
 // moved publishes where the media clock now stands (for a live stream: its latency,

@@ -81,8 +81,8 @@ type Report struct {
 	Segment int   `json:"segment"`
 	Layers  []int `json:"layers"` // per variant, layers published
 	Bytes   int   `json:"bytes"`  // uploaded, abandoned uploads included
-	// PatchBytes were sent beside the video (0: none this segment); PatchErr says why
-	// the patches could not be made.
+	// PatchBytes were sent beside the video (0: none this segment; they may be an
+	// earlier segment's, made late); PatchErr says why the patches could not be made.
 	PatchBytes int           `json:"patch_bytes"`
 	PatchErr   string        `json:"patch_error,omitempty"`
 	Upload     time.Duration `json:"upload_ns"`
@@ -121,15 +121,15 @@ func (s *Streamer) Run(ctx context.Context) error {
 	}
 	base := s.Source.Variants[0].Base
 	segD := time.Duration(float64(base.SegmentDuration()) / float64(base.Timescale()) * float64(time.Second))
+	t0 := s.Clock.Now()
 	if s.Patches != nil {
-		// Patches are made by a goroutine of their own, a little ahead of the schedule: a
-		// segment whose bundle is not ready when it is published goes without.
+		// Patches are made by a goroutine of their own as segments are captured; they go
+		// with the first segment published after they are ready.
 		pctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		s.bundles = make(chan bundle, 2)
-		go s.makeBundles(pctx, total)
+		go s.makeBundles(pctx, t0, segD, total)
 	}
-	t0 := s.Clock.Now()
 	for i := 0; i < total; i++ {
 		due := t0.Add(time.Duration(i+1) * segD)
 		if err := s.Clock.Sleep(ctx, due.Sub(s.Clock.Now())); err != nil {
@@ -217,32 +217,47 @@ type bundle struct {
 	err error
 }
 
-// makeBundles produces the patch bundles of segments 0..total−1 in order.
-func (s *Streamer) makeBundles(ctx context.Context, total int) {
+// makeBundles makes patch bundles as segments are captured: always for the newest
+// captured segment it has not done yet, so a maker slower than real time skips segments
+// rather than falling further behind.
+func (s *Streamer) makeBundles(ctx context.Context, t0 time.Time, segD time.Duration, total int) {
 	defer close(s.bundles)
-	for i := 0; i < total; i++ {
+	last := -1
+	for {
+		i := max(last+1, int(s.Clock.Now().Sub(t0)/segD)-1)
+		if i >= total {
+			return
+		}
+		// Segment i is captured at t0 + (i+1)·D.
+		if err := s.Clock.Sleep(ctx, t0.Add(time.Duration(i+1)*segD).Sub(s.Clock.Now())); err != nil {
+			return
+		}
 		b, err := s.Patches(i, i%s.Source.Segments())
 		select {
 		case s.bundles <- bundle{i, b, err}:
 		case <-ctx.Done():
 			return
 		}
+		last = i
 	}
 }
 
-// nextBundle returns segment i's bundle if it is ready (older ones are dropped).
-func (s *Streamer) nextBundle(i int) ([]byte, error) {
+// readyBundle returns the newest bundle made, if any, for a segment at most two behind i
+// (its segment is published; older ones are dropped).
+func (s *Streamer) readyBundle(i int) (bundle, bool) {
+	var got bundle
+	ok := false
 	for {
 		select {
-		case bd, ok := <-s.bundles:
-			if !ok || bd.i > i {
-				return nil, nil
+		case bd, open := <-s.bundles:
+			if !open {
+				return got, ok
 			}
-			if bd.i == i {
-				return bd.b, bd.err
+			if bd.i <= i && bd.i >= i-2 {
+				got, ok = bd, true
 			}
 		default:
-			return nil, nil
+			return got, ok
 		}
 	}
 }
@@ -250,11 +265,12 @@ func (s *Streamer) nextBundle(i int) ([]byte, error) {
 // sendPatches uploads segment i's patches if they fit the share of the bytes sent so far
 // and the time before deadline; an upload cut by the deadline is simply lost.
 func (s *Streamer) sendPatches(ctx context.Context, i int, deadline time.Time, r *Report) error {
-	b, err := s.nextBundle(i)
-	if err != nil || len(b) == 0 {
+	bd, ok := s.readyBundle(i)
+	b := bd.b
+	if !ok || bd.err != nil || len(b) == 0 {
 		s.sentBytes += r.Bytes
-		if err != nil {
-			r.PatchErr = err.Error() // a patch that cannot be made never holds the video up
+		if bd.err != nil {
+			r.PatchErr = bd.err.Error() // a patch that cannot be made never holds the video up
 		}
 		return nil
 	}
@@ -269,7 +285,7 @@ func (s *Streamer) sendPatches(ctx context.Context, i int, deadline time.Time, r
 	uctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	v := s.Source.Variants[0]
-	n, err := s.put(uctx, fmt.Sprintf("patches-s%d/seg-%d.bin", v.Base.SubGOP, i+1), b)
+	n, err := s.put(uctx, fmt.Sprintf("patches-s%d/seg-%d.bin", v.Base.SubGOP, bd.i+1), b)
 	s.sentBytes += r.Bytes
 	if err != nil {
 		if ctx.Err() != nil {
