@@ -4,35 +4,15 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/strata-player/strata/internal/clock"
 )
 
 // Clock is the session's notion of time.
-type Clock interface {
-	Now() time.Time
-	// Sleep waits d or until ctx ends.
-	Sleep(ctx context.Context, d time.Duration) error
-}
+type Clock = clock.Clock
 
 // WallClock is the real clock.
-type WallClock struct{}
-
-// Now implements Clock.
-func (WallClock) Now() time.Time { return time.Now() }
-
-// Sleep implements Clock.
-func (WallClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+type WallClock = clock.Wall
 
 // PausableClock is the wall clock with pauses cut out: while paused, Now stands still and
 // Sleep does not progress (the presenter holds its frame, no stall is counted). A viewer's

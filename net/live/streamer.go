@@ -13,36 +13,15 @@ import (
 
 	"github.com/strata-player/strata/decoder/cmaf"
 	"github.com/strata-player/strata/encoder/packager"
+	"github.com/strata-player/strata/internal/clock"
 	"github.com/strata-player/strata/net/shape"
 )
 
 // Clock is the streamer's time source (injected in tests).
-type Clock interface {
-	Now() time.Time
-	// Sleep waits d or until ctx ends.
-	Sleep(ctx context.Context, d time.Duration) error
-}
+type Clock = clock.Clock
 
 // WallClock is the real clock.
-type WallClock struct{}
-
-// Now implements Clock.
-func (WallClock) Now() time.Time { return time.Now() }
-
-// Sleep implements Clock.
-func (WallClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+type WallClock = clock.Wall
 
 // Streamer publishes a Source as a live stream on a wall-clock schedule: segment i is
 // captured at start + (i+1)·D (D the segment duration); the streamer then uploads its base
