@@ -14,7 +14,6 @@ import (
 	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/cmaf"
-	"github.com/strata-player/strata/decoder/enhance"
 	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/net/fetch"
 	"github.com/strata-player/strata/player/manifest"
@@ -647,10 +646,7 @@ func (s *Session) decodeLoop(ctx context.Context, out chan<- decoded) {
 	}
 	segS := s.pres.SegmentDurationS
 	decodedFrames, busy := 0, time.Duration(0)
-	// Enhanced copies of a segment's frames, one set per decoder (the same lifetime rule).
-	var enhFrames [2][]*decoder.Frame
-	var enhScratch enhance.Scratch
-	var enhTook time.Duration // a segment's enhancement time (moving average)
+	pf := postFilter{s: s}
 	for n := s.cfg.StartSegment; ; n++ {
 		if ok, err := s.buf.await(ctx, n); !ok {
 			if err != nil {
@@ -680,17 +676,8 @@ func (s *Session) decodeLoop(ctx context.Context, out chan<- decoded) {
 				t0 := s.cfg.Clock.Now()
 				frames, k, err := s.decode(decs[n%2], units)
 				if err == nil { // else a corrupt base layer: this segment cannot be shown
-					d.frames, d.k = frames, k
-					// Enhancement only when the time left before the segment is due
-					// covers what enhancing a segment has been taking: it must never
-					// make playback late.
-					if slack := float64(n)*segS - s.buf.playheadS(); s.cfg.Untimed || slack > enhTook.Seconds() {
-						t1 := s.cfg.Clock.Now()
-						d.frames, d.enhanced = s.enhanceFrames(&enhFrames[n%2], &enhScratch, frames, k)
-						if d.enhanced > 0 {
-							enhTook = (enhTook + 3*s.cfg.Clock.Now().Sub(t1)) / 4
-						}
-					}
+					d.k = k
+					d.frames, d.enhanced = pf.apply(n, frames, k)
 				}
 				s.buf.release(n)
 				d.took = s.cfg.Clock.Now().Sub(t0)
@@ -712,30 +699,6 @@ func (s *Session) decodeLoop(ctx context.Context, out chan<- decoded) {
 			return
 		}
 	}
-}
-
-// enhanceFrames returns the frames enhanced by the newest model when it was trained for k
-// layers (copies: the decoder's frames are its references), else the frames themselves,
-// with the model's version (0: not enhanced).
-func (s *Session) enhanceFrames(pool *[]*decoder.Frame, sc *enhance.Scratch, frames []*decoder.Frame, k int) ([]*decoder.Frame, int) {
-	m := s.enh.Load()
-	if m == nil || m.layers != k || len(frames) == 0 {
-		return frames, 0
-	}
-	for len(*pool) < len(frames) {
-		*pool = append(*pool, nil)
-	}
-	out := (*pool)[:len(frames)]
-	for i, f := range frames {
-		if out[i] == nil || out[i].W != f.W || out[i].H != f.H {
-			out[i] = decoder.NewFrame(f.W, f.H)
-		}
-		copy(out[i].Y, f.Y)
-		copy(out[i].U, f.U)
-		copy(out[i].V, f.V)
-		m.net.Apply(out[i], sc, s.cfg.Workers)
-	}
-	return out, m.version
 }
 
 // play is the player goroutine: it presents each decoded segment on the media clock.

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"image"
-	"image/png"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -16,6 +13,8 @@ import (
 
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/enhance"
+	"github.com/strata-player/strata/encoder"
+	"github.com/strata-player/strata/net/live"
 )
 
 // enhanceSegment is one segment of an enhance-eval run.
@@ -112,7 +111,7 @@ func runEnhanceEval(args []string, stdout, stderr io.Writer) error {
 		lo, hi := i**segFrames, (i+1)**segFrames
 		// The streamer: a scene change, and patches where the codec did worst on two frames.
 		for f := lo + 1; f < hi; f++ {
-			if psnr(src[f].Y, src[f-1].Y) < 18 {
+			if encoder.MeasurePSNR(src[f], src[f-1]).PSNRY < 18 {
 				row.Scene = true
 			}
 		}
@@ -123,9 +122,16 @@ func runEnhanceEval(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 		ps = ps[:min(len(ps), *patches)]
-		for _, p := range ps {
-			row.PatchBytes += pngBytes(p.Source, p.W)
+		// The bytes are those of the bundle the streamer sends (live.MarshalPatches).
+		sp := make([]live.SourcePatch, len(ps))
+		for k, p := range ps {
+			sp[k] = live.SourcePatch{Size: p.W, Luma: p.Source}
 		}
+		bundle, err := live.MarshalPatches(sp)
+		if err != nil {
+			return err
+		}
+		row.PatchBytes = len(bundle)
 		patchBytes += row.PatchBytes
 		// The origin's trainer, until the next segment is published.
 		on.Add(ps, row.Scene)
@@ -144,16 +150,16 @@ func runEnhanceEval(args []string, stdout, stderr io.Writer) error {
 		var plain, gen, online, pin, oin float64
 		n := 0
 		for f := i * *segFrames; f < (i+1)**segFrames; f += *every {
-			plain += psnr(src[f].Y, dec[f].Y)
+			plain += encoder.MeasurePSNR(src[f], dec[f]).PSNRY
 			copy(work.Y, dec[f].Y)
 			m.Apply(work, &sc, 0)
-			online += psnr(src[f].Y, work.Y)
+			online += encoder.MeasurePSNR(src[f], work).PSNRY
 			pin += psnrInterior(src[f].Y, dec[f].Y, hdr.Width, hdr.Height, 16)
 			oin += psnrInterior(src[f].Y, work.Y, hdr.Width, hdr.Height, 16)
 			if generic != nil {
 				copy(work.Y, dec[f].Y)
 				generic.Apply(work, &sc, 0)
-				gen += psnr(src[f].Y, work.Y)
+				gen += encoder.MeasurePSNR(src[f], work).PSNRY
 			}
 			n++
 		}
@@ -193,28 +199,6 @@ func runEnhanceEval(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func psnr(a, b []byte) float64 {
-	s := 0.0
-	for i := range a {
-		d := float64(a[i]) - float64(b[i])
-		s += d * d
-	}
-	if s == 0 {
-		return 100
-	}
-	return 10 * math.Log10(255*255*float64(len(a))/s)
-}
-
-// pngBytes is the size of a size×size luma crop as a PNG (how the streamer sends patches).
-func pngBytes(y []byte, size int) int {
-	img := &image.Gray{Pix: y, Stride: size, Rect: image.Rect(0, 0, size, size)}
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		return len(y)
-	}
-	return b.Len()
-}
-
 // psnrInterior is the luma PSNR without a border of b pixels.
 func psnrInterior(a, c []byte, w, h, b int) float64 {
 	s, n := 0.0, 0
@@ -225,8 +209,5 @@ func psnrInterior(a, c []byte, w, h, b int) float64 {
 			n++
 		}
 	}
-	if s == 0 {
-		return 100
-	}
-	return 10 * math.Log10(255*255*float64(n)/s)
+	return encoder.PSNR(s / float64(n))
 }

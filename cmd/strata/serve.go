@@ -165,7 +165,7 @@ func logIngest(log zerolog.Logger, c *live.Channel, next http.Handler) http.Hand
 			ev = log.Warn()
 		}
 		ev.Str("method", r.Method).Str("path", r.URL.Path).Int("status", rec.status).Int64("bytes", r.ContentLength).
-			Dur("took", time.Since(start)).Int("live_edge", st.Edge).Int("held", st.Held).Msg("ingest")
+			Dur("took", time.Since(start)).Int("live_edge", st.Edge).Int("held", st.Held).Int("train_dropped", st.TrainDropped).Msg("ingest")
 	})
 }
 

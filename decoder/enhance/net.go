@@ -103,9 +103,9 @@ func (n *Net) Apply(f *decoder.Frame, s *Scratch, threads int) {
 	}
 	in := toBlocks(&s.in, pl, pw, ph)
 	a := n.Layers[0].Apply(in, &s.a, &s.pad, threads)
-	relu(a.Data)
+	decoder.ReLU(a.Data)
 	b := n.Layers[1].Apply(a, &s.b, &s.pad, threads)
-	relu(b.Data)
+	decoder.ReLU(b.Data)
 	r := n.Layers[2].Apply(b, &s.a, &s.pad, threads)
 	addBlocks(pl, pw, in, r)
 	// The outermost Margin pixels keep their decoded values: the model never learned what
@@ -119,7 +119,7 @@ func (n *Net) Apply(f *decoder.Frame, s *Scratch, threads int) {
 // channel dy·2+dx holds the pixels (2y+dy, 2x+dx), scaled to 0..1.
 func toBlocks(t *decoder.Tensor, y []byte, w, h int) decoder.Tensor {
 	hw, hh := w/2, h/2
-	in := ensureTensor(t, 4, hh, hw)
+	in := decoder.Ensure(t, 4, hh, hw)
 	for c := 0; c < 4; c++ {
 		dy, dx := c>>1, c&1
 		p := in.Plane(c)
@@ -146,21 +146,6 @@ func addBlocks(y []byte, w int, in, r decoder.Tensor) {
 				row[2*xx] = uint8(min(max(v, 0), 255))
 			}
 		}
-	}
-}
-
-func ensureTensor(t *decoder.Tensor, c, h, w int) decoder.Tensor {
-	if cap(t.Data) < c*h*w {
-		t.Data = make([]float32, c*h*w)
-	}
-	t.Data = t.Data[:c*h*w]
-	t.C, t.H, t.W = c, h, w
-	return *t
-}
-
-func relu(d []float32) {
-	for i, v := range d {
-		d[i] = max(v, 0)
 	}
 }
 

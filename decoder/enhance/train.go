@@ -120,9 +120,9 @@ func (t *Trainer) Loss(patches []Patch) float64 {
 func (t *Trainer) forward(p Patch) {
 	x := toBlocks(&t.x, p.Decoded, p.W, p.H)
 	t.a1 = t.conv(0).Apply(x, &t.a1, &t.scratch, 1)
-	relu(t.a1.Data)
+	decoder.ReLU(t.a1.Data)
 	t.a2 = t.conv(1).Apply(t.a1, &t.a2, &t.scratch, 1)
-	relu(t.a2.Data)
+	decoder.ReLU(t.a2.Data)
 	t.r = t.conv(2).Apply(t.a2, &t.r, &t.scratch, 1)
 }
 
@@ -159,7 +159,7 @@ func (t *Trainer) residualError(p Patch, dr []float32) (float64, int) {
 // error sum and pixel count.
 func (t *Trainer) accumulate(p Patch) (float64, int) {
 	t.forward(p)
-	dR := ensureTensor(&t.dr, 4, p.H/2, p.W/2)
+	dR := decoder.Ensure(&t.dr, 4, p.H/2, p.W/2)
 	loss, n := t.residualError(p, dR.Data)
 	// Layer 3: r = conv3(a2).
 	t.weightGrad(2, t.a2, dR)

@@ -11,6 +11,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/strata-player/strata/internal/clock"
 )
 
 // Result is one finished transfer (ISO/IEC 23009-1 Annex D HTTPRequest fields).
@@ -86,14 +88,7 @@ func (f *Fetcher) sleep(ctx context.Context, d time.Duration) error {
 	if f.Sleep != nil {
 		return f.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return clock.Wall{}.Sleep(ctx, d)
 }
 
 // Get fetches url, retrying transient failures. 4xx answers are final.

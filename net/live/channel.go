@@ -417,6 +417,8 @@ type Status struct {
 	Edge              int // segments 0..Edge−1 are published (or abandoned)
 	Held              int // segments held in memory, all variants
 	Ended             bool
+	// TrainDropped counts patch bundles the enhancement trainer had no room for.
+	TrainDropped int
 }
 
 // Status reports the channel's state.
@@ -424,6 +426,9 @@ func (c *Channel) Status() Status {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st := Status{AvailabilityStart: c.ast, Edge: c.edge, Ended: c.ended}
+	if c.enh != nil {
+		st.TrainDropped = c.enh.dropped
+	}
 	for _, v := range c.variants {
 		st.Held += len(v.segs)
 	}

@@ -40,10 +40,10 @@ type Streamer struct {
 	// Uplink, if set, shapes every upload (the streamer's uplink).
 	Uplink *shape.Link
 	Clock  Clock // defaults to WallClock
-	// sentBytes and patchBytes count what was uploaded (video, patches); bundles are the
-	// patch maker's output.
-	sentBytes, patchBytes int
-	bundles               chan bundle
+	// videoBytes and patchBytes count what was uploaded; bundles are the patch maker's
+	// output.
+	videoBytes, patchBytes int
+	bundles                chan bundle
 	// OnSegment, if set, is called after each published segment.
 	OnSegment func(Report)
 	// Patches, if set, returns the bundle of high-quality patches (MarshalPatches) to send
@@ -177,10 +177,11 @@ func (s *Streamer) segment(ctx context.Context, i int, deadline time.Time) (Repo
 		if err != nil {
 			return r, err
 		}
-		if _, err := s.put(ctx, fmt.Sprintf("quality-s%d/%s", v.Base.SubGOP, strings.TrimSuffix(packager.MediaName(i+1), ".m4s")+".json"), b); err != nil {
+		if _, err := s.put(ctx, fmt.Sprintf("quality-s%d/seg-%d.json", v.Base.SubGOP, i+1), b); err != nil {
 			return r, err
 		}
 	}
+	s.videoBytes += r.Bytes
 	if s.Patches != nil {
 		if err := s.sendPatches(ctx, i, deadline, &r); err != nil {
 			return r, err
@@ -241,13 +242,12 @@ func (s *Streamer) readyBundle(i int) (bundle, bool) {
 	}
 }
 
-// sendPatches uploads segment i's patches if they fit the share of the bytes sent so far
-// and the time before deadline; an upload cut by the deadline is simply lost.
+// sendPatches uploads the newest ready bundle if it fits the share of the bytes sent so
+// far and the time before deadline; an upload cut by the deadline is simply lost.
 func (s *Streamer) sendPatches(ctx context.Context, i int, deadline time.Time, r *Report) error {
 	bd, ok := s.readyBundle(i)
 	b := bd.b
 	if !ok || bd.err != nil || len(b) == 0 {
-		s.sentBytes += r.Bytes
 		if bd.err != nil {
 			r.PatchErr = bd.err.Error() // a patch that cannot be made never holds the video up
 		}
@@ -257,15 +257,13 @@ func (s *Streamer) sendPatches(ctx context.Context, i int, deadline time.Time, r
 	if share <= 0 {
 		share = 0.15
 	}
-	if float64(s.patchBytes+len(b)) > share*float64(s.sentBytes+r.Bytes+s.patchBytes+len(b)) || !s.Clock.Now().Before(deadline) {
-		s.sentBytes += r.Bytes
+	if float64(s.patchBytes+len(b)) > share*float64(s.videoBytes+s.patchBytes+len(b)) || !s.Clock.Now().Before(deadline) {
 		return nil // over the budget: the video keeps the link
 	}
 	uctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	v := s.Source.Variants[0]
 	n, err := s.put(uctx, fmt.Sprintf("patches-s%d/seg-%d.bin", v.Base.SubGOP, bd.i+1), b)
-	s.sentBytes += r.Bytes
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
