@@ -9,7 +9,8 @@ import (
 
 // postFilter is the decode goroutine's enhancement step: the newest model fetched from a
 // live origin, applied to copies of the frames decoded with the layer count it was
-// trained for (the decoder's own frames are its references).
+// trained for (the decoder's own frames are its references) — or, for an upsampler (a
+// half-resolution stream's model, enhance.Net.Scale 2), to their bicubic doubles.
 type postFilter struct {
 	s *Session
 	// frames are the enhanced copies, one set per decoder (the same lifetime rule as the
@@ -19,14 +20,17 @@ type postFilter struct {
 	took    time.Duration // a segment's enhancement time (moving average)
 }
 
-// apply returns segment n's frames enhanced, with the model's version, or the frames
-// themselves and 0: with no model for k layers, or when the time left before the segment
+// apply returns segment n's frames enhanced, with the model's version (−1 for
+// Config.Upsampler), or the frames themselves and 0: with no model for k layers, or when the time left before the segment
 // is due does not cover what enhancing a segment has been taking (it must never make
 // playback late).
 func (p *postFilter) apply(n int, frames []*decoder.Frame, k int) ([]*decoder.Frame, int) {
 	s := p.s
-	m := s.enh.Load()
-	if m == nil || m.layers != k || len(frames) == 0 {
+	net, version := s.cfg.Upsampler, -1
+	if m := s.enh.Load(); m != nil && m.layers == k {
+		net, version = m.net, m.version
+	}
+	if net == nil || len(frames) == 0 {
 		return frames, 0
 	}
 	if slack := float64(n)*s.pres.SegmentDurationS - s.buf.playheadS(); !s.cfg.Untimed && slack <= p.took.Seconds() {
@@ -39,14 +43,9 @@ func (p *postFilter) apply(n int, frames []*decoder.Frame, k int) ([]*decoder.Fr
 	}
 	out := (*pool)[:len(frames)]
 	for i, f := range frames {
-		if out[i] == nil || out[i].W != f.W || out[i].H != f.H {
-			out[i] = decoder.NewFrame(f.W, f.H)
-		}
-		copy(out[i].Y, f.Y)
-		copy(out[i].U, f.U)
-		copy(out[i].V, f.V)
-		m.net.Apply(out[i], &p.scratch, s.cfg.Workers)
+		// An upsampler (a half-resolution rung's model) returns frames of twice the size.
+		out[i] = net.Enhance(out[i], f, 0, 0, &p.scratch, s.cfg.Workers)
 	}
 	p.took = (p.took + 3*s.cfg.Clock.Now().Sub(t0)) / 4
-	return out, m.version
+	return out, version
 }

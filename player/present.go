@@ -71,6 +71,8 @@ func (p *presenter) segment(ctx context.Context, d decoded) error {
 	if d.enhanced > 0 {
 		p.sum.EnhancedFrames += len(d.frames)
 		p.sum.EnhanceVersion = d.enhanced
+	} else if d.enhanced < 0 {
+		p.sum.UpsampledFrames += len(d.frames)
 	}
 	ss := SegmentStats{Segment: d.n, Layers: d.k, DecodeMS: float64(d.took) / 1e6, Frames: len(d.frames)}
 	ss.PSNRY, ss.BitrateKbps = v.quality.Quality[d.n].Levels[d.k-1].PSNRY, v.video.BitratesKbps[d.k-1]

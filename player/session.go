@@ -14,6 +14,7 @@ import (
 	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/cmaf"
+	"github.com/strata-player/strata/decoder/enhance"
 	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/net/fetch"
 	"github.com/strata-player/strata/player/manifest"
@@ -74,6 +75,9 @@ type Config struct {
 	// Enhance applies a live origin's online-trained enhancement model (fetched when the
 	// buffer allows) to the frames decoded with the layer count it was trained for.
 	Enhance bool
+	// Upsampler is a half-resolution stream's learned upsampler (enhance.Net of scale 2,
+	// prepared): every decoded frame is doubled by it, unless a live model applies.
+	Upsampler *enhance.Net
 }
 
 // SegmentDecoder decodes a parsed segment with k layers (decoder.SegmentDecoder and
@@ -192,7 +196,9 @@ type Summary struct {
 	// the newest model version applied.
 	EnhanceModels  int `json:"enhance_models,omitempty"`
 	EnhancedFrames int `json:"enhanced_frames,omitempty"`
-	EnhanceVersion int `json:"enhance_version,omitempty"`
+	// UpsampledFrames were doubled by Config.Upsampler.
+	UpsampledFrames int `json:"upsampled_frames,omitempty"`
+	EnhanceVersion  int `json:"enhance_version,omitempty"`
 }
 
 // Session plays one presentation.
@@ -617,7 +623,8 @@ type decoded struct {
 	err    error // fatal: stop playback
 	// catchUp: a live segment dropped (not decoded) to get back to the target latency.
 	catchUp bool
-	// enhanced is the version of the enhancement model applied to the frames (0: none).
+	// enhanced is the version of the enhancement model applied to the frames (0: none,
+	// −1: Config.Upsampler).
 	enhanced int
 }
 

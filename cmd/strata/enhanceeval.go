@@ -54,6 +54,8 @@ func runEnhanceEval(args []string, stdout, stderr io.Writer) error {
 	pool := fs.Int("pool", 512, "training patches kept (the newest)")
 	noPause := fs.Bool("no-pause", false, "train without pausing (no saturation detection)")
 	jsonOut := fs.Bool("json", false, "one JSON line per segment")
+	scale := new(int)
+	*scale = 1
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,6 +73,17 @@ func runEnhanceEval(args []string, stdout, stderr io.Writer) error {
 	_, dec, err := readY4M(*decPath, 0)
 	if err != nil {
 		return err
+	}
+	if dec[0].W != hdr.Width || dec[0].H != hdr.Height {
+		// A half-resolution rung: the plain frames are its bicubic doubles, and the model an
+		// upsampler refining them (enhance.Net.Scale 2).
+		if 2*dec[0].W < hdr.Width || 2*dec[0].H < hdr.Height || dec[0].W > hdr.Width {
+			return fmt.Errorf("--decoded is %dx%d, the source %dx%d: want the same size or half", dec[0].W, dec[0].H, hdr.Width, hdr.Height)
+		}
+		for i, f := range dec {
+			dec[i] = enhance.Upscale2(nil, f, hdr.Width, hdr.Height)
+		}
+		*scale = 2
 	}
 	fps := float64(hdr.FPSNum) / float64(hdr.FPSDen)
 	segS := float64(*segFrames) / fps
@@ -92,9 +105,13 @@ func runEnhanceEval(args []string, stdout, stderr io.Writer) error {
 		for i := range generic.Layers {
 			generic.Layers[i].Prepare()
 		}
+		if generic.Scale != *scale {
+			return fmt.Errorf("--init %s has scale %d, the decoded clip needs %d", *initPath, generic.Scale, *scale)
+		}
 	} else if net, err = enhance.New(*channels, *seed); err != nil {
 		return err
 	}
+	net.Scale = *scale
 	cfg := enhance.OnlineConfig{Seed: *seed, LR: *lr, Batch: *batch, Pool: *pool}
 	if *noPause {
 		cfg.SaturationDB = -1e9

@@ -28,6 +28,7 @@ func runEnhanceTrain(args []string, stdout, stderr io.Writer) error {
 	lr := fs.Float64("lr", 2e-3, "Adam step (halved at 60 % and 85 % of the steps)")
 	batch := fs.Int("batch", 8, "patches per step")
 	seed := fs.Uint64("seed", 1, "random seed")
+	initPath := fs.String("init", "", "start from this model instead of a new one")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,6 +41,7 @@ func runEnhanceTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	r := rand.New(rand.NewPCG(*seed, 9))
 	var data []enhance.Patch
+	scale := 0 // 1: post-filter pairs, 2: half-resolution decodes (an upsampler)
 	for _, pr := range strings.Split(*pairs, ",") {
 		s, d, ok := strings.Cut(pr, ":")
 		if !ok {
@@ -53,6 +55,21 @@ func runEnhanceTrain(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		sc := 1
+		if dec[0].W != src[0].W || dec[0].H != src[0].H {
+			// A half-resolution rung's decode: the model is an upsampler of its bicubic double.
+			if 2*dec[0].W < src[0].W || 2*dec[0].H < src[0].H || dec[0].W > src[0].W {
+				return fmt.Errorf("%s is %dx%d, %s %dx%d: want the same size or half", d, dec[0].W, dec[0].H, s, src[0].W, src[0].H)
+			}
+			for i, f := range dec {
+				dec[i] = enhance.Upscale2(nil, f, src[0].W, src[0].H)
+			}
+			sc = 2
+		}
+		if scale != 0 && sc != scale {
+			return errors.New("--pairs mixes half- and full-resolution decodes")
+		}
+		scale = sc
 		n := min(len(src), len(dec))
 		for f := 0; f < n; f += *every {
 			for _, c := range enhance.WorstCrops(src[f], dec[f], *patch, *perFrame, r) {
@@ -71,6 +88,19 @@ func runEnhanceTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *initPath != "" {
+		b, err := os.ReadFile(*initPath)
+		if err != nil {
+			return err
+		}
+		if net, err = enhance.Unmarshal(b); err != nil {
+			return fmt.Errorf("%s: %w", *initPath, err)
+		}
+		if net.Scale != scale {
+			return fmt.Errorf("--init %s has scale %d, the pairs %d", *initPath, net.Scale, scale)
+		}
+	}
+	net.Scale = scale
 	tr := enhance.NewTrainer(net, *lr)
 	plain := enhance.PlainMSE(val)
 	b := make([]enhance.Patch, *batch)

@@ -142,6 +142,10 @@ func patchMaker(sourcePath string, v *live.SourceVariant, layers, n, size int) (
 	if len(frames) < len(v.Units)*segFrames {
 		return nil, fmt.Errorf("--source has %d frames, the stream %d", len(frames), len(v.Units)*segFrames)
 	}
+	sw, sh, bw, bh := frames[0].W, frames[0].H, int(v.Base.Width), int(v.Base.Height)
+	if (sw != bw || sh != bh) && (sw <= bw || sh <= bh || sw > 2*bw || sh > 2*bh) {
+		return nil, fmt.Errorf("--source is %dx%d, the stream %dx%d: want the same size, or up to twice it (a half-resolution rung)", sw, sh, bw, bh)
+	}
 	if int(v.Base.Layers) < layers {
 		return nil, fmt.Errorf("--enhance-layers %d: the stream has %d", layers, v.Base.Layers)
 	}
@@ -168,7 +172,12 @@ func patchMaker(sourcePath string, v *live.SourceVariant, layers, n, size int) (
 		var out []live.SourcePatch
 		for _, f := range []int{segFrames / 4, 3 * segFrames / 4} {
 			s := frames[src*segFrames+f]
-			d := decoder.Crop(decoded[f], s.W, s.H, nil)
+			d := decoder.Crop(decoded[f], min(s.W, seg.Width), min(s.H, seg.Height), nil)
+			if s.W > seg.Width {
+				// A half-resolution stream: patches teach an upsampler, whose input is the
+				// decode's bicubic double.
+				d = enhance.Upscale2(nil, d, s.W, s.H)
+			}
 			for _, c := range enhance.WorstCrops(s, d, size, (n+1)/2, r) {
 				p := enhance.Cut(s, d, c)
 				out = append(out, live.SourcePatch{Frame: f, X: c.X, Y: c.Y, Size: size, Luma: p.Source})

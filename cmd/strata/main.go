@@ -90,6 +90,8 @@ func commands() []command {
 		{"codec-eval", "RD and decode speed of the codec against x264/x265 (BD-rate)", runCodecEval},
 		{"enhance-train", "pre-train the generic enhancement model (the start of a live stream's online training) on source/decoded clip pairs", runEnhanceTrain},
 		{"enhance-eval", "simulate a live session's online-learned enhancement (LiveNAS) on a clip: PSNR over time, patch rate", runEnhanceEval},
+		{"resample", "halve a clip's resolution (bicubic, box or a learned downsampler) or double it (bicubic or a learned upsampler)", runResample},
+		{"resample-eval", "the half-resolution rungs (bicubic and learned down/up) against each other and the full-resolution rung: RD points, BD-rates", runResampleEval},
 		{"refit-tables", "re-fit the codec's entropy tables to the symbols its encoder sends (training clips)", runRefit},
 	}
 }

@@ -24,6 +24,10 @@ import (
 type Net struct {
 	C      int
 	Layers [3]decoder.Conv
+	// Scale is 1 for a post-filter of decoded frames and 2 for an upsampler of a
+	// half-resolution rung: frames are doubled with Upscale2 first and the network refines
+	// the result (it was trained on such frames). Enhance does both.
+	Scale int
 }
 
 // MaxChannels bounds C (a model's size and its MACs per luma pixel: 9·(8C + C²)/4).
@@ -36,7 +40,7 @@ func New(c int, seed uint64) (*Net, error) {
 		return nil, fmt.Errorf("enhance: %d channels (1..%d)", c, MaxChannels)
 	}
 	r := rand.New(rand.NewPCG(seed, 0xe17a))
-	n := &Net{C: c}
+	n := &Net{C: c, Scale: 1}
 	dims := [3][2]int{{4, c}, {c, c}, {c, 4}}
 	for i, d := range dims {
 		l := decoder.Conv{Cin: d[0], Cout: d[1], K: 3, Stride: 1,
@@ -66,7 +70,7 @@ func (n *Net) Params() int {
 
 // Clone returns a deep copy.
 func (n *Net) Clone() *Net {
-	c := &Net{C: n.C}
+	c := &Net{C: n.C, Scale: n.Scale}
 	for i, l := range n.Layers {
 		c.Layers[i] = decoder.Conv{Cin: l.Cin, Cout: l.Cout, K: 3, Stride: 1,
 			Weight: append([]float32(nil), l.Weight...), Bias: append([]float32(nil), l.Bias...)}
@@ -115,6 +119,27 @@ func (n *Net) Apply(f *decoder.Frame, s *Scratch, threads int) {
 	}
 }
 
+// Enhance returns f enhanced in dst (reused when it has the size): a copy refined in place
+// for a post-filter, the bicubic 2× cropped to w×h (0: twice f's size) and refined for an
+// upsampler.
+func (n *Net) Enhance(dst, f *decoder.Frame, w, h int, s *Scratch, threads int) *decoder.Frame {
+	if n.Scale == 2 {
+		if w <= 0 || h <= 0 {
+			w, h = 2*f.W, 2*f.H
+		}
+		dst = Upscale2(dst, f, w, h)
+	} else {
+		if dst == nil || dst.W != f.W || dst.H != f.H {
+			dst = decoder.NewFrame(f.W, f.H)
+		}
+		copy(dst.Y, f.Y)
+		copy(dst.U, f.U)
+		copy(dst.V, f.V)
+	}
+	n.Apply(dst, s, threads)
+	return dst
+}
+
 // toBlocks rearranges the even part of a w×h luma plane into 4 channels of (h/2)×(w/2):
 // channel dy·2+dx holds the pixels (2y+dy, 2x+dx), scaled to 0..1.
 func toBlocks(t *decoder.Tensor, y []byte, w, h int) decoder.Tensor {
@@ -149,11 +174,13 @@ func addBlocks(y []byte, w int, in, r decoder.Tensor) {
 	}
 }
 
-// The binary form: magic, version, C, then every layer's weights and biases
-// (little-endian float32), then a CRC-32 (IEEE) of everything before it.
+// The binary form: magic, version, C, (version 2: the scale, 2), then every layer's
+// weights and biases (little-endian float32), then a CRC-32 (IEEE) of everything before it.
+// Post-filters (scale 1) are written as version 1, which older players read.
 const (
-	magic   = "SENH"
-	version = 1
+	magic     = "SENH"
+	version   = 1
+	versionUp = 2
 )
 
 // ErrModel is wrapped by every Unmarshal error.
@@ -162,6 +189,9 @@ var ErrModel = errors.New("enhance: model")
 // Marshal encodes the model.
 func (n *Net) Marshal() []byte {
 	b := append([]byte(magic), version, byte(n.C))
+	if n.Scale == 2 {
+		b = append([]byte(magic), versionUp, byte(n.C), 2)
+	}
 	for _, l := range n.Layers {
 		for _, v := range l.Weight {
 			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
@@ -178,22 +208,31 @@ func Unmarshal(b []byte) (*Net, error) {
 	if len(b) < 10 || string(b[:4]) != magic {
 		return nil, fmt.Errorf("%w: not an enhancement model", ErrModel)
 	}
-	if b[4] != version {
-		return nil, fmt.Errorf("%w: version %d, want %d", ErrModel, b[4], version)
+	head := 6
+	switch b[4] {
+	case version:
+	case versionUp:
+		head = 7
+		if b[6] != 2 {
+			return nil, fmt.Errorf("%w: scale %d (want 2)", ErrModel, b[6])
+		}
+	default:
+		return nil, fmt.Errorf("%w: version %d, want %d or %d", ErrModel, b[4], version, versionUp)
 	}
 	c := int(b[5])
 	if c < 1 || c > MaxChannels {
 		return nil, fmt.Errorf("%w: %d channels", ErrModel, c)
 	}
 	n, _ := New(c, 0)
-	want := 6 + 4*n.Params() + 4
+	n.Scale = head - 5
+	want := head + 4*n.Params() + 4
 	if len(b) != want {
 		return nil, fmt.Errorf("%w: %d bytes, want %d for %d channels", ErrModel, len(b), want, c)
 	}
 	if crc32.ChecksumIEEE(b[:want-4]) != binary.LittleEndian.Uint32(b[want-4:]) {
 		return nil, fmt.Errorf("%w: checksum mismatch", ErrModel)
 	}
-	p := b[6:]
+	p := b[head:]
 	read := func(dst []float32) error {
 		for i := range dst {
 			v := math.Float32frombits(binary.LittleEndian.Uint32(p))

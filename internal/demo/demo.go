@@ -8,8 +8,8 @@ import (
 	"path"
 
 	"github.com/strata-player/strata/assets"
-	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/decoder/cmaf"
+	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/player/manifest"
 )
 

@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/abr/daemon"
+	"github.com/strata-player/strata/decoder/enhance"
 	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/net/fetch"
 	"github.com/strata-player/strata/net/h3"
@@ -51,6 +52,7 @@ type Options struct {
 	InitialKbps  float64
 	LiveDelay    time.Duration
 	Enhance      bool
+	Upsampler    string
 
 	URL string // the positional argument (empty: the built-in demo)
 }
@@ -73,6 +75,7 @@ func (o *Options) Register(fs *flag.FlagSet) {
 	fs.IntVar(&o.Frames, "frames", 0, "stop after presenting this many frames (0: play to the end)")
 	fs.Float64Var(&o.MaxKbps, "abr-max-bitrate", 0, "never fetch a level above this many kbit/s (0: no cap)")
 	fs.BoolVar(&o.Enhance, "enhance", true, "live streams with a model track: fetch the origin's online-trained enhancement model and apply it to the frames it was trained for")
+	fs.StringVar(&o.Upsampler, "upsampler", "", "a half-resolution stream's learned upsampler (.senh of scale 2, e.g. assets/resample/up.senh): doubles every decoded frame (a live model track's newer model wins where it applies)")
 	fs.DurationVar(&o.LiveDelay, "live-delay", 0, "live streams: play this far behind the live edge (0: the MPD's suggestedPresentationDelay, else two segments)")
 	fs.Float64Var(&o.InitialKbps, "abr-initial-bitrate", 0, "fetch the first segment at the highest level at or below this many kbit/s (0: the policy's default)")
 }
@@ -259,11 +262,27 @@ func Prepare(ctx context.Context, o *Options, stderr io.Writer) (*Session, error
 		s.closers = append(s.closers, func() { f.Close() })
 		stats = json.NewEncoder(f)
 	}
+	var up *enhance.Net
+	if o.Upsampler != "" {
+		b, err := os.ReadFile(o.Upsampler)
+		if err != nil {
+			return fail(err)
+		}
+		if up, err = enhance.Unmarshal(b); err != nil {
+			return fail(fmt.Errorf("--upsampler %s: %w", o.Upsampler, err))
+		}
+		if up.Scale != 2 {
+			return fail(fmt.Errorf("--upsampler %s is a post-filter, not an upsampler", o.Upsampler))
+		}
+		for i := range up.Layers {
+			up.Layers[i].Prepare()
+		}
+	}
 	log := s.Log
 	subgop, _ := o.subGOP()
 	s.Config = player.Config{
 		MPD: s.URL, Fetcher: &fetch.Fetcher{Client: client, Retries: o.Retries, Backoff: 200 * time.Millisecond, MaxBackoff: 2 * time.Second},
-		Model: m, Policy: o.Limit(newPolicy()), SubGOP: subgop, MaxBufferS: o.MaxBuffer.Seconds(), DecodeWindowS: o.DecodeWindow.Seconds(), LiveDelayS: o.LiveDelay.Seconds(), Enhance: o.Enhance,
+		Model: m, Policy: o.Limit(newPolicy()), SubGOP: subgop, MaxBufferS: o.MaxBuffer.Seconds(), DecodeWindowS: o.DecodeWindow.Seconds(), LiveDelayS: o.LiveDelay.Seconds(), Enhance: o.Enhance, Upsampler: up,
 		Untimed: o.Untimed, MaxFrames: o.Frames, NewDecoder: be.newDec, Backend: be.name,
 		OnEvent: func(e player.Event) { logEvent(log, e) },
 		OnFrame: perSecond(stats),

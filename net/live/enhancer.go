@@ -3,6 +3,7 @@ package live
 import (
 	"fmt"
 
+	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/enhance"
 	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/decoder/stream"
@@ -63,7 +64,7 @@ func (c *Channel) startEnhancer(cfg EnhanceConfig) error {
 		defer close(e.done)
 		dec := nvc2.NewSegmentDecoder(cfg.Codec, 1)
 		for j := range e.jobs {
-			pairs, err := pairPatches(dec, j, cfg.Layers)
+			pairs, err := pairPatches(dec, j, cfg.Layers, cfg.Init.Scale)
 			if err != nil {
 				continue // a segment that does not decode teaches nothing
 			}
@@ -93,8 +94,9 @@ func (c *Channel) publishModel(on *enhance.Online, b []byte) {
 	e.info.Pauses, e.info.Resumes = on.Pauses, on.Resumes
 }
 
-// pairPatches decodes the segment and cuts the decoded crops matching the patches.
-func pairPatches(dec *nvc2.SegmentDecoder, j enhanceJob, layers int) ([]enhance.Patch, error) {
+// pairPatches decodes the segment and cuts the decoded crops matching the patches (of the
+// decode's bicubic double for an upsampler, scale 2).
+func pairPatches(dec *nvc2.SegmentDecoder, j enhanceJob, layers, scale int) ([]enhance.Patch, error) {
 	seg, err := nvc2.ParseBaseUnit(j.units[0])
 	if err != nil {
 		return nil, err
@@ -109,11 +111,20 @@ func pairPatches(dec *nvc2.SegmentDecoder, j enhanceJob, layers int) ([]enhance.
 		return nil, err
 	}
 	var out []enhance.Patch
+	w, h := seg.Width, seg.Height
+	if scale == 2 {
+		w, h = 2*w, 2*h
+	}
 	for _, p := range j.patches {
-		if p.Frame >= len(frames) || p.X+p.Size > seg.Width || p.Y+p.Size > seg.Height {
+		if p.Frame >= len(frames) || p.X+p.Size > w || p.Y+p.Size > h {
 			continue
 		}
 		f := frames[p.Frame]
+		if scale == 2 {
+			// An upsampler learns on the bicubic double of the visible half-resolution
+			// frame, the player's input to it (the patches are the full-resolution source).
+			f = enhance.Upscale2(nil, decoder.Crop(f, seg.Width, seg.Height, nil), w, h)
+		}
 		d := make([]byte, p.Size*p.Size)
 		for y := 0; y < p.Size; y++ {
 			copy(d[y*p.Size:(y+1)*p.Size], f.Y[(p.Y+y)*f.W+p.X:])

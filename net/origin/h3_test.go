@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/Eyevinn/dash-mpd/mpd"
-	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/decoder/cmaf"
+	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/internal/shared"
 	"github.com/strata-player/strata/internal/testenc"

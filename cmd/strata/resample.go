@@ -1,0 +1,322 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/enhance"
+	"github.com/strata-player/strata/decoder/nvc2"
+	"github.com/strata-player/strata/encoder"
+	"github.com/strata-player/strata/internal/y4m"
+)
+
+// loadDown reads --down: "bicubic", "box" or a learned downsampler's file.
+func loadDown(spec string) (func(*decoder.Frame) *decoder.Frame, error) {
+	switch spec {
+	case "bicubic":
+		return enhance.BicubicDown, nil
+	case "box":
+		return enhance.BoxDown().Apply, nil
+	}
+	b, err := os.ReadFile(spec)
+	if err != nil {
+		return nil, err
+	}
+	d, err := enhance.UnmarshalDown(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", spec, err)
+	}
+	return d.Apply, nil
+}
+
+// loadUp reads --up: "bicubic" (nil net) or an upsampler's network (decoder/enhance's Net,
+// applied after the bicubic 2×).
+func loadUp(spec string) (*enhance.Net, error) {
+	if spec == "bicubic" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(spec)
+	if err != nil {
+		return nil, err
+	}
+	n, err := enhance.Unmarshal(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", spec, err)
+	}
+	if n.Scale != 2 {
+		return nil, fmt.Errorf("%s is a post-filter, not an upsampler (scale %d)", spec, n.Scale)
+	}
+	for i := range n.Layers {
+		n.Layers[i].Prepare()
+	}
+	return n, nil
+}
+
+// upscale is the player's half-resolution path: bicubic 2× to w×h, then the net if any.
+func upscale(dst, half *decoder.Frame, w, h int, net *enhance.Net, s *enhance.Scratch, threads int) *decoder.Frame {
+	if net != nil {
+		return net.Enhance(dst, half, w, h, s, threads)
+	}
+	return enhance.Upscale2(dst, half, w, h)
+}
+
+// runResample converts a clip to the half-resolution rung (--down) or back (--up).
+func runResample(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("strata resample", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	in := fs.String("in", "", "input Y4M")
+	out := fs.String("out", "", "output Y4M")
+	down := fs.String("down", "", "halve the resolution: bicubic, box or a learned downsampler (.sdwn)")
+	up := fs.String("up", "", "double the resolution: bicubic or a learned upsampler (.senh)")
+	size := fs.String("size", "", "with --up: the output size WxH (default twice the input; the source's size crops the rung's padding)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *in == "" || *out == "" || fs.NArg() > 0 || (*down == "") == (*up == "") {
+		fs.Usage()
+		return errors.New("--in, --out and one of --down or --up are required")
+	}
+	hdr, frames, err := readY4M(*in, 0)
+	if err != nil {
+		return err
+	}
+	var conv func(*decoder.Frame) *decoder.Frame
+	ow, oh := 0, 0
+	if *down != "" {
+		d, err := loadDown(*down)
+		if err != nil {
+			return err
+		}
+		conv = d
+		ow, oh = enhance.HalfSize(hdr.Width, hdr.Height)
+	} else {
+		net, err := loadUp(*up)
+		if err != nil {
+			return err
+		}
+		ow, oh = 2*hdr.Width, 2*hdr.Height
+		if *size != "" {
+			if ow, oh, err = parseSize(*size); err != nil {
+				return err
+			}
+			if ow > 2*hdr.Width || oh > 2*hdr.Height || ow < 2 || oh < 2 || ow%2 != 0 || oh%2 != 0 {
+				return fmt.Errorf("--size %s: want even sides of at most twice %dx%d", *size, hdr.Width, hdr.Height)
+			}
+		}
+		var s enhance.Scratch
+		conv = func(f *decoder.Frame) *decoder.Frame { return upscale(nil, f, ow, oh, net, &s, 0) }
+	}
+	f, err := os.Create(*out)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w, err := y4m.NewWriter(f, y4m.Header{Width: ow, Height: oh, FPSNum: hdr.FPSNum, FPSDen: hdr.FPSDen})
+	if err != nil {
+		return err
+	}
+	for _, fr := range frames {
+		if err := w.Write(conv(fr)); err != nil {
+			return err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d frames %dx%d -> %dx%d\n", len(frames), hdr.Width, hdr.Height, ow, oh)
+	return f.Close()
+}
+
+func parseSize(s string) (int, int, error) {
+	a, b, ok := strings.Cut(s, "x")
+	w, err1 := strconv.Atoi(a)
+	h, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || w <= 0 || h <= 0 || w > 16384 || h > 16384 {
+		return 0, 0, fmt.Errorf("size %q: want WxH", s)
+	}
+	return w, h, nil
+}
+
+// rungCurve is one rung's rate-distortion points (k = 1..K), rate in bits per source pixel.
+type rungCurve struct {
+	Name   string            `json:"name"`
+	Kbps   []float64         `json:"kbps"`
+	Points []encoder.RDPoint `json:"points"`
+}
+
+// encodeRung codes frames with codec v2 (the encoder's reconstructions are bit for bit the
+// decoder's) and returns each layer count's bytes and decoded frames.
+func encodeRung(frames []*decoder.Frame, segFrames, subgop int) ([]int, [][]*decoder.Frame, error) {
+	m, err := nvc2.Default()
+	if err != nil {
+		return nil, nil, err
+	}
+	enc := &encoder.SegmentEncoderV2{Model: m, S: subgop, Layers: nvc2.Layers, IntraAnchors: subgop > 1}
+	bytes := make([]int, nvc2.Layers)
+	recon := make([][]*decoder.Frame, nvc2.Layers)
+	for seg := 0; seg*segFrames < len(frames); seg++ {
+		batch := frames[seg*segFrames : min(len(frames), (seg+1)*segFrames)]
+		e, err := enc.Encode(batch, uint32(seg))
+		if err != nil {
+			return nil, nil, err
+		}
+		for l := 0; l < nvc2.Layers; l++ {
+			u, err := e.Segment.AppendUnit(nil, l)
+			if err != nil {
+				return nil, nil, err
+			}
+			for k := l; k < nvc2.Layers; k++ {
+				bytes[k] += len(u)
+			}
+			for _, f := range e.Recon[l] {
+				// The codec codes a padded frame; the rung is its visible part.
+				recon[l] = append(recon[l], decoder.Crop(f, batch[0].W, batch[0].H, nil))
+			}
+		}
+	}
+	return bytes, recon, nil
+}
+
+// runResampleEval measures the half-resolution rungs against each other and the
+// full-resolution one on a clip: codec v2, every layer count, PSNR-Y against the source.
+func runResampleEval(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("strata resample-eval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	in := fs.String("in", "", "the source clip (Y4M)")
+	nframes := fs.Int("frames", 400, "frames measured (0: all)")
+	down := fs.String("down", "", "the learned downsampler (.sdwn)")
+	up := fs.String("up", "", "the learned upsampler (.senh)")
+	subgop := fs.Int("subgop", 32, "sub-GOP size S")
+	jsonPath := fs.String("json", "", "also write the curves and BD-rates here")
+	plotPath := fs.String("plot", "", "also draw the RD curves here (PNG)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *in == "" || *down == "" || *up == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return errors.New("--in, --down and --up are required")
+	}
+	if *nframes < 0 {
+		return errors.New("--frames must not be negative")
+	}
+	if _, err := decoder.NewScheduleAnchors(2, *subgop, *subgop > 1); err != nil {
+		return fmt.Errorf("--subgop: %w", err)
+	}
+	hdr, src, err := readY4M(*in, *nframes)
+	if err != nil {
+		return err
+	}
+	learnedDown, err := loadDown(*down)
+	if err != nil {
+		return err
+	}
+	net, err := loadUp(*up)
+	if err != nil {
+		return err
+	}
+	fps := float64(hdr.FPSNum) / float64(hdr.FPSDen)
+	segFrames := max(1, int(2*fps+0.5))
+	srcPixels := float64(hdr.Width * hdr.Height * len(src))
+	t0 := time.Now()
+	curve := func(name string, bytes []int, recon [][]*decoder.Frame, net *enhance.Net) rungCurve {
+		c := rungCurve{Name: name}
+		var s enhance.Scratch
+		var work *decoder.Frame
+		for k := range bytes {
+			var y float64
+			for i, f := range recon[k] {
+				if f.W != hdr.Width || f.H != hdr.Height {
+					work = upscale(work, f, hdr.Width, hdr.Height, net, &s, 0)
+					f = work
+				}
+				y += encoder.MeasurePSNR(src[i], f).PSNRY
+			}
+			c.Kbps = append(c.Kbps, float64(bytes[k])*8*fps/float64(len(src))/1000)
+			c.Points = append(c.Points, encoder.RDPoint{BPP: float64(bytes[k]) * 8 / srcPixels, PSNR: y / float64(len(src))})
+		}
+		return c
+	}
+	var curves []rungCurve
+	fb, fr, err := encodeRung(src, segFrames, *subgop)
+	if err != nil {
+		return err
+	}
+	curves = append(curves, curve("full resolution", fb, fr, nil))
+	for _, r := range []struct {
+		name string
+		down func(*decoder.Frame) *decoder.Frame
+	}{{"bicubic", enhance.BicubicDown}, {"learned", learnedDown}} {
+		half := make([]*decoder.Frame, len(src))
+		for i, f := range src {
+			half[i] = r.down(f)
+		}
+		b, rec, err := encodeRung(half, segFrames, *subgop)
+		if err != nil {
+			return err
+		}
+		if r.name == "bicubic" {
+			curves = append(curves, curve("half: bicubic down, bicubic up", b, rec, nil))
+			curves = append(curves, curve("half: bicubic down, learned up", b, rec, net))
+		} else {
+			curves = append(curves, curve("half: learned down, bicubic up", b, rec, nil))
+			curves = append(curves, curve("half: learned down, learned up", b, rec, net))
+		}
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "rung\tk\tkbit/s\tbpp (source)\tPSNR-Y\n")
+	for _, c := range curves {
+		for k, p := range c.Points {
+			fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.4f\t%.2f\n", c.Name, k+1, c.Kbps[k], p.BPP, p.PSNR)
+		}
+	}
+	tw.Flush()
+	type bd struct {
+		Test, Anchor string
+		Cubic, PCHIP *float64
+	}
+	var bds []bd
+	for _, pair := range [][2]int{{4, 1}, {2, 1}, {3, 1}, {4, 0}, {1, 0}} {
+		t, a := curves[pair[0]], curves[pair[1]]
+		row := bd{Test: t.Name, Anchor: a.Name}
+		line := fmt.Sprintf("BD-rate of %q against %q:", t.Name, a.Name)
+		if v, err := encoder.BDRate(a.Points, t.Points); err == nil {
+			row.Cubic = &v
+			line += fmt.Sprintf(" %+.1f %% (cubic)", v)
+		} else {
+			line += " " + err.Error()
+		}
+		if v, err := encoder.BDRatePCHIP(a.Points, t.Points); err == nil {
+			row.PCHIP = &v
+			line += fmt.Sprintf(", %+.1f %% (PCHIP)", v)
+		}
+		bds = append(bds, row)
+		fmt.Fprintln(stdout, line)
+	}
+	fmt.Fprintf(stderr, "%d frames %dx%d, S=%d, %.1f s\n", len(src), hdr.Width, hdr.Height, *subgop, time.Since(t0).Seconds())
+	if *jsonPath != "" {
+		b, _ := json.MarshalIndent(map[string]any{"clip": *in, "frames": len(src), "curves": curves, "bd_rate": bds}, "", " ")
+		if err := os.WriteFile(*jsonPath, b, 0o644); err != nil {
+			return err
+		}
+	}
+	if *plotPath != "" {
+		m := map[string][]encoder.RDPoint{}
+		for _, c := range curves {
+			m[c.Name] = c.Points
+		}
+		if err := plotRD(*plotPath, "half-resolution rungs, "+filepath.Base(*in), m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
