@@ -202,13 +202,42 @@ func FuzzParseLiveQuality(f *testing.F) {
 // patches of the source beside a 96×64 stream, the origin trains an enhancement model
 // online and publishes versions in its model track, and the player fetches the newest
 // and applies it to the frames decoded with the layer count it was trained for.
-func TestLiveEnhancement(t *testing.T) {
+// sizeSink counts the frames presented at a size.
+type sizeSink struct {
+	w, h, n int
+}
+
+func (s *sizeSink) Present(f *decoder.Frame, _ time.Duration) error {
+	if f.W == s.w && f.H == s.h {
+		s.n++
+	}
+	return nil
+}
+
+func TestLiveEnhancement(t *testing.T) { testLiveEnhancement(t, 1, false) }
+
+// TestLiveUpsampler: a half-resolution live stream whose origin trains an upsampler from
+// the full-resolution source's patches; the player shows the doubled frames.
+func TestLiveUpsampler(t *testing.T) { testLiveEnhancement(t, 2, false) }
+
+// TestFixedUpsampler: a half-resolution stream played with Config.Upsampler (no model
+// track): every frame is doubled.
+func TestFixedUpsampler(t *testing.T) { testLiveEnhancement(t, 2, true) }
+
+func testLiveEnhancement(t *testing.T, scale int, fixedUp bool) {
 	m, err := nvc2.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
 	frames := testenc.Synthetic(96, 64, 16)
-	dir, _ := testenc.EncodeDir(t, m, frames, 4, 3, 4)
+	coded := frames
+	if scale == 2 {
+		coded = make([]*decoder.Frame, len(frames))
+		for i, f := range frames {
+			coded[i] = enhance.BicubicDown(f)
+		}
+	}
+	dir, _ := testenc.EncodeDir(t, m, coded, 4, 3, 4)
 	out := t.TempDir()
 	if _, err := packager.Package([]string{dir}, out, packager.Options{Joined: packager.JoinedNone}); err != nil {
 		t.Fatal(err)
@@ -218,6 +247,8 @@ func TestLiveEnhancement(t *testing.T) {
 		t.Fatal(err)
 	}
 	init, _ := enhance.New(8, 1)
+	init.Scale = scale
+	sink := &sizeSink{w: 96, h: 64}
 	segs, steps := 40, 30
 	if testing.Short() { // the race detector's pass: a shorter stream, less training
 		segs, steps = 20, 15
@@ -225,8 +256,14 @@ func TestLiveEnhancement(t *testing.T) {
 	var sum *Summary
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
-		c, err := live.NewChannel(live.Config{Token: liveToken, Enhance: &live.EnhanceConfig{Codec: m, Init: init, StepsPerSegment: steps,
-			Online: enhance.OnlineConfig{SaturationDB: -1}}})
+		cfg := live.Config{Token: liveToken, Enhance: &live.EnhanceConfig{Codec: m, Init: init, StepsPerSegment: steps,
+			Online: enhance.OnlineConfig{SaturationDB: -1}}}
+		var up *enhance.Net
+		if fixedUp {
+			cfg.Enhance, up = nil, init.Clone()
+			up.Layers[2].Bias[0] = 0.01 // not the identity
+		}
+		c, err := live.NewChannel(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,11 +288,14 @@ func TestLiveEnhancement(t *testing.T) {
 				}
 				return live.MarshalPatches(ps)
 			}}
+		if fixedUp {
+			st.Patches = nil
+		}
 		done := make(chan error, 1)
 		go func() { done <- st.Run(ctx) }()
 		time.Sleep(time.Second)
 		sum, err = Run(ctx, Config{MPD: "https://origin/manifest.mpd", Fetcher: &fetch.Fetcher{Client: client}, Model: m,
-			Policy: fixed{1}, Sink: &stallingSink{}, Enhance: true})
+			Policy: fixed{1}, Sink: sink, Enhance: !fixedUp, Upsampler: up})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -263,8 +303,18 @@ func TestLiveEnhancement(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	if fixedUp {
+		if sum.UpsampledFrames == 0 || sum.UpsampledFrames != sink.n || sum.Stalls != 0 {
+			t.Fatalf("%d frames presented at 96x64; summary %+v", sink.n, sum)
+		}
+		return
+	}
 	if sum.EnhanceModels < 1 || sum.EnhancedFrames == 0 || sum.EnhanceVersion < 2 || sum.Stalls != 0 {
 		t.Fatalf("enhancement: %+v", sum)
+	}
+	// Enhanced frames are at the source's size (for scale 2 only they are).
+	if want := sum.EnhancedFrames; scale == 2 && sink.n != want || scale == 1 && sink.n != sum.Frames {
+		t.Fatalf("%d frames presented at 96x64, want %d (%d enhanced of %d)", sink.n, want, sum.EnhancedFrames, sum.Frames)
 	}
 	t.Logf("%d models fetched, %d of %d frames enhanced, newest version %d", sum.EnhanceModels, sum.EnhancedFrames, sum.Frames, sum.EnhanceVersion)
 }

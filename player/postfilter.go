@@ -17,6 +17,7 @@ type postFilter struct {
 	// decoders' frames).
 	frames  [2][]*decoder.Frame
 	scratch enhance.Scratch
+	crop    *decoder.Frame
 	took    time.Duration // a segment's enhancement time (moving average)
 }
 
@@ -42,8 +43,14 @@ func (p *postFilter) apply(n int, frames []*decoder.Frame, k int) ([]*decoder.Fr
 		*pool = append(*pool, nil)
 	}
 	out := (*pool)[:len(frames)]
+	q := s.view.Load().quality
 	for i, f := range frames {
-		// An upsampler (a half-resolution rung's model) returns frames of twice the size.
+		if net.Scale == 2 {
+			// An upsampler (a half-resolution rung's model) doubles the visible frame: the
+			// codec's padding is cropped first, so its rows are not the edge's context.
+			p.crop = decoder.Crop(f, q.Width, q.Height, p.crop)
+			f = p.crop
+		}
 		out[i] = net.Enhance(out[i], f, 0, 0, &p.scratch, s.cfg.Workers)
 	}
 	p.took = (p.took + 3*s.cfg.Clock.Now().Sub(t0)) / 4

@@ -127,8 +127,12 @@ func (p *presenter) frame(ctx context.Context, ss *SegmentStats, i int, f *decod
 			return err
 		}
 	}
-	p.crop = decoder.Crop(f, q.Width, q.Height, p.crop)
-	if err := s.cfg.Sink.Present(p.crop, pts); err != nil {
+	out := f
+	if f.W != 2*q.Width || f.H != 2*q.Height { // an upsampler's frames are cropped already
+		p.crop = decoder.Crop(f, q.Width, q.Height, p.crop)
+		out = p.crop
+	}
+	if err := s.cfg.Sink.Present(out, pts); err != nil {
 		return err
 	}
 	p.sum.Frames++

@@ -155,8 +155,12 @@ func (c *Channel) PutPatches(s, n int, body []byte) error {
 	if sg == nil || sg.row == nil || len(sg.row.Levels) < c.enh.cfg.Layers {
 		return fmt.Errorf("%w: segment %d is not published with %d layers", ErrConflict, n, c.enh.cfg.Layers)
 	}
+	w, h := int(v.base.Width), int(v.base.Height)
+	if c.enh.cfg.Init.Scale == 2 {
+		w, h = 2*w, 2*h // an upsampler's patches are of the full-resolution source
+	}
 	for _, p := range ps {
-		if p.Frame >= int(v.base.SegmentFrames) || p.X+p.Size > int(v.base.Width) || p.Y+p.Size > int(v.base.Height) {
+		if p.Frame >= int(v.base.SegmentFrames) || p.X+p.Size > w || p.Y+p.Size > h {
 			return fmt.Errorf("%w: a patch lies outside segment %d's frames", ErrBadRequest, n)
 		}
 	}
