@@ -20,8 +20,13 @@ type Crop struct {
 // rest (a model that only ever saw the hardest texture over-sharpens the flat parts).
 func WorstCrops(src, dec *decoder.Frame, size, n int, r *rand.Rand) []Crop {
 	var all []Crop
-	for y := 0; y+size <= src.H; y += size {
-		for x := 0; x+size <= src.W; x += size {
+	// The tiling starts at a random even offset: a static scene's worst tiles would
+	// otherwise be the same crops every segment, and an online model fitted to a few
+	// places (its validation patches, from the same places, agreeing) loses elsewhere.
+	// Even, so an upsampler's patches keep the 2×2 phase of the half-resolution grid.
+	ox, oy := 2*r.IntN(max(1, min(size, src.W-size+1)/2)), 2*r.IntN(max(1, min(size, src.H-size+1)/2))
+	for y := oy; y+size <= src.H; y += size {
+		for x := ox; x+size <= src.W; x += size {
 			c := Crop{X: x, Y: y, Size: size}
 			sum := 0.0
 			for yy := y; yy < y+size; yy++ {
