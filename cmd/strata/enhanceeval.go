@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/strata-player/strata/decoder"
@@ -54,6 +55,7 @@ func runEnhanceEval(args []string, stdout, stderr io.Writer) error {
 	pool := fs.Int("pool", 512, "training patches kept (the newest)")
 	noPause := fs.Bool("no-pause", false, "train without pausing (no saturation detection)")
 	jsonOut := fs.Bool("json", false, "one JSON line per segment")
+	plotPath := fs.String("plot", "", "also draw PSNR-Y over time, patch rate and training here (PNG)")
 	scale := new(int)
 	*scale = 1
 	if err := fs.Parse(args); err != nil {
@@ -188,6 +190,15 @@ func runEnhanceEval(args []string, stdout, stderr io.Writer) error {
 		if *jsonOut {
 			b, _ := json.Marshal(rows[i])
 			fmt.Fprintln(stdout, string(b))
+		}
+	}
+	if *plotPath != "" {
+		title := fmt.Sprintf("%s: online enhancement over time", filepath.Base(*srcPath))
+		if *scale == 2 {
+			title = fmt.Sprintf("%s, half-resolution rung: online upsampler over time", filepath.Base(*srcPath))
+		}
+		if err := plotEnhance(*plotPath, title, rows, segS); err != nil {
+			return err
 		}
 	}
 	steps0 := on.Steps()

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"image/color"
+	"os"
 	"sort"
 
 	"github.com/strata-player/strata/abr"
@@ -10,6 +11,8 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 )
 
 var palette = []color.RGBA{
@@ -111,4 +114,75 @@ func addSeries(p *plot.Plot, name string, pts plotter.XYs, i int) error {
 	p.Add(l, s)
 	p.Legend.Add(name, l, s)
 	return nil
+}
+
+// plotEnhance writes a live session's enhancement over time: PSNR-Y of the plain, generic
+// and online-enhanced frames per segment (top), and below it the patches' upload rate and
+// the training steps per segment, with the segments where the trainer was paused marked.
+func plotEnhance(path, title string, rows []enhanceSegment, segS float64) error {
+	top := plot.New()
+	top.Title.Text = title
+	top.Y.Label.Text = "PSNR-Y (dB)"
+	top.Add(plotter.NewGrid())
+	top.Legend.Top = false
+	bot := plot.New()
+	bot.X.Label.Text = "time (s)"
+	bot.Y.Label.Text = "per segment"
+	bot.Add(plotter.NewGrid())
+	bot.Legend.Top = true
+	bot.Legend.Left = true
+	var plain, gen, on, kbps, steps, paused plotter.XYs
+	for _, r := range rows {
+		plain = append(plain, plotter.XY{X: r.TimeS, Y: r.PlainY})
+		gen = append(gen, plotter.XY{X: r.TimeS, Y: r.GenericY})
+		on = append(on, plotter.XY{X: r.TimeS, Y: r.OnlineY})
+		kbps = append(kbps, plotter.XY{X: r.TimeS, Y: float64(r.PatchBytes) * 8 / segS / 1000})
+		steps = append(steps, plotter.XY{X: r.TimeS, Y: float64(r.Steps) / 10})
+		if r.Paused {
+			paused = append(paused, plotter.XY{X: r.TimeS, Y: 0})
+		}
+	}
+	series := []struct {
+		name string
+		pts  plotter.XYs
+	}{{"plain decoded", plain}, {"generic model", gen}, {"online model", on}}
+	for i, s := range series {
+		if s.name == "generic model" && rows[0].GenericY == 0 {
+			continue
+		}
+		if err := addSeries(top, s.name, s.pts, i); err != nil {
+			return err
+		}
+	}
+	if err := addSeries(bot, "patches (kbit/s)", kbps, 3); err != nil {
+		return err
+	}
+	if err := addSeries(bot, "training steps / 10", steps, 4); err != nil {
+		return err
+	}
+	if len(paused) > 0 {
+		s, err := plotter.NewScatter(paused)
+		if err != nil {
+			return err
+		}
+		s.Color = palette[7]
+		s.Radius = vg.Points(4)
+		bot.Add(s)
+		bot.Legend.Add("trainer paused", s)
+	}
+	bot.X.Min, bot.X.Max = top.X.Min, top.X.Max
+	img := vgimg.New(8*vg.Inch, 7*vg.Inch)
+	dc := draw.New(img)
+	canv := plot.Align([][]*plot.Plot{{top}, {bot}}, draw.Tiles{Rows: 2, Cols: 1, PadY: vg.Points(6), PadTop: vg.Points(4), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(8)}, dc)
+	top.Draw(canv[0][0])
+	bot.Draw(canv[1][0])
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
