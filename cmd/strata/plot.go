@@ -51,10 +51,16 @@ func plotCDF(path string, sums []abr.Summary, qoe, set string) error {
 }
 
 // plotRD writes rate-distortion curves (PSNR-Y over bits per pixel).
-func plotRD(path, title string, curves map[string][]encoder.RDPoint) error {
+func plotRD(path, title string, curves map[string][]encoder.RDPoint, logRate ...bool) error {
 	p := plot.New()
+	if len(logRate) > 0 && logRate[0] {
+		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		p.X.Label.Text = "bits per pixel (log scale)"
+	}
 	p.Title.Text = "RD: " + title
-	p.X.Label.Text = "bits per pixel"
+	if p.X.Label.Text == "" {
+		p.X.Label.Text = "bits per pixel"
+	}
 	p.Y.Label.Text = "PSNR-Y (dB)"
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = false

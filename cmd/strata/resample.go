@@ -314,7 +314,7 @@ func runResampleEval(args []string, stdout, stderr io.Writer) error {
 		for _, c := range curves {
 			m[c.Name] = c.Points
 		}
-		if err := plotRD(*plotPath, "half-resolution rungs, "+filepath.Base(*in), m); err != nil {
+		if err := plotRD(*plotPath, "half-resolution rungs, "+filepath.Base(*in), m, true); err != nil {
 			return err
 		}
 	}
