@@ -16,7 +16,7 @@ define apt_ensure
 	fi
 endef
 
-.PHONY: all build build-emu gpu-bundle setup play abr-eval abr-train abr-train-classic abr-train-layered abr-tune-layered abr-learned-eval ptx ptxas cudatest emutest test vet staticcheck gotest fidelity bench fuzz setup-train y4m train export demo serve-demo clean
+.PHONY: resample-train all build build-emu gpu-bundle setup play abr-eval abr-train abr-train-classic abr-train-layered abr-tune-layered abr-learned-eval ptx ptxas cudatest emutest test vet staticcheck gotest fidelity bench fuzz setup-train y4m train export demo serve-demo clean
 
 all: build
 
@@ -133,6 +133,15 @@ train: setup-train y4m
 comma := ,
 space := $(subst ,, )
 REFIT_CLIPS := $(subst $(space),$(comma),$(foreach c,foreman_cif hall_qcif chaplin_360p mobile_cif_pcm bikes_272p akiyo_cif,$(Y4M_DIR)/train/$(c).y4m))
+# The codec-aware half-resolution rung (assets/resample/README.md): its learned down- and
+# upsampler, trained through the real codec (bin/strata) on ten training clips.
+RESAMPLE_CLIPS := foreman_cif tempete_cif waterfall_cif stefan_sif bowing_cif tt_sif vtc1nw_cif pamphlet_cif bmx_trees_240p tennis_240p
+resample-train: setup-train build y4m
+	$(PYTHON) encoder/train/resample.py --strata bin/strata --out build/resample \
+	  --clips $(subst $(space),$(comma),$(foreach c,$(RESAMPLE_CLIPS),$(Y4M_DIR)/train/$(c).y4m)) \
+	  --frames 32 --rounds 5 --steps 2500 --lr 2e-3 --lr-down 2e-4 --beta 10 --seed 1
+	cp build/resample/down.sdwn build/resample/up.senh assets/resample/
+
 export: setup-train build y4m
 	$(PYTHON) encoder/train/texport.py --ckpt build/ttrain/ckpt.pt --out assets/model2 --golden decoder/nvc2/testdata
 	bin/strata refit-tables --weights assets/model2 --out assets/model2 --clips $(REFIT_CLIPS) --frames 33 --subgop 32 --iters 2
