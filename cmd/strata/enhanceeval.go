@@ -30,6 +30,7 @@ type enhanceSegment struct {
 	Paused     bool    `json:"paused"`
 	Scene      bool    `json:"scene_change"`
 	ValGainDB  float64 `json:"val_gain_db"`
+	Published  bool    `json:"published"` // a new version beat the starting model
 	// InteriorGain is the online model's gain away from the frame's edges (16 pixels).
 	InteriorGain float64 `json:"interior_gain_db"`
 }
@@ -158,7 +159,17 @@ func runEnhanceEval(args []string, stdout, stderr io.Writer) error {
 		row.Steps = on.Train(*steps)
 		trainTime += time.Since(ts)
 		row.Paused, row.ValGainDB = on.Paused(), on.Gain()
-		models[i] = on.Snapshot()
+		// The origin publishes a version only when it beats the starting model on the
+		// held-out patches; until then players keep the last one published.
+		switch {
+		case on.BeatsStart() || (i == 0 && generic == nil):
+			models[i] = on.Snapshot()
+			row.Published = true
+		case i == 0:
+			models[i] = generic
+		default:
+			models[i] = models[i-1]
+		}
 		rows = append(rows, row)
 	}
 	// The player: segment i enhanced with the model published lag segments later.

@@ -54,6 +54,7 @@ func (c *OnlineConfig) defaults() {
 type Online struct {
 	cfg   OnlineConfig
 	tr    *Trainer
+	start *Trainer // the starting model, kept to measure what a trained version must beat
 	r     *rand.Rand
 	train []Patch
 	val   []Patch
@@ -70,7 +71,7 @@ type Online struct {
 // NewOnline trains net (the generic model, or a new one) online.
 func NewOnline(net *Net, cfg OnlineConfig) *Online {
 	cfg.defaults()
-	return &Online{cfg: cfg, tr: NewTrainer(net, cfg.LR), r: rand.New(rand.NewPCG(cfg.Seed, 0x11fe))}
+	return &Online{cfg: cfg, tr: NewTrainer(net, cfg.LR), start: NewTrainer(net.Clone(), 0), r: rand.New(rand.NewPCG(cfg.Seed, 0x11fe))}
 }
 
 // Add takes the patches of a newly published segment; sceneChange says the streamer saw a
@@ -137,6 +138,16 @@ func (o *Online) Train(n int) int {
 
 // Gain is the current model's PSNR gain over the plain decoded validation patches (dB).
 func (o *Online) Gain() float64 { return o.gainOn(o.val) }
+
+// BeatsStart says whether the current model does better on the held-out patches than the
+// model training started from (the generic one): only then is it worth publishing — early
+// on, fitted to a handful of patches, it can be worse on whole frames than where it began.
+func (o *Online) BeatsStart() bool {
+	if len(o.val) == 0 {
+		return false
+	}
+	return o.tr.Loss(o.val) < o.start.Loss(o.val)
+}
 
 func (o *Online) gainOn(ps []Patch) float64 {
 	if len(ps) == 0 {

@@ -69,7 +69,7 @@ func (c *Channel) startEnhancer(cfg EnhanceConfig) error {
 				continue // a segment that does not decode teaches nothing
 			}
 			on.Add(pairs, false)
-			if on.Train(cfg.StepsPerSegment) > 0 {
+			if on.Train(cfg.StepsPerSegment) > 0 && on.BeatsStart() {
 				c.publishModel(on, on.Snapshot().Marshal())
 			} else {
 				c.mu.Lock()
