@@ -92,8 +92,14 @@ func TestRefSink(t *testing.T) {
 	r := &refSink{next: discard{}, ref: ref, fps: 2}
 	for i := 0; i < 80; i++ { // 40 s at 2 frames/s, the reference looped
 		f := ref[i%4]
-		if i < 20 {
+		switch {
+		case i < 20:
 			f = enhance.BicubicDown(f) // the first 10 s at half resolution
+		case i < 40:
+			// then a double of a padded rung: two rows more than the source
+			g := decoder.NewFrame(64, 50)
+			copy(g.Y, f.Y)
+			f = g
 		}
 		if err := r.Present(f, time.Duration(i)*500*time.Millisecond); err != nil {
 			t.Fatal(err)
