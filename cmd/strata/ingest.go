@@ -176,6 +176,9 @@ func patchMaker(sourcePath string, v *live.SourceVariant, layers, n, size int) (
 			if s.W > seg.Width {
 				// A half-resolution stream: patches teach an upsampler, whose input is the
 				// decode's bicubic double.
+				if s.W > 2*d.W || s.H > 2*d.H {
+					return nil, fmt.Errorf("segment %d is %dx%d, the source %dx%d", src, d.W, d.H, s.W, s.H)
+				}
 				d = enhance.Upscale2(nil, d, s.W, s.H)
 			}
 			for _, c := range enhance.WorstCrops(s, d, size, (n+1)/2, r) {

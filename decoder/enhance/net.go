@@ -82,6 +82,7 @@ func (n *Net) Clone() *Net {
 type Scratch struct {
 	in, a, b, pad decoder.Tensor
 	plane         []byte
+	up            []float32 // Upscale2's row buffer
 }
 
 // Apply enhances the luma plane of f in place (threads: goroutines, 0: one per CPU).
@@ -127,7 +128,7 @@ func (n *Net) Enhance(dst, f *decoder.Frame, w, h int, s *Scratch, threads int) 
 		if w <= 0 || h <= 0 {
 			w, h = 2*f.W, 2*f.H
 		}
-		dst = Upscale2(dst, f, w, h)
+		dst = upscale2(dst, f, w, h, &s.up)
 	} else {
 		if dst == nil || dst.W != f.W || dst.H != f.H {
 			dst = decoder.NewFrame(f.W, f.H)

@@ -29,21 +29,30 @@ func HalfSize(w, h int) (int, int) { return (w + 3) / 4 * 2, (h + 3) / 4 * 2 }
 // every plane, edges clamped: rows first, then columns, in float32, rounded once. dst is
 // reused when it has the size.
 func Upscale2(dst, src *decoder.Frame, w, h int) *decoder.Frame {
+	var tmp []float32
+	return upscale2(dst, src, w, h, &tmp)
+}
+
+// upscale2 is Upscale2 with its row buffer kept in *tmp (a player's per-frame path).
+func upscale2(dst, src *decoder.Frame, w, h int, tmp *[]float32) *decoder.Frame {
 	if w > 2*src.W || h > 2*src.H || w%2 != 0 || h%2 != 0 || w <= 0 || h <= 0 {
 		panic(fmt.Sprintf("enhance: upscale %dx%d to %dx%d", src.W, src.H, w, h))
 	}
 	if dst == nil || dst.W != w || dst.H != h {
 		dst = decoder.NewFrame(w, h)
 	}
-	up2Plane(dst.Y, w, h, src.Y, src.W, src.H)
-	up2Plane(dst.U, w/2, h/2, src.U, src.W/2, src.H/2)
-	up2Plane(dst.V, w/2, h/2, src.V, src.W/2, src.H/2)
+	if cap(*tmp) < src.H*w {
+		*tmp = make([]float32, src.H*w)
+	}
+	up2Plane(dst.Y, w, h, src.Y, src.W, src.H, *tmp)
+	up2Plane(dst.U, w/2, h/2, src.U, src.W/2, src.H/2, *tmp)
+	up2Plane(dst.V, w/2, h/2, src.V, src.W/2, src.H/2, *tmp)
 	return dst
 }
 
-func up2Plane(dst []byte, dw, dh int, src []byte, sw, sh int) {
+func up2Plane(dst []byte, dw, dh int, src []byte, sw, sh int, buf []float32) {
 	// rows: sh × dw floats
-	tmp := make([]float32, sh*dw)
+	tmp := buf[:sh*dw]
 	for y := 0; y < sh; y++ {
 		row := src[y*sw : (y+1)*sw]
 		out := tmp[y*dw : (y+1)*dw]
