@@ -302,9 +302,7 @@ func (s *Session) maybeFetchModel(ctx context.Context, st *abr.State) {
 		s.modelFailures++
 		return
 	}
-	for i := range net.Layers {
-		net.Layers[i].Prepare()
-	}
+	net.Prepare()
 	s.models++
 	s.enh.Store(&enhModel{net: net, version: m.Version, layers: m.Layers, gain: m.GainDB})
 }

@@ -41,7 +41,14 @@ func liveSource(t *testing.T, segs int) (*nvc2.Model, *live.Source) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, _ := testenc.EncodeDir(t, m, testenc.Synthetic(48, 32, 4*segs), 4, 3, 4)
+	return m, packagedSource(t, m, testenc.Synthetic(48, 32, 4*segs))
+}
+
+// packagedSource encodes frames (S = 4, 3 layers, 4-frame segments), packages them and
+// reads them back as a live streamer's source.
+func packagedSource(t *testing.T, m *nvc2.Model, frames []*decoder.Frame) *live.Source {
+	t.Helper()
+	dir, _ := testenc.EncodeDir(t, m, frames, 4, 3, 4)
 	out := t.TempDir()
 	if _, err := packager.Package([]string{dir}, out, packager.Options{Joined: packager.JoinedNone}); err != nil {
 		t.Fatal(err)
@@ -50,7 +57,7 @@ func liveSource(t *testing.T, segs int) (*nvc2.Model, *live.Source) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m, src
+	return src
 }
 
 // stallingSink presents frames and, once, takes a long time over one.
@@ -237,15 +244,7 @@ func testLiveEnhancement(t *testing.T, scale int, fixedUp bool) {
 			coded[i] = enhance.BicubicDown(f)
 		}
 	}
-	dir, _ := testenc.EncodeDir(t, m, coded, 4, 3, 4)
-	out := t.TempDir()
-	if _, err := packager.Package([]string{dir}, out, packager.Options{Joined: packager.JoinedNone}); err != nil {
-		t.Fatal(err)
-	}
-	src, err := live.ReadPackaged(out, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := packagedSource(t, m, coded)
 	init, _ := enhance.New(8, 1)
 	init.Scale = scale
 	sink := &sizeSink{w: 96, h: 64}

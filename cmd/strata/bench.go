@@ -62,7 +62,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	w, h, err := parseRes(*res)
 	if err != nil {
-		return err
+		return fmt.Errorf("--res %w", err)
 	}
 	sizes := []int{1, 8, 16, 32}
 	if *subgop != "all" {
@@ -127,7 +127,7 @@ func parseRes(s string) (int, int, error) {
 	w, err1 := strconv.Atoi(a)
 	h, err2 := strconv.Atoi(b)
 	if !ok || err1 != nil || err2 != nil || w < 16 || h < 16 || w > 7680 || h > 4320 || w%2 != 0 || h%2 != 0 {
-		return 0, 0, fmt.Errorf("--res %q: want even WxH between 16x16 and 7680x4320", s)
+		return 0, 0, fmt.Errorf("%q: want even WxH between 16x16 and 7680x4320", s)
 	}
 	return w, h, nil
 }

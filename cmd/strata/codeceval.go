@@ -233,6 +233,28 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// writeY4M writes frames (of the header's size) to a new Y4M file at path.
+func writeY4M(path string, h y4m.Header, frames []*decoder.Frame) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w, err := y4m.NewWriter(f, h)
+	if err != nil {
+		return err
+	}
+	for _, fr := range frames {
+		if err := w.Write(fr); err != nil {
+			return err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
 func readY4M(path string, limit int) (y4m.Header, []*decoder.Frame, error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -57,8 +57,6 @@ func runEnhanceEval(args []string, stdout, stderr io.Writer) error {
 	noPause := fs.Bool("no-pause", false, "train without pausing (no saturation detection)")
 	jsonOut := fs.Bool("json", false, "one JSON line per segment")
 	plotPath := fs.String("plot", "", "also draw PSNR-Y over time, patch rate and training here (PNG)")
-	scale := new(int)
-	*scale = 1
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -77,16 +75,10 @@ func runEnhanceEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if dec[0].W != hdr.Width || dec[0].H != hdr.Height {
-		// A half-resolution rung: the plain frames are its bicubic doubles, and the model an
-		// upsampler refining them (enhance.Net.Scale 2).
-		if 2*dec[0].W < hdr.Width || 2*dec[0].H < hdr.Height || dec[0].W > hdr.Width {
-			return fmt.Errorf("--decoded is %dx%d, the source %dx%d: want the same size or half", dec[0].W, dec[0].H, hdr.Width, hdr.Height)
-		}
-		for i, f := range dec {
-			dec[i] = enhance.Upscale2(nil, f, hdr.Width, hdr.Height)
-		}
-		*scale = 2
+	// A half-resolution rung's plain frames are its bicubic doubles, the model an upsampler.
+	scale, err := matchSource(dec, hdr.Width, hdr.Height)
+	if err != nil {
+		return fmt.Errorf("--decoded: %w", err)
 	}
 	fps := float64(hdr.FPSNum) / float64(hdr.FPSDen)
 	segS := float64(*segFrames) / fps
@@ -105,16 +97,14 @@ func runEnhanceEval(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		net = generic.Clone()
-		for i := range generic.Layers {
-			generic.Layers[i].Prepare()
-		}
-		if generic.Scale != *scale {
-			return fmt.Errorf("--init %s has scale %d, the decoded clip needs %d", *initPath, generic.Scale, *scale)
+		generic.Prepare()
+		if generic.Scale != scale {
+			return fmt.Errorf("--init %s has scale %d, the decoded clip needs %d", *initPath, generic.Scale, scale)
 		}
 	} else if net, err = enhance.New(*channels, *seed); err != nil {
 		return err
 	}
-	net.Scale = *scale
+	net.Scale = scale
 	cfg := enhance.OnlineConfig{Seed: *seed, LR: *lr, Batch: *batch, Pool: *pool}
 	if *noPause {
 		cfg.SaturationDB = -1e9
@@ -205,7 +195,7 @@ func runEnhanceEval(args []string, stdout, stderr io.Writer) error {
 	}
 	if *plotPath != "" {
 		title := fmt.Sprintf("%s: online enhancement over time", filepath.Base(*srcPath))
-		if *scale == 2 {
+		if scale == 2 {
 			title = fmt.Sprintf("%s, half-resolution rung: online upsampler over time", filepath.Base(*srcPath))
 		}
 		if err := plotEnhance(*plotPath, title, rows, segS); err != nil {

@@ -55,16 +55,9 @@ func runEnhanceTrain(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		sc := 1
-		if dec[0].W != src[0].W || dec[0].H != src[0].H {
-			// A half-resolution rung's decode: the model is an upsampler of its bicubic double.
-			if 2*dec[0].W < src[0].W || 2*dec[0].H < src[0].H || dec[0].W > src[0].W {
-				return fmt.Errorf("%s is %dx%d, %s %dx%d: want the same size or half", d, dec[0].W, dec[0].H, s, src[0].W, src[0].H)
-			}
-			for i, f := range dec {
-				dec[i] = enhance.Upscale2(nil, f, src[0].W, src[0].H)
-			}
-			sc = 2
+		sc, err := matchSource(dec, src[0].W, src[0].H)
+		if err != nil {
+			return fmt.Errorf("%s: %w", d, err)
 		}
 		if scale != 0 && sc != scale {
 			return errors.New("--pairs mixes half- and full-resolution decodes")

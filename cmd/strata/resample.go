@@ -8,8 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -17,7 +15,6 @@ import (
 	"github.com/strata-player/strata/decoder/enhance"
 	"github.com/strata-player/strata/decoder/nvc2"
 	"github.com/strata-player/strata/encoder"
-	"github.com/strata-player/strata/internal/y4m"
 )
 
 // loadDown reads --down: "bicubic", "box" or a learned downsampler's file.
@@ -49,17 +46,27 @@ func loadUp(spec string) (*enhance.Net, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := enhance.Unmarshal(b)
+	n, err := enhance.UnmarshalUpsampler(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", spec, err)
 	}
-	if n.Scale != 2 {
-		return nil, fmt.Errorf("%s is a post-filter, not an upsampler (scale %d)", spec, n.Scale)
-	}
-	for i := range n.Layers {
-		n.Layers[i].Prepare()
-	}
 	return n, nil
+}
+
+// matchSource brings decoded frames to the source's w×h in place: a half-resolution rung's
+// become their bicubic doubles (scale 2: a model for them is an upsampler); frames of the
+// source's size stay (scale 1).
+func matchSource(dec []*decoder.Frame, w, h int) (scale int, err error) {
+	if dec[0].W == w && dec[0].H == h {
+		return 1, nil
+	}
+	if 2*dec[0].W < w || 2*dec[0].H < h || dec[0].W > w {
+		return 0, fmt.Errorf("decoded frames of %dx%d for a %dx%d source: want the same size or half", dec[0].W, dec[0].H, w, h)
+	}
+	for i, f := range dec {
+		dec[i] = enhance.Upscale2(nil, f, w, h)
+	}
+	return 2, nil
 }
 
 // upscale is the player's half-resolution path: bicubic 2× to w×h, then the net if any.
@@ -106,45 +113,25 @@ func runResample(args []string, stdout, stderr io.Writer) error {
 		}
 		ow, oh = 2*hdr.Width, 2*hdr.Height
 		if *size != "" {
-			if ow, oh, err = parseSize(*size); err != nil {
-				return err
+			if ow, oh, err = parseRes(*size); err != nil {
+				return fmt.Errorf("--size: %w", err)
 			}
-			if ow > 2*hdr.Width || oh > 2*hdr.Height || ow < 2 || oh < 2 || ow%2 != 0 || oh%2 != 0 {
+			if ow > 2*hdr.Width || oh > 2*hdr.Height {
 				return fmt.Errorf("--size %s: want even sides of at most twice %dx%d", *size, hdr.Width, hdr.Height)
 			}
 		}
 		var s enhance.Scratch
 		conv = func(f *decoder.Frame) *decoder.Frame { return upscale(nil, f, ow, oh, net, &s, 0) }
 	}
-	f, err := os.Create(*out)
-	if err != nil {
+	for i, fr := range frames {
+		frames[i] = conv(fr)
+	}
+	hdr.Width, hdr.Height = ow, oh
+	if err := writeY4M(*out, hdr, frames); err != nil {
 		return err
 	}
-	defer f.Close()
-	w, err := y4m.NewWriter(f, y4m.Header{Width: ow, Height: oh, FPSNum: hdr.FPSNum, FPSDen: hdr.FPSDen})
-	if err != nil {
-		return err
-	}
-	for _, fr := range frames {
-		if err := w.Write(conv(fr)); err != nil {
-			return err
-		}
-	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%d frames %dx%d -> %dx%d\n", len(frames), hdr.Width, hdr.Height, ow, oh)
-	return f.Close()
-}
-
-func parseSize(s string) (int, int, error) {
-	a, b, ok := strings.Cut(s, "x")
-	w, err1 := strconv.Atoi(a)
-	h, err2 := strconv.Atoi(b)
-	if !ok || err1 != nil || err2 != nil || w <= 0 || h <= 0 || w > 16384 || h > 16384 {
-		return 0, 0, fmt.Errorf("size %q: want WxH", s)
-	}
-	return w, h, nil
+	fmt.Fprintf(stdout, "%d frames -> %dx%d\n", len(frames), ow, oh)
+	return nil
 }
 
 // rungCurve is one rung's rate-distortion points (k = 1..K), rate in bits per source pixel.

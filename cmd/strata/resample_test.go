@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,27 +12,6 @@ import (
 	"github.com/strata-player/strata/internal/y4m"
 )
 
-func writeClip(t *testing.T, path string, frames []*decoder.Frame) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w, err := y4m.NewWriter(f, y4m.Header{Width: frames[0].W, Height: frames[0].H, FPSNum: 20, FPSDen: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, fr := range frames {
-		if err := w.Write(fr); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestResampleRoundTrip: strata resample halves a clip (the rung's padded size) and doubles
 // it back to the source's size with the shipped learned pair; the learned pair beats
 // bicubic on this smooth content; bad flags and a post-filter as --up are refused.
@@ -41,7 +19,9 @@ func TestResampleRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src.y4m")
 	frames := testenc.Synthetic(98, 62, 3)
-	writeClip(t, src, frames)
+	if err := writeY4M(src, y4m.Header{Width: 98, Height: 62, FPSNum: 20, FPSDen: 1}, frames); err != nil {
+		t.Fatal(err)
+	}
 	psnr := map[string]float64{}
 	for _, m := range []struct{ name, down, up string }{
 		{"bicubic", "bicubic", "bicubic"},

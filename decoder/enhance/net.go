@@ -56,6 +56,27 @@ func New(c int, seed uint64) (*Net, error) {
 	return n, nil
 }
 
+// Prepare packs every layer's weights for inference (once, before Apply or Enhance from
+// several goroutines; a Net being trained is not prepared).
+func (n *Net) Prepare() {
+	for i := range n.Layers {
+		n.Layers[i].Prepare()
+	}
+}
+
+// UnmarshalUpsampler decodes a model that must be an upsampler (scale 2) and prepares it.
+func UnmarshalUpsampler(b []byte) (*Net, error) {
+	n, err := Unmarshal(b)
+	if err != nil {
+		return nil, err
+	}
+	if n.Scale != 2 {
+		return nil, fmt.Errorf("%w: a post-filter (scale %d), not an upsampler", ErrModel, n.Scale)
+	}
+	n.Prepare()
+	return n, nil
+}
+
 // MACs is the multiply-accumulates per luma pixel.
 func (n *Net) MACs() int { return 9 * (8*n.C + n.C*n.C) / 4 }
 

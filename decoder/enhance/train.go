@@ -58,9 +58,7 @@ func (t *Trainer) Net() *Net { return t.net }
 // Snapshot is a copy of the current model, ready to share between goroutines.
 func (t *Trainer) Snapshot() *Net {
 	c := t.net.Clone()
-	for i := range c.Layers {
-		c.Layers[i].Prepare()
-	}
+	c.Prepare()
 	return c
 }
 

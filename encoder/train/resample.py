@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 import zlib
+from fractions import Fraction
 
 import numpy as np
 import torch
@@ -63,20 +64,6 @@ def round8(x):
     return x + (torch.round(torch.clamp(x, 0, 1) * 255) / 255 - x).detach()
 
 
-def bicubic_down_init():
-    """The antialiased bicubic 2x kernel (8 taps, decoder/enhance.BicubicDown) cut to the
-    6x6 support of D and renormalised, in D's layout [1][4][3][3]: tap (ky, kx) of block
-    channel c = 2 dy + dx weighs source pixel (2(i + ky - 1) + dy, 2(j + kx - 1) + dx)."""
-    t6 = bicubic6()  # offsets -2 .. 3 around 2i
-    w = torch.zeros(1, 4, 3, 3)
-    for c in range(4):
-        dy, dx = c >> 1, c & 1
-        for ky in range(3):
-            for kx in range(3):
-                w[0, c, ky, kx] = float(t6[2 * (ky - 1) + dy + 2] * t6[2 * (kx - 1) + dx + 2])
-    return w
-
-
 class Down(nn.Module):
     """A symmetric, separable 6-tap filter at stride 2, [a, b, c, c, b, a] with
     c = 1/2 - a - b (unit gain), in both directions; exported as one 3x3 convolution on the
@@ -97,8 +84,9 @@ class Down(nn.Module):
 
     def weight(self):
         t = self.taps()
-        k = torch.outer(t, t)  # k[u, v]: offsets -2 .. 3 around (2i, 2j)
-        w = torch.zeros(1, 4, 3, 3)
+        # Tap (ky, kx) of block channel c = 2 dy + dx weighs source pixel
+        # (2(i + ky - 1) + dy, 2(j + kx - 1) + dx): k's offsets -2 .. 3 around (2i, 2j).
+        k = torch.outer(t, t)
         rows = []
         for c in range(4):
             dy, dx = c >> 1, c & 1
@@ -115,11 +103,12 @@ class Down(nn.Module):
 
     def forward(self, x):
         b = F.pixel_unshuffle(x, 2)
-        out = F.conv2d(b, self.weight(), padding=1)
-        return out, out - b.mean(dim=1, keepdim=True)
+        return F.conv2d(b, self.weight(), padding=1)
 
 
 def bicubic6():
+    """The antialiased bicubic 2x kernel (8 taps, decoder/enhance.BicubicDown) cut to 6
+    taps and renormalised: D's start and the reference of its rate constraint."""
     t8 = [-0.017578125, -0.052734375, 0.130859375, 0.439453125, 0.439453125, 0.130859375, -0.052734375, -0.017578125]
     t6 = np.array(t8[1:7]) / sum(t8[1:7])
     return t6
@@ -179,8 +168,9 @@ class Clip:
         for i in range(n):
             Y, U, V = y.frame(i)
             ys.append(pad4(Y))
-            us.append(pad4(np.repeat(np.repeat(U, 2, 0), 2, 1))[::2, ::2])
-            vs.append(pad4(np.repeat(np.repeat(V, 2, 0), 2, 1))[::2, ::2])
+            ph, pw = ys[-1].shape[0] // 2 - U.shape[0], ys[-1].shape[1] // 2 - U.shape[1]
+            us.append(np.pad(U, ((0, ph), (0, pw)), mode="edge"))
+            vs.append(np.pad(V, ((0, ph), (0, pw)), mode="edge"))
         self.y = torch.from_numpy(np.stack(ys)).float().unsqueeze(1) / 255  # (N,1,H4,W4)
         # Half-resolution chroma: 2x2 means of the (padded) source chroma.
         self.u = [box8(u) for u in us]
@@ -198,8 +188,7 @@ def down_full(d, x):
     """D on whole frames: edges replicated by 8 pixels, as the Go side does."""
     with torch.no_grad():
         p = F.pad(x, (8, 8, 8, 8), mode="replicate")
-        out, _ = d(p)
-        return out[..., 4:-4, 4:-4]
+        return d(p)[..., 4:-4, 4:-4]
 
 
 def up_full(u, y):
@@ -246,7 +235,7 @@ def codec_round(args, clips, d, u, rnd, log):
                 for k in (1, 2, 3):
                     if layer < k:
                         size[k] += os.path.getsize(os.path.join(enc, fn))
-        fps = eval(c.fps.replace(":", "/"))
+        fps = float(Fraction(*map(int, c.fps.split(":"))))
         for k in (1, 2, 3):
             dec = os.path.join(work, f"{c.name}-k{k}.y4m")
             subprocess.run([args.strata, "decode", "--in", enc, "--layers", str(k), "--out", dec,
@@ -273,7 +262,7 @@ def tv(h):
 
 
 def train_steps(args, clips, d, u, opt, steps, rng, log):
-    ref_w = bicubic_down_init()
+    ref_w = Down().weight().detach()  # the bicubic start
     cs = args.crop
     tot = 0.0
     for s in range(steps):
@@ -289,7 +278,7 @@ def train_steps(args, clips, d, u, opt, steps, rng, log):
             es.append(c.err[k][i, :, y0 // 2:(y0 + cs) // 2, x0 // 2:(x0 + cs) // 2])
         x = torch.stack(xs)
         e = torch.stack(es)
-        half, _ = d(x)
+        half = d(x)
         yhat = round8(half) + e  # the codec's surrogate: its measured error, no gradient
         rec = u(yhat)
         m = args.margin

@@ -268,14 +268,8 @@ func Prepare(ctx context.Context, o *Options, stderr io.Writer) (*Session, error
 		if err != nil {
 			return fail(err)
 		}
-		if up, err = enhance.Unmarshal(b); err != nil {
+		if up, err = enhance.UnmarshalUpsampler(b); err != nil {
 			return fail(fmt.Errorf("--upsampler %s: %w", o.Upsampler, err))
-		}
-		if up.Scale != 2 {
-			return fail(fmt.Errorf("--upsampler %s is a post-filter, not an upsampler", o.Upsampler))
-		}
-		for i := range up.Layers {
-			up.Layers[i].Prepare()
 		}
 	}
 	log := s.Log
