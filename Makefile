@@ -172,13 +172,18 @@ abr-eval: y4m build build/eval/mix-s8/stream.json
 
 # The learned ABR policy (abr/models): DAgger on the oracle in the simulator, seeds fixed,
 # the committed models' exact sequence of runs (each continues the previous one's model;
-# the result does not depend on --workers). About 31 + 25 minutes (classic) and 6 + 3 + 9
-# minutes (layered) here; each final run also chooses its margin (training + dev traces).
+# the result does not depend on --workers). About 31 + 25 + 9 + 6 minutes (classic) and
+# 6 + 3 + 9 minutes (layered) here; each final run also chooses its margin (training + dev
+# traces). The classic model is an ensemble: two DAgger rollouts from the single network
+# (c2) make a data set (its states and those of one more iteration), then four copies of c2
+# are fitted to it with different batch orders and their mean score decides.
 ABRT := build/abr-train
 abr-train: abr-train-classic abr-train-layered
 abr-train-classic: build
 	bin/strata train-abr --kind classic --iters 6 --hidden 96,96 --label-rate 0.3 --out $(ABRT)/c1
-	bin/strata train-abr --kind classic --init $(ABRT)/c1/classic.snn --iters 4 --label-rate 0.5 --seed 2 --out abr/models
+	bin/strata train-abr --kind classic --init $(ABRT)/c1/classic.snn --iters 4 --label-rate 0.5 --seed 2 --out $(ABRT)/c2
+	bin/strata train-abr --kind classic --init $(ABRT)/c2/classic.snn --iters 1 --label-rate 0.5 --seed 11 --data-out $(ABRT)/classic-choices.gob --out $(ABRT)/c3
+	bin/strata train-abr --kind classic --init $(ABRT)/c2/classic.snn --data $(ABRT)/classic-choices.gob --ensemble 4 --epochs 12 --lr 3e-4 --seed 1 --out abr/models
 # The layered model learns on the demo stream (assets/demo): retrain it when the demo changes.
 abr-train-layered: build
 	bin/strata train-abr --kind layered --iters 5 --label-rate 0.5 --out $(ABRT)/l1

@@ -19,7 +19,8 @@ import (
 // layers, upgrade a buffered segment by one layer, or wait; trained on decoded quality with
 // the decode rate in its state). Decisions are deterministic.
 type Learned struct {
-	Classic, Layered *nn.MLP
+	// Classic and Layered are networks or ensembles of them (the mean score).
+	Classic, Layered nn.Scorer
 	// ClassicMargin, LayeredMargin: the network overrules the planner's pick (robustMPC's,
 	// swift's: PlannerPickFeature) only when its best candidate scores at least this much
 	// higher (chosen on the dev traces after training; in the manifest).
@@ -39,9 +40,11 @@ type ModelManifest struct {
 
 // ModelEntry is one committed model and how it was made.
 type ModelEntry struct {
-	File    string `json:"file"`
-	SHA256  string `json:"sha256"`
-	Sizes   []int  `json:"sizes"`
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"`
+	Sizes  []int  `json:"sizes"`
+	// Members > 1: the file is an ensemble of that many networks of Sizes (nn.Ensemble).
+	Members int    `json:"members,omitempty"`
 	Params  int    `json:"params"`
 	Command string `json:"command"`
 	Seed    uint64 `json:"seed"`
@@ -55,7 +58,7 @@ type ModelEntry struct {
 }
 
 type committed struct {
-	net    *nn.MLP
+	net    nn.Scorer
 	margin float64
 }
 
@@ -81,7 +84,7 @@ var loadModels = sync.OnceValues(func() (map[string]committed, error) {
 		if hex.EncodeToString(sum[:]) != e.SHA256 {
 			return nil, fmt.Errorf("abr/models/%s: sha256 %x, the manifest says %s", e.File, sum, e.SHA256)
 		}
-		net, err := nn.Unmarshal(b)
+		net, err := nn.UnmarshalScorer(b)
 		if err != nil {
 			return nil, fmt.Errorf("abr/models/%s: %w", e.File, err)
 		}
@@ -133,7 +136,8 @@ func (p *Learned) Decide(s *State) Action {
 	if len(s.Samples) == 0 {
 		return Action{Kind: Fetch, Segment: s.Next, Quality: min(DefaultQuality, len(v.BitratesKbps)-1)}
 	}
-	net, margin := p.Classic, p.ClassicMargin
+	var net nn.Scorer = p.Classic
+	margin := p.ClassicMargin
 	if v.Layers != nil {
 		net, margin = p.Layered, p.LayeredMargin
 	}

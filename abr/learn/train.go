@@ -2,6 +2,7 @@ package learn
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -36,6 +37,11 @@ type Config struct {
 	// Init, if set, is the starting network (a previous run's model; Hidden is then
 	// ignored): DAgger continues from it, iteration 0 rolling it out instead of the planner.
 	Init *nn.MLP
+	// Data, if set, are labelled choices of earlier runs (ReadData): the data set starts
+	// with them. SaveData, if set, receives the whole data set after each iteration's
+	// rollouts.
+	Data     []nn.Choice
+	SaveData func(data []nn.Choice) error
 	// Progress, if set, receives each iteration's report; Checkpoint, if set, each
 	// iteration's network (a run continues from one with Init).
 	Progress   func(Report)
@@ -108,7 +114,7 @@ func Train(cfg Config) (*nn.MLP, []Report, error) {
 		net = clone(cfg.Init)
 	}
 	t0 := time.Now()
-	var data []nn.Choice
+	data := append([]nn.Choice(nil), cfg.Data...)
 	var reports []Report
 	var best *nn.MLP
 	bestQoE := 0.0
@@ -128,29 +134,12 @@ func Train(cfg Config) (*nn.MLP, []Report, error) {
 			return nil, nil, err
 		}
 		data = append(data, got...)
-		loss, acc := 0.0, 0.0
-		tr := nn.NewTrainer(net)
-		if cfg.CEWeight > 0 {
-			tr.CEWeight = cfg.CEWeight
-		}
-		for ep := 0; ep < cfg.Epochs; ep++ {
-			shuffle.Shuffle(len(data), func(i, j int) { data[i], data[j] = data[j], data[i] })
-			loss, acc = 0, 0
-			for b := 0; b < len(data); b += cfg.Batch {
-				tr.Grad().Zero()
-				end := min(b+cfg.Batch, len(data))
-				for _, c := range data[b:end] {
-					l, ok := tr.Add(c)
-					loss += l
-					if ok {
-						acc++
-					}
-				}
-				opt.Step(net, tr.Grad(), 1/float64(end-b))
+		if cfg.SaveData != nil {
+			if err := cfg.SaveData(data); err != nil {
+				return nil, nil, err
 			}
-			loss /= float64(len(data))
-			acc /= float64(len(data))
 		}
+		loss, acc := fit(cfg, net, opt, data, shuffle)
 		dev, err := Evaluate(cfg.Sim, &abr.Learned{Classic: net, Layered: net}, cfg.Dev, cfg.DecodeFPS, cfg.Workers)
 		if err != nil {
 			return nil, nil, err
@@ -170,6 +159,84 @@ func Train(cfg Config) (*nn.MLP, []Report, error) {
 		}
 	}
 	return best, reports, nil
+}
+
+// fit runs cfg.Epochs passes of Adam over data (shuffled by shuffle, in place) and returns
+// the last epoch's mean loss and agreement with the targets.
+func fit(cfg Config, net *nn.MLP, opt *nn.Adam, data []nn.Choice, shuffle *rand.Rand) (loss, acc float64) {
+	tr := nn.NewTrainer(net)
+	if cfg.CEWeight > 0 {
+		tr.CEWeight = cfg.CEWeight
+	}
+	for ep := 0; ep < cfg.Epochs; ep++ {
+		shuffle.Shuffle(len(data), func(i, j int) { data[i], data[j] = data[j], data[i] })
+		loss, acc = 0, 0
+		for b := 0; b < len(data); b += cfg.Batch {
+			tr.Grad().Zero()
+			end := min(b+cfg.Batch, len(data))
+			for _, c := range data[b:end] {
+				l, ok := tr.Add(c)
+				loss += l
+				if ok {
+					acc++
+				}
+			}
+			opt.Step(net, tr.Grad(), 1/float64(end-b))
+		}
+		loss /= float64(len(data))
+		acc /= float64(len(data))
+	}
+	return loss, acc
+}
+
+// FitEnsemble fits k networks to cfg.Data without new rollouts — member i from cfg.Init
+// (or a new network of cfg.Hidden seeded Seed+i), its batches shuffled by Seed+i — and
+// returns them as an ensemble, with each member's report (DevQoE on cfg.Dev) and the
+// ensemble's (Iter = k).
+func FitEnsemble(cfg Config, k int) (nn.Ensemble, []Report, error) {
+	cfg.defaults()
+	if len(cfg.Data) == 0 || len(cfg.Dev) == 0 {
+		return nil, nil, errors.New("learn: want a data set and dev traces")
+	}
+	if k < 1 || k > nn.MaxMembers {
+		return nil, nil, fmt.Errorf("learn: %d members, want 1..%d", k, nn.MaxMembers)
+	}
+	if cfg.Init != nil && cfg.Init.Inputs() != abr.Features {
+		return nil, nil, errors.New("learn: the initial network's input size does not match the features")
+	}
+	t0 := time.Now()
+	var e nn.Ensemble
+	var reports []Report
+	for i := 0; i < k; i++ {
+		seed := cfg.Seed + uint64(i)
+		data := append([]nn.Choice(nil), cfg.Data...)
+		var net *nn.MLP
+		if cfg.Init != nil {
+			net = clone(cfg.Init)
+		} else {
+			var err error
+			if net, err = nn.New(seed, append(append([]int{abr.Features}, cfg.Hidden...), 1)...); err != nil {
+				return nil, nil, err
+			}
+		}
+		loss, acc := fit(cfg, net, nn.NewAdam(net, cfg.LR), data, rand.New(rand.NewPCG(seed, 7)))
+		dev, err := Evaluate(cfg.Sim, &abr.Learned{Classic: net, Layered: net}, cfg.Dev, cfg.DecodeFPS, cfg.Workers)
+		if err != nil {
+			return nil, nil, err
+		}
+		r := Report{Iter: i, Choices: len(data), Loss: loss, Acc: acc, DevQoE: dev.QoEMean, Seconds: time.Since(t0).Seconds()}
+		reports = append(reports, r)
+		if cfg.Progress != nil {
+			cfg.Progress(r)
+		}
+		e = append(e, net)
+	}
+	dev, err := Evaluate(cfg.Sim, &abr.Learned{Classic: e, Layered: e}, cfg.Dev, cfg.DecodeFPS, cfg.Workers)
+	if err != nil {
+		return nil, nil, err
+	}
+	reports = append(reports, Report{Iter: k, Choices: len(cfg.Data), DevQoE: dev.QoEMean, Seconds: time.Since(t0).Seconds()})
+	return e, reports, nil
 }
 
 func clone(m *nn.MLP) *nn.MLP {
@@ -260,7 +327,7 @@ var Margins = []float64{0, 0.25, 0.5, 1, 2, 4}
 // QoE on the training and dev traces together (ties: the larger, closer to the planner;
 // the dev traces alone are too few to rank margins that differ by 0.01 %) and returns it
 // with each margin's QoE.
-func TuneMargin(cfg Config, net *nn.MLP) (float64, []float64, error) {
+func TuneMargin(cfg Config, net nn.Scorer) (float64, []float64, error) {
 	cfg.defaults()
 	cfg.Dev = append(append([]*trace.Trace(nil), cfg.Train...), cfg.Dev...)
 	best, bestQ := 0.0, 0.0

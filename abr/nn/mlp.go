@@ -60,6 +60,8 @@ func (m *MLP) Params() int {
 // Scratch holds one forward pass's activations (reuse it: Score then allocates nothing).
 type Scratch struct {
 	act [][]float64 // act[0] = input, act[l] = after layer l (ReLU applied but on the output)
+	idx []int32     // a layer's nonzero inputs: their indices and values
+	val []float64
 }
 
 func (m *MLP) scratch(s *Scratch) {
@@ -82,16 +84,47 @@ func (m *MLP) Score(x []float64, s *Scratch) float64 {
 	for l, w := range m.W {
 		in, out := s.act[l], s.act[l+1]
 		n := len(in)
-		for o := range out {
-			row := w[o*n : o*n+n]
-			acc := m.B[l][o]
-			for i, v := range in {
-				acc += row[i] * v
+		// Only the nonzero inputs are summed (ReLU zeroes about half of a hidden layer, and
+		// the features have many zeros): a zero term adds nothing, and the others are added
+		// in the same order, so the score is the full sum's.
+		idx, val := s.idx[:0], s.val[:0]
+		for i, v := range in {
+			if v != 0 {
+				idx = append(idx, int32(i))
+				val = append(val, v)
 			}
-			if l < last && acc < 0 {
-				acc = 0
+		}
+		s.idx, s.val = idx, val
+		b := m.B[l]
+		o := 0
+		// Four outputs at a time: each sum is still added term by term in order, but the
+		// four chains of additions overlap in the CPU instead of waiting on each other.
+		for ; o+4 <= len(out); o += 4 {
+			r0, r1, r2, r3 := w[o*n:o*n+n], w[(o+1)*n:(o+1)*n+n], w[(o+2)*n:(o+2)*n+n], w[(o+3)*n:(o+3)*n+n]
+			a0, a1, a2, a3 := b[o], b[o+1], b[o+2], b[o+3]
+			for k, i := range idx {
+				v := val[k]
+				a0 += r0[i] * v
+				a1 += r1[i] * v
+				a2 += r2[i] * v
+				a3 += r3[i] * v
+			}
+			out[o], out[o+1], out[o+2], out[o+3] = a0, a1, a2, a3
+		}
+		for ; o < len(out); o++ {
+			row := w[o*n : o*n+n]
+			acc := b[o]
+			for k, i := range idx {
+				acc += row[i] * val[k]
 			}
 			out[o] = acc
+		}
+		if l < last {
+			for o, a := range out {
+				if a < 0 {
+					out[o] = 0
+				}
+			}
 		}
 	}
 	return s.act[len(s.act)-1][0]

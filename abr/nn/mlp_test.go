@@ -138,3 +138,112 @@ func FuzzUnmarshal(f *testing.F) {
 		m.Score(make([]float64, m.Inputs()), &s)
 	})
 }
+
+func TestEnsemble(t *testing.T) {
+	a, _ := New(1, 4, 8, 1)
+	b, _ := New(2, 4, 8, 8, 1)
+	e := Ensemble{a, b}
+	x := []float64{0.3, -1, 2, 0.5}
+	var s Scratch
+	if got, want := e.Score(x, &s), (a.Score(x, &s)+b.Score(x, &s))/2; got != want {
+		t.Errorf("ensemble score %v, want the mean %v", got, want)
+	}
+	if e.Params() != a.Params()+b.Params() || e.Inputs() != 4 {
+		t.Error("ensemble size")
+	}
+	data := e.Marshal()
+	got, err := UnmarshalScorer(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Marshal(), data) || got.Score(x, &s) != e.Score(x, &s) {
+		t.Error("the ensemble does not round-trip")
+	}
+	if m, err := UnmarshalScorer(a.Marshal()); err != nil || m.Score(x, &s) != a.Score(x, &s) {
+		t.Errorf("a single network through UnmarshalScorer: %v", err)
+	}
+	c, _ := New(3, 5, 8, 1)
+	for name, bad := range map[string][]byte{
+		"empty":       nil,
+		"truncated":   data[:len(data)-1],
+		"trailing":    append(append([]byte(nil), data...), 0),
+		"no members":  []byte("SNE1\x00\x00\x00\x00"),
+		"mixed input": Ensemble{a, c}.Marshal(),
+	} {
+		if _, err := UnmarshalScorer(bad); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func FuzzUnmarshalScorer(f *testing.F) {
+	a, _ := New(1, 3, 4, 1)
+	b, _ := New(2, 3, 2, 1)
+	f.Add(Ensemble{a, b}.Marshal())
+	f.Add(a.Marshal())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := UnmarshalScorer(data)
+		if err != nil {
+			return
+		}
+		if !bytes.Equal(m.Marshal(), data) {
+			t.Fatal("a scorer that parsed does not re-encode to its bytes")
+		}
+		var s Scratch
+		m.Score(make([]float64, m.Inputs()), &s)
+	})
+}
+
+func BenchmarkScore(b *testing.B) {
+	m, _ := New(1, 37, 96, 96, 1)
+	x := make([]float64, 37)
+	for i := range x {
+		if i%3 != 0 {
+			x[i] = float64(i%7) / 7
+		}
+	}
+	var s Scratch
+	for b.Loop() {
+		m.Score(x, &s)
+	}
+}
+
+// Score skips zero inputs and interleaves outputs: it must equal the plain sum, term by term
+// in order, to the bit (the committed models' decisions depend on it).
+func TestScoreExact(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	for trial := 0; trial < 50; trial++ {
+		sizes := []int{1 + r.IntN(40), 1 + r.IntN(99), 1 + r.IntN(99), 1}
+		m, _ := New(uint64(trial), sizes...)
+		for _, b := range m.B {
+			for i := range b {
+				b[i] = r.NormFloat64()
+			}
+		}
+		x := make([]float64, sizes[0])
+		for i := range x {
+			if r.IntN(3) > 0 {
+				x[i] = r.NormFloat64()
+			}
+		}
+		act := x
+		for l, w := range m.W {
+			n, next := len(act), make([]float64, sizes[l+1])
+			for o := range next {
+				acc := m.B[l][o]
+				for i, v := range act {
+					acc += w[o*n+i] * v
+				}
+				if l < len(m.W)-1 && acc < 0 {
+					acc = 0
+				}
+				next[o] = acc
+			}
+			act = next
+		}
+		var s Scratch
+		if got := m.Score(x, &s); got != act[0] {
+			t.Fatalf("sizes %v: Score %v, the plain sum %v", sizes, got, act[0])
+		}
+	}
+}

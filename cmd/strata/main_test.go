@@ -292,8 +292,8 @@ func simMeans(t *testing.T, args ...string) map[string]float64 {
 }
 
 // TestLearnedEvaluation re-checks what the committed models reach on the validation traces
-// (README, Learned ABR): classic learned ≥ 1.07 × robustMPC on envivio (QoE lin; measured
-// 1.072, the goal is 1.08), layered learned ≥ swift on the demo at instant, 1.5× and 1.1×
+// (README, Learned ABR): classic learned ≥ 1.08 × robustMPC on envivio (QoE lin; measured
+// 1.0825 with the ensemble of the twelfth session), layered learned ≥ swift on the demo at instant, 1.5× and 1.1×
 // real-time decoding (measured 1.0006, 1.0010, 1.0006 ×).
 func TestLearnedEvaluation(t *testing.T) {
 	if testing.Short() {
@@ -306,8 +306,8 @@ func TestLearnedEvaluation(t *testing.T) {
 	all := strings.Join(dirs, ",")
 	q := simMeans(t, "--policy", "learned,mpc", "--traces", all, "--split", "val", "--video-dir", shared.Require(t, "abr/video"))
 	t.Logf("classic, validation: learned %.4f, mpc %.4f (%.4f×)", q["learned"], q["mpc"], q["learned"]/q["mpc"])
-	if q["learned"] < 1.07*q["mpc"] {
-		t.Errorf("classic: learned %.4f < 1.07 × mpc %.4f", q["learned"], q["mpc"])
+	if q["learned"] < 1.08*q["mpc"] {
+		t.Errorf("classic: learned %.4f < 1.08 × mpc %.4f", q["learned"], q["mpc"])
 	}
 	for _, fps := range []string{"0", "30", "22"} {
 		q := simMeans(t, "--video", "../../assets/demo", "--policy", "learned,swift", "--traces", all, "--split", "val", "--decode-fps", fps)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -44,6 +45,9 @@ func runTrainABR(args []string, stdout, stderr io.Writer) error {
 	checkpoint := fs.String("checkpoint", "", "write the network after every iteration here (default build/abr-train/<kind>.last.snn)")
 	initFile := fs.String("init", "", "continue from this model file (a previous run's <kind>.snn; --hidden is then ignored)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	dataIn := fs.String("data", "", "start the data set with the labelled choices in this file (a previous run's --data-out)")
+	ensemble := fs.Int("ensemble", 0, "with --data: no rollouts; fit this many networks to the data (from --init, seeds --seed, --seed+1, ...) and write their ensemble (mean score)")
+	dataOut := fs.String("data-out", "", "write the whole labelled data set here after every iteration")
 	out := fs.String("out", "abr/models", "directory of the models and manifest.json (the model file is <kind>.snn)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -53,6 +57,9 @@ func runTrainABR(args []string, stdout, stderr io.Writer) error {
 	}
 	if *kind != "classic" && *kind != "layered" {
 		return fmt.Errorf("--kind %q: want classic or layered", *kind)
+	}
+	if *ensemble < 0 || *ensemble > nn.MaxMembers || (*ensemble > 0 && *dataIn == "") {
+		return fmt.Errorf("--ensemble 0..%d, and it needs --data", nn.MaxMembers)
 	}
 	if *iters < 0 || *iters > 100 || *epochs < 1 || *epochs > 1000 || !(*lr > 0 && *lr < 1) || !(*labelRate > 0 && *labelRate <= 1) || !(*ceWeight >= 0 && *ceWeight <= 100) || !(*tie > 0 && *tie <= 100) || *maxTraces < 0 || *workers < 0 || *workers > 1024 {
 		return errors.New("--iters 0..100, --epochs 1..1000, --lr in (0,1), --label-rate in (0,1], --ce-weight 0..100, --tie in (0,100], --max-traces ≥ 0, --workers 0..1024")
@@ -98,6 +105,14 @@ func runTrainABR(args []string, stdout, stderr io.Writer) error {
 		if cfg.Init, err = nn.Unmarshal(b); err != nil {
 			return fmt.Errorf("%s: %w", *initFile, err)
 		}
+	}
+	if *dataIn != "" {
+		if cfg.Data, err = learn.ReadData(*dataIn); err != nil {
+			return fmt.Errorf("%s: %w", *dataIn, err)
+		}
+	}
+	if *dataOut != "" {
+		cfg.SaveData = func(data []nn.Choice) error { return learn.WriteData(*dataOut, data) }
 	}
 	if *kind == "classic" {
 		v, err := abr.LoadEnvivio(*videoDir)
@@ -172,9 +187,36 @@ func runTrainABR(args []string, stdout, stderr io.Writer) error {
 		}
 		return os.Rename(tmp, ckpt)
 	}
-	net, reports, err := learn.Train(cfg)
-	if err != nil {
-		return err
+	var net nn.Scorer
+	var reports []learn.Report
+	if *ensemble > 0 {
+		cfg.Progress = func(r learn.Report) {
+			fmt.Fprintf(stderr, "member %d: %d choices, loss %.4f, agrees with the oracle %.1f %%, dev QoE %.4f (%.0f s)\n",
+				r.Iter, r.Choices, r.Loss, 100*r.Acc, r.DevQoE, r.Seconds)
+		}
+		e, rs, err := learn.FitEnsemble(cfg, *ensemble)
+		if err != nil {
+			return err
+		}
+		r := rs[len(rs)-1]
+		fmt.Fprintf(stderr, "ensemble of %d: dev QoE %.4f (%.0f s)\n", len(e), r.DevQoE, r.Seconds)
+		// the manifest's eval: the ensemble's dev QoE, and the starting network's
+		start := learn.Report{Iter: -1}
+		if cfg.Init != nil {
+			s, err := learn.Evaluate(cfg.Sim, &abr.Learned{Classic: cfg.Init, Layered: cfg.Init}, cfg.Dev, cfg.DecodeFPS, *workers)
+			if err != nil {
+				return err
+			}
+			start.DevQoE = s.QoEMean
+		}
+		net, reports = e, []learn.Report{start, r}
+	} else {
+		var err error
+		var m *nn.MLP
+		if m, reports, err = learn.Train(cfg); err != nil {
+			return err
+		}
+		net = m
 	}
 	margin, err := tuneMargin(cfg, net, stderr)
 	if err != nil {
@@ -204,7 +246,14 @@ func runTrainABR(args []string, stdout, stderr io.Writer) error {
 			best = r
 		}
 	}
-	man.Models[*kind] = abr.ModelEntry{File: file, SHA256: hex.EncodeToString(sum[:]), Sizes: net.Sizes, Params: net.Params(),
+	sizes, members := []int(nil), 1
+	switch n := net.(type) {
+	case *nn.MLP:
+		sizes = n.Sizes
+	case nn.Ensemble:
+		sizes, members = n[0].Sizes, len(n)
+	}
+	man.Models[*kind] = abr.ModelEntry{File: file, SHA256: hex.EncodeToString(sum[:]), Sizes: sizes, Members: members, Params: net.Params(),
 		Command: "strata train-abr " + strings.Join(args, " "), Seed: *seed, Train: setList, Validation: "learn.Split == val (20 % of each set, never trained on)",
 		TrainSeconds: time.Since(start).Seconds(), Margin: margin, Eval: map[string]any{"dev_qoe": best.DevQoE, "iter": best.Iter, "untrained_dev_qoe": reports[0].DevQoE}}
 	if err := writeManifest(mpath, man); err != nil {
@@ -215,7 +264,7 @@ func runTrainABR(args []string, stdout, stderr io.Writer) error {
 }
 
 // tuneMargin chooses net's margin on the training and dev traces and reports each one's QoE.
-func tuneMargin(cfg learn.Config, net *nn.MLP, w io.Writer) (float64, error) {
+func tuneMargin(cfg learn.Config, net nn.Scorer, w io.Writer) (float64, error) {
 	margin, mq, err := learn.TuneMargin(cfg, net)
 	if err != nil {
 		return 0, err
@@ -240,11 +289,14 @@ func readManifest(path string) (abr.ModelManifest, error) {
 }
 
 func writeManifest(path string, man abr.ModelManifest) error {
-	b, err := json.MarshalIndent(man, "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // commands quote <placeholders>
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(man); err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
 // tuneCommitted chooses the margin of the model in dir's manifest on the training and dev
@@ -263,7 +315,7 @@ func tuneCommitted(cfg learn.Config, kind, dir string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	net, err := nn.Unmarshal(raw)
+	net, err := nn.UnmarshalScorer(raw)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,102 @@
+package nn
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// Scorer maps one candidate's features to a score: an MLP, or an Ensemble of them.
+type Scorer interface {
+	Score(x []float64, s *Scratch) float64
+	Inputs() int
+	Params() int
+	Marshal() []byte
+}
+
+// Ensemble scores with the mean of its members' scores (networks of one input size,
+// trained on the same data from different seeds: their mean errs less than each one).
+type Ensemble []*MLP
+
+// MaxMembers bounds an ensemble's size.
+const MaxMembers = 16
+
+// Score is the members' mean score.
+func (e Ensemble) Score(x []float64, s *Scratch) float64 {
+	sum := 0.0
+	for _, m := range e {
+		sum += m.Score(x, s)
+	}
+	return sum / float64(len(e))
+}
+
+// Inputs is the feature count.
+func (e Ensemble) Inputs() int { return e[0].Inputs() }
+
+// Params is the members' weights and biases together.
+func (e Ensemble) Params() int {
+	n := 0
+	for _, m := range e {
+		n += m.Params()
+	}
+	return n
+}
+
+// Marshal encodes the ensemble: "SNE1", the member count as uint32, then each member as its
+// byte length (uint32) and its Marshal encoding, little-endian.
+func (e Ensemble) Marshal() []byte {
+	out := []byte("SNE1")
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(e)))
+	for _, m := range e {
+		b := m.Marshal()
+		out = binary.LittleEndian.AppendUint32(out, uint32(len(b)))
+		out = append(out, b...)
+	}
+	return out
+}
+
+// UnmarshalScorer decodes a network (SNN1) or an ensemble (SNE1).
+func UnmarshalScorer(data []byte) (Scorer, error) {
+	if len(data) >= 4 && string(data[:4]) == "SNN1" {
+		return Unmarshal(data)
+	}
+	if len(data) < 8 || string(data[:4]) != "SNE1" {
+		return nil, errors.New("nn: not a strata network or ensemble (want the SNN1 or SNE1 header)")
+	}
+	n := int(binary.LittleEndian.Uint32(data[4:]))
+	if n < 1 || n > MaxMembers {
+		return nil, fmt.Errorf("nn: ensemble of %d members, want 1..%d", n, MaxMembers)
+	}
+	e := make(Ensemble, 0, n)
+	off := 8
+	for i := 0; i < n; i++ {
+		if len(data)-off < 4 {
+			return nil, fmt.Errorf("nn: ensemble member %d: truncated", i)
+		}
+		k := int(binary.LittleEndian.Uint32(data[off:]))
+		off += 4
+		if k > len(data)-off {
+			return nil, fmt.Errorf("nn: ensemble member %d: %d bytes, %d left", i, k, len(data)-off)
+		}
+		m, err := Unmarshal(data[off : off+k])
+		if err != nil {
+			return nil, fmt.Errorf("nn: ensemble member %d: %w", i, err)
+		}
+		if m.Inputs() != e0Inputs(e, m) {
+			return nil, fmt.Errorf("nn: ensemble member %d has %d inputs, member 0 %d", i, m.Inputs(), e[0].Inputs())
+		}
+		e = append(e, m)
+		off += k
+	}
+	if off != len(data) {
+		return nil, fmt.Errorf("nn: %d bytes after the ensemble's last member", len(data)-off)
+	}
+	return e, nil
+}
+
+func e0Inputs(e Ensemble, m *MLP) int {
+	if len(e) == 0 {
+		return m.Inputs()
+	}
+	return e[0].Inputs()
+}
