@@ -139,23 +139,18 @@ func Train(cfg Config) (*nn.MLP, []Report, error) {
 				return nil, nil, err
 			}
 		}
-		loss, acc := fit(cfg, net, opt, data, shuffle)
-		dev, err := Evaluate(cfg.Sim, &abr.Learned{Classic: net, Layered: net}, cfg.Dev, cfg.DecodeFPS, cfg.Workers)
+		r, err := fitReport(cfg, net, opt, data, shuffle, it, t0)
 		if err != nil {
 			return nil, nil, err
 		}
-		r := Report{Iter: it, Choices: len(data), Loss: loss, Acc: acc, DevQoE: dev.QoEMean, Seconds: time.Since(t0).Seconds()}
 		reports = append(reports, r)
-		if cfg.Progress != nil {
-			cfg.Progress(r)
-		}
 		if cfg.Checkpoint != nil {
 			if err := cfg.Checkpoint(it, net); err != nil {
 				return nil, nil, err
 			}
 		}
-		if best == nil || dev.QoEMean > bestQoE {
-			best, bestQoE = clone(net), dev.QoEMean
+		if best == nil || r.DevQoE > bestQoE {
+			best, bestQoE = clone(net), r.DevQoE
 		}
 	}
 	return best, reports, nil
@@ -189,6 +184,20 @@ func fit(cfg Config, net *nn.MLP, opt *nn.Adam, data []nn.Choice, shuffle *rand.
 	return loss, acc
 }
 
+// fitReport fits net to data (fit), evaluates it on cfg.Dev and reports it as iteration it.
+func fitReport(cfg Config, net *nn.MLP, opt *nn.Adam, data []nn.Choice, shuffle *rand.Rand, it int, t0 time.Time) (Report, error) {
+	loss, acc := fit(cfg, net, opt, data, shuffle)
+	dev, err := Evaluate(cfg.Sim, &abr.Learned{Classic: net, Layered: net}, cfg.Dev, cfg.DecodeFPS, cfg.Workers)
+	if err != nil {
+		return Report{}, err
+	}
+	r := Report{Iter: it, Choices: len(data), Loss: loss, Acc: acc, DevQoE: dev.QoEMean, Seconds: time.Since(t0).Seconds()}
+	if cfg.Progress != nil {
+		cfg.Progress(r)
+	}
+	return r, nil
+}
+
 // FitEnsemble fits k networks to cfg.Data without new rollouts — member i from cfg.Init
 // (or a new network of cfg.Hidden seeded Seed+i), its batches shuffled by Seed+i — and
 // returns them as an ensemble, with each member's report (DevQoE on cfg.Dev) and the
@@ -219,16 +228,11 @@ func FitEnsemble(cfg Config, k int) (nn.Ensemble, []Report, error) {
 				return nil, nil, err
 			}
 		}
-		loss, acc := fit(cfg, net, nn.NewAdam(net, cfg.LR), data, rand.New(rand.NewPCG(seed, 7)))
-		dev, err := Evaluate(cfg.Sim, &abr.Learned{Classic: net, Layered: net}, cfg.Dev, cfg.DecodeFPS, cfg.Workers)
+		r, err := fitReport(cfg, net, nn.NewAdam(net, cfg.LR), data, rand.New(rand.NewPCG(seed, 7)), i, t0)
 		if err != nil {
 			return nil, nil, err
 		}
-		r := Report{Iter: i, Choices: len(data), Loss: loss, Acc: acc, DevQoE: dev.QoEMean, Seconds: time.Since(t0).Seconds()}
 		reports = append(reports, r)
-		if cfg.Progress != nil {
-			cfg.Progress(r)
-		}
 		e = append(e, net)
 	}
 	dev, err := Evaluate(cfg.Sim, &abr.Learned{Classic: e, Layered: e}, cfg.Dev, cfg.DecodeFPS, cfg.Workers)

@@ -259,7 +259,11 @@ func runTrainABR(args []string, stdout, stderr io.Writer) error {
 	if err := writeManifest(mpath, man); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: %d parameters, best dev QoE %.4f (iteration %d), margin %.2f, %.0f s\n", filepath.Join(*out, file), net.Params(), best.DevQoE, best.Iter, margin, time.Since(start).Seconds())
+	which := fmt.Sprintf("iteration %d", best.Iter)
+	if members > 1 {
+		which = fmt.Sprintf("the ensemble of %d", members)
+	}
+	fmt.Fprintf(stdout, "%s: %d parameters, best dev QoE %.4f (%s), margin %.2f, %.0f s\n", filepath.Join(*out, file), net.Params(), best.DevQoE, which, margin, time.Since(start).Seconds())
 	return nil
 }
 
