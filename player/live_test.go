@@ -253,6 +253,15 @@ func testLiveEnhancement(t *testing.T, scale int, fixedUp bool) {
 		segs, steps = 20, 15
 	}
 	var sum *Summary
+	var marked, upscaled int // segments whose stats name a model; of those, doubled
+	onSeg := func(ss SegmentStats) {
+		if ss.Enhance != 0 {
+			marked++
+			if ss.Upscaled {
+				upscaled++
+			}
+		}
+	}
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		cfg := live.Config{Token: liveToken, Enhance: &live.EnhanceConfig{Codec: m, Init: init, StepsPerSegment: steps,
@@ -294,7 +303,7 @@ func testLiveEnhancement(t *testing.T, scale int, fixedUp bool) {
 		go func() { done <- st.Run(ctx) }()
 		time.Sleep(time.Second)
 		sum, err = Run(ctx, Config{MPD: "https://origin/manifest.mpd", Fetcher: &fetch.Fetcher{Client: client}, Model: m,
-			Policy: fixed{1}, Sink: sink, Enhance: !fixedUp, Upsampler: up})
+			Policy: fixed{1}, Sink: sink, Enhance: !fixedUp, Upsampler: up, OnSegment: onSeg})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -302,6 +311,10 @@ func testLiveEnhancement(t *testing.T, scale int, fixedUp bool) {
 			t.Fatal(err)
 		}
 	})
+	// The segments' stats (and so the overlay) say which were made by a model, and doubled.
+	if marked == 0 || (scale == 2) != (upscaled == marked) || scale == 1 && upscaled != 0 {
+		t.Errorf("%d segments marked enhanced, %d of them upscaled (scale %d)", marked, upscaled, scale)
+	}
 	if fixedUp {
 		if sum.UpsampledFrames == 0 || sum.UpsampledFrames != sink.n || sum.Stalls != 0 {
 			t.Fatalf("%d frames presented at 96x64; summary %+v", sink.n, sum)

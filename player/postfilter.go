@@ -22,20 +22,20 @@ type postFilter struct {
 }
 
 // apply returns segment n's frames enhanced, with the model's version (−1 for
-// Config.Upsampler), or the frames themselves and 0: with no model for k layers, or when the time left before the segment
-// is due does not cover what enhancing a segment has been taking (it must never make
-// playback late).
-func (p *postFilter) apply(n int, frames []*decoder.Frame, k int) ([]*decoder.Frame, int) {
+// Config.Upsampler) and whether it doubled them, or the frames themselves and 0: with no
+// model for k layers, or when the time left before the segment is due does not cover what
+// enhancing a segment has been taking (it must never make playback late).
+func (p *postFilter) apply(n int, frames []*decoder.Frame, k int) ([]*decoder.Frame, int, bool) {
 	s := p.s
 	net, version := s.cfg.Upsampler, -1
 	if m := s.enh.Load(); m != nil && m.layers == k {
 		net, version = m.net, m.version
 	}
 	if net == nil || len(frames) == 0 {
-		return frames, 0
+		return frames, 0, false
 	}
 	if slack := float64(n)*s.pres.SegmentDurationS - s.buf.playheadS(); !s.cfg.Untimed && slack <= p.took.Seconds() {
-		return frames, 0
+		return frames, 0, false
 	}
 	t0 := s.cfg.Clock.Now()
 	pool := &p.frames[n%2]
@@ -54,5 +54,5 @@ func (p *postFilter) apply(n int, frames []*decoder.Frame, k int) ([]*decoder.Fr
 		out[i] = net.Enhance(out[i], f, 0, 0, &p.scratch, s.cfg.Workers)
 	}
 	p.took = (p.took + 3*s.cfg.Clock.Now().Sub(t0)) / 4
-	return out, version
+	return out, version, net.Scale == 2
 }

@@ -74,7 +74,7 @@ func (p *presenter) segment(ctx context.Context, d decoded) error {
 	} else if d.enhanced < 0 {
 		p.sum.UpsampledFrames += len(d.frames)
 	}
-	ss := SegmentStats{Segment: d.n, Layers: d.k, DecodeMS: float64(d.took) / 1e6, Frames: len(d.frames)}
+	ss := SegmentStats{Segment: d.n, Layers: d.k, DecodeMS: float64(d.took) / 1e6, Frames: len(d.frames), Enhance: d.enhanced, Upscaled: d.upscaled}
 	ss.PSNRY, ss.BitrateKbps = v.quality.Quality[d.n].Levels[d.k-1].PSNRY, v.video.BitratesKbps[d.k-1]
 	for i, f := range d.frames {
 		if err := p.frame(ctx, &ss, i, f); err != nil {
@@ -175,7 +175,8 @@ func (p *presenter) snapshot(ss *SegmentStats, pts time.Duration) Snapshot {
 		BufferS: s.buf.aheadS(s.pres.SegmentDurationS), Stalls: sum.Stalls, StallS: sum.StallS + ss.StallS,
 		Frames: sum.Frames, DroppedFrames: sum.DroppedFrames, BitrateKbps: ss.BitrateKbps,
 		SubGOP: s.variant.SubGOP, SegmentS: s.pres.SegmentDurationS, Segments: s.view.Load().known, StartupMS: sum.StartupMS,
-		QoE: sum.QoE, QoEQuality: sum.QoEQuality, Live: s.live != nil, LiveLatencyS: p.latency}
+		QoE: sum.QoE, QoEQuality: sum.QoEQuality, Live: s.live != nil, LiveLatencyS: p.latency,
+		Enhance: ss.Enhance, Upscaled: ss.Upscaled}
 	if dec, _ := s.buf.decodeState(); dec > 0 {
 		snap.DecodedS = max(float64(dec)*s.pres.SegmentDurationS-s.buf.playheadS(), 0)
 	}

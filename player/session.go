@@ -113,6 +113,9 @@ type Snapshot struct {
 	// this frame is shown (wall clock minus the frame's availability-start time).
 	Live         bool
 	LiveLatencyS float64
+	// Enhance and Upscaled: the current segment's (SegmentStats).
+	Enhance  int
+	Upscaled bool
 }
 
 // Event is one thing that happened in a session.
@@ -147,6 +150,11 @@ type SegmentStats struct {
 	QoEQuality  float64 `json:"qoe_quality"`
 	DecodeMS    float64 `json:"decode_ms"`
 	Frames      int     `json:"frames"`
+	// Enhance is the model that processed the segment's frames: a live model track's
+	// version, −1 the player's Config.Upsampler, 0 none; Upscaled says its frames were
+	// doubled from a half-resolution rung (PSNRY is still the coded rung's).
+	Enhance  int  `json:"enhance,omitempty"`
+	Upscaled bool `json:"upscaled,omitempty"`
 }
 
 // Summary is a finished session.
@@ -624,8 +632,9 @@ type decoded struct {
 	// catchUp: a live segment dropped (not decoded) to get back to the target latency.
 	catchUp bool
 	// enhanced is the version of the enhancement model applied to the frames (0: none,
-	// −1: Config.Upsampler).
+	// −1: Config.Upsampler); upscaled, whether it doubled them.
 	enhanced int
+	upscaled bool
 }
 
 // decodeLoop is owned by play: it commits segments in order (when they enter the decode
@@ -684,7 +693,7 @@ func (s *Session) decodeLoop(ctx context.Context, out chan<- decoded) {
 				frames, k, err := s.decode(decs[n%2], units)
 				if err == nil { // else a corrupt base layer: this segment cannot be shown
 					d.k = k
-					d.frames, d.enhanced = pf.apply(n, frames, k)
+					d.frames, d.enhanced, d.upscaled = pf.apply(n, frames, k)
 				}
 				s.buf.release(n)
 				d.took = s.cfg.Clock.Now().Sub(t0)

@@ -166,12 +166,15 @@ func (m *Model) Lines(page int, renderFPS float64) []string {
 	default:
 		l = append(l,
 			"url:         "+shortURL(m.url),
-			fmt.Sprintf("video:       %dx%d  nvc1  layers %d/%d  PSNR-Y %.2f dB", m.width, m.height, s.Layers, s.LayersMax, s.PSNRY),
+			fmt.Sprintf("video:       %dx%d  nvc1  layers %d/%d  PSNR-Y %.2f dB%s", m.width, m.height, s.Layers, s.LayersMax, s.PSNRY, codedNote(s)),
 			fmt.Sprintf("backend:     %s   decode %.1f fps   render %.1f fps", m.backend, s.DecodeFPS, renderFPS),
 			fmt.Sprintf("frames:      %d shown, %d dropped   segment %d   t %.1f s", s.Frames, s.DroppedFrames, s.Segment, s.PTS.Seconds()),
 			fmt.Sprintf("bitrate:     %.0f kbit/s", s.BitrateKbps),
 			fmt.Sprintf("buffer:      %.1f s decoded, %.1f s virtual", s.DecodedS, s.BufferS),
 		)
+		if p := picture(s); p != "" {
+			l = append(l, "picture:     "+p)
+		}
 		if s.Live {
 			l = append(l, fmt.Sprintf("live:        %.1f s behind the live edge", s.LiveLatencyS))
 		}
@@ -180,6 +183,29 @@ func (m *Model) Lines(page int, renderFPS float64) []string {
 		l = append(l, m.notice)
 	}
 	return l
+}
+
+// codedNote marks a PSNR-Y that is the coded rung's, not the picture's (upscaled frames).
+func codedNote(s player.Snapshot) string {
+	if s.Upscaled {
+		return " (coded rung)"
+	}
+	return ""
+}
+
+// picture says what a learned model did to the frame shown ("" for the decoder's own).
+func picture(s player.Snapshot) string {
+	model := fmt.Sprintf("live model v%d", s.Enhance)
+	if s.Enhance < 0 {
+		model = "--upsampler"
+	}
+	switch {
+	case s.Upscaled:
+		return "half-resolution rung, learned 2x upsampler (" + model + ")"
+	case s.Enhance != 0:
+		return "learned post-filter (" + model + ")"
+	}
+	return ""
 }
 
 func (m *Model) lastDecision() string {

@@ -34,6 +34,31 @@ func TestPages(t *testing.T) {
 	}
 }
 
+// TestPicture: the overlay says when a learned model made the picture, and that PSNR-Y is
+// then the coded rung's.
+func TestPicture(t *testing.T) {
+	for _, c := range []struct {
+		snap       player.Snapshot
+		want, lack string
+	}{
+		{player.Snapshot{Layers: 3, LayersMax: 4}, "", "picture:"},
+		{player.Snapshot{Layers: 3, LayersMax: 4, Enhance: -1, Upscaled: true}, "(coded rung)", ""},
+		{player.Snapshot{Layers: 3, LayersMax: 4, Enhance: -1, Upscaled: true}, "learned 2x upsampler (--upsampler)", ""},
+		{player.Snapshot{Layers: 3, LayersMax: 4, Enhance: 7, Upscaled: true}, "learned 2x upsampler (live model v7)", ""},
+		{player.Snapshot{Layers: 1, LayersMax: 4, Enhance: 5}, "learned post-filter (live model v5)", "(coded rung)"},
+	} {
+		m := New("https://127.0.0.1:4433/manifest.mpd", "cpu", "swift")
+		m.OnFrame(c.snap)
+		text := strings.Join(m.Lines(1, 80), "\n")
+		if c.want != "" && !strings.Contains(text, c.want) {
+			t.Errorf("%+v: lacks %q:\n%s", c.snap, c.want, text)
+		}
+		if c.lack != "" && strings.Contains(text, c.lack) {
+			t.Errorf("%+v: shows %q:\n%s", c.snap, c.lack, text)
+		}
+	}
+}
+
 func TestFit(t *testing.T) {
 	for _, c := range []struct {
 		vw, vh, sw, sh int
