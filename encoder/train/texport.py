@@ -165,7 +165,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", default="build/ttrain/ckpt.pt")
     ap.add_argument("--out", default="assets/model2")
-    ap.add_argument("--golden", default="decoder/nvc2/testdata")
+    # Golden vectors only where asked (make export: decoder/nvc2/testdata): an export to a
+    # scratch directory must not overwrite the committed ones.
+    ap.add_argument("--golden", default="", help="write golden.safetensors (decoder/nvc2's parity vectors) here")
     args = ap.parse_args()
     torch.set_num_threads(1)
     i, p, st = load(args.ckpt)
@@ -188,9 +190,10 @@ def main():
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2, sort_keys=True)
         f.write("\n")
-    os.makedirs(args.golden, exist_ok=True)
-    write_safetensors(os.path.join(args.golden, "golden.safetensors"), golden(i, p),
-                      {"format": FORMAT + "-golden", "version": VERSION, "weights_sha256": digest})
+    if args.golden:
+        os.makedirs(args.golden, exist_ok=True)
+        write_safetensors(os.path.join(args.golden, "golden.safetensors"), golden(i, p),
+                          {"format": FORMAT + "-golden", "version": VERSION, "weights_sha256": digest})
     print(json.dumps(manifest, indent=2, sort_keys=True))
 
 
