@@ -172,7 +172,7 @@ abr-eval: y4m build build/eval/mix-s8/stream.json
 
 # The learned ABR policy (abr/models): DAgger on the oracle in the simulator, seeds fixed,
 # the committed models' exact sequence of runs (each continues the previous one's model;
-# the result does not depend on --workers). About 31 + 25 + 9 + 6 minutes (classic) and
+# the result does not depend on --workers). About 31 + 25 + 10 + 2.5 minutes (classic) and
 # 6 + 3 + 9 minutes (layered) here; each final run also chooses its margin (training + dev
 # traces). The classic model is an ensemble: two DAgger rollouts from the single network
 # (c2) make a data set (its states and those of one more iteration), then four copies of c2
