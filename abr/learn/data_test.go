@@ -52,14 +52,12 @@ func TestDataRoundTrip(t *testing.T) {
 }
 
 func FuzzReadData(f *testing.F) {
-	var buf bytes.Buffer
 	path := filepath.Join(f.TempDir(), "seed.gob")
 	if err := WriteData(path, randomData(rand.New(rand.NewPCG(3, 4)), 2)); err != nil {
 		f.Fatal(err)
 	}
 	raw, _ := os.ReadFile(path)
-	buf.Write(raw)
-	f.Add(buf.Bytes())
+	f.Add(raw)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		data, err := readData(bytes.NewReader(b))
 		if err != nil {
@@ -92,7 +90,10 @@ func TestTinyEnsembleImproves(t *testing.T) {
 		t.Fatal(err)
 	}
 	start, ens := reports[0].DevQoE, rs[len(rs)-1].DevQoE
-	t.Logf("untrained dev QoE %.4f; members %.4f %.4f; ensemble %.4f", start, rs[0].DevQoE, rs[1].DevQoE, ens)
+	if rs[0].Iter != -1 || rs[0].DevQoE != start {
+		t.Errorf("FitEnsemble's first report %+v, want the starting network's (dev QoE %.4f)", rs[0], start)
+	}
+	t.Logf("untrained dev QoE %.4f; members %.4f %.4f; ensemble %.4f", start, rs[1].DevQoE, rs[2].DevQoE, ens)
 	if !(ens > start+0.25) {
 		t.Errorf("the ensemble did not improve: untrained dev QoE %.4f, ensemble %.4f", start, ens)
 	}

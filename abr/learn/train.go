@@ -102,16 +102,9 @@ func Train(cfg Config) (*nn.MLP, []Report, error) {
 	if len(cfg.Train) == 0 || len(cfg.Dev) == 0 {
 		return nil, nil, errors.New("learn: want training and dev traces")
 	}
-	sizes := append(append([]int{abr.Features}, cfg.Hidden...), 1)
-	net, err := nn.New(cfg.Seed, sizes...)
+	net, err := startNet(cfg, cfg.Seed)
 	if err != nil {
 		return nil, nil, err
-	}
-	if cfg.Init != nil {
-		if cfg.Init.Inputs() != abr.Features {
-			return nil, nil, errors.New("learn: the initial network's input size does not match the features")
-		}
-		net = clone(cfg.Init)
 	}
 	t0 := time.Now()
 	data := append([]nn.Choice(nil), cfg.Data...)
@@ -154,6 +147,18 @@ func Train(cfg Config) (*nn.MLP, []Report, error) {
 		}
 	}
 	return best, reports, nil
+}
+
+// startNet is a run's starting network: a copy of cfg.Init, or a new one of cfg.Hidden
+// seeded with seed.
+func startNet(cfg Config, seed uint64) (*nn.MLP, error) {
+	if cfg.Init != nil {
+		if cfg.Init.Inputs() != abr.Features {
+			return nil, errors.New("learn: the initial network's input size does not match the features")
+		}
+		return clone(cfg.Init), nil
+	}
+	return nn.New(seed, append(append([]int{abr.Features}, cfg.Hidden...), 1)...)
 }
 
 // fit runs cfg.Epochs passes of Adam over data (shuffled by shuffle, in place) and returns
@@ -200,8 +205,8 @@ func fitReport(cfg Config, net *nn.MLP, opt *nn.Adam, data []nn.Choice, shuffle 
 
 // FitEnsemble fits k networks to cfg.Data without new rollouts — member i from cfg.Init
 // (or a new network of cfg.Hidden seeded Seed+i), its batches shuffled by Seed+i — and
-// returns them as an ensemble, with each member's report (DevQoE on cfg.Dev) and the
-// ensemble's (Iter = k).
+// returns them as an ensemble, with reports (DevQoE on cfg.Dev) of the starting network
+// (Iter −1, as Train's first), each member (Iter i) and the ensemble (Iter k, last).
 func FitEnsemble(cfg Config, k int) (nn.Ensemble, []Report, error) {
 	cfg.defaults()
 	if len(cfg.Data) == 0 || len(cfg.Dev) == 0 {
@@ -210,23 +215,22 @@ func FitEnsemble(cfg Config, k int) (nn.Ensemble, []Report, error) {
 	if k < 1 || k > nn.MaxMembers {
 		return nil, nil, fmt.Errorf("learn: %d members, want 1..%d", k, nn.MaxMembers)
 	}
-	if cfg.Init != nil && cfg.Init.Inputs() != abr.Features {
-		return nil, nil, errors.New("learn: the initial network's input size does not match the features")
-	}
 	t0 := time.Now()
 	var e nn.Ensemble
 	var reports []Report
 	for i := 0; i < k; i++ {
 		seed := cfg.Seed + uint64(i)
 		data := append([]nn.Choice(nil), cfg.Data...)
-		var net *nn.MLP
-		if cfg.Init != nil {
-			net = clone(cfg.Init)
-		} else {
-			var err error
-			if net, err = nn.New(seed, append(append([]int{abr.Features}, cfg.Hidden...), 1)...); err != nil {
+		net, err := startNet(cfg, seed)
+		if err != nil {
+			return nil, nil, err
+		}
+		if i == 0 {
+			start, err := Evaluate(cfg.Sim, &abr.Learned{Classic: net, Layered: net}, cfg.Dev, cfg.DecodeFPS, cfg.Workers)
+			if err != nil {
 				return nil, nil, err
 			}
+			reports = append(reports, Report{Iter: -1, DevQoE: start.QoEMean})
 		}
 		r, err := fitReport(cfg, net, nn.NewAdam(net, cfg.LR), data, rand.New(rand.NewPCG(seed, 7)), i, t0)
 		if err != nil {

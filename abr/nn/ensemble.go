@@ -82,7 +82,7 @@ func UnmarshalScorer(data []byte) (Scorer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("nn: ensemble member %d: %w", i, err)
 		}
-		if m.Inputs() != e0Inputs(e, m) {
+		if len(e) > 0 && m.Inputs() != e[0].Inputs() {
 			return nil, fmt.Errorf("nn: ensemble member %d has %d inputs, member 0 %d", i, m.Inputs(), e[0].Inputs())
 		}
 		e = append(e, m)
@@ -92,11 +92,4 @@ func UnmarshalScorer(data []byte) (Scorer, error) {
 		return nil, fmt.Errorf("nn: %d bytes after the ensemble's last member", len(data)-off)
 	}
 	return e, nil
-}
-
-func e0Inputs(e Ensemble, m *MLP) int {
-	if len(e) == 0 {
-		return m.Inputs()
-	}
-	return e[0].Inputs()
 }

@@ -201,15 +201,7 @@ func runTrainABR(args []string, stdout, stderr io.Writer) error {
 		r := rs[len(rs)-1]
 		fmt.Fprintf(stderr, "ensemble of %d: dev QoE %.4f (%.0f s)\n", len(e), r.DevQoE, r.Seconds)
 		// the manifest's eval: the ensemble's dev QoE, and the starting network's
-		start := learn.Report{Iter: -1}
-		if cfg.Init != nil {
-			s, err := learn.Evaluate(cfg.Sim, &abr.Learned{Classic: cfg.Init, Layered: cfg.Init}, cfg.Dev, cfg.DecodeFPS, *workers)
-			if err != nil {
-				return err
-			}
-			start.DevQoE = s.QoEMean
-		}
-		net, reports = e, []learn.Report{start, r}
+		net, reports = e, []learn.Report{rs[0], r}
 	} else {
 		var err error
 		var m *nn.MLP
