@@ -71,7 +71,7 @@ staticcheck:
 gotest:
 	$(GO) test -p 1 -count=1 ./...
 	$(GO) test -race -short -p 1 -count=1 ./...
-	STRATA_NOSIMD=1 $(GO) test -count=1 ./decoder ./decoder/nvc2 ./encoder ./player
+	STRATA_NOSIMD=1 $(GO) test -count=1 ./decoder ./decoder/tensor ./decoder/entropy ./encoder ./player
 
 # The CUDA kernels emulated on the CPU (build tag emu): equal to the Go engine frame for
 # frame, and the emu backend of bench and play.
@@ -83,7 +83,7 @@ emutest:
 # Real-time measurements on the wall clock (not in make test: they need a quiet machine):
 # the player against the simulator over a shaped HTTP/3 origin, the shaper against a trace.
 fidelity:
-	STRATA_REALTIME=1 $(GO) test -count=1 -v -run 'Fidelity|ShapedThroughput' ./player ./net/origin
+	STRATA_REALTIME=1 $(GO) test -count=1 -v -run 'Fidelity|ShapedThroughput|TestLiveSession$$' ./player ./net/origin ./cmd/strata
 
 # The CUDA backend built and linked (-tags cuda) against the stub driver; its tests run,
 # GPU-only ones skip with the driver's error as the reason.
@@ -121,12 +121,11 @@ setup-train:
 y4m: setup
 	$(SHARED)/media/to-y4m.sh $(Y4M_DIR)
 
-# Codec v2 (design T, docs/MODEL.md): the training run (resumes from build/ttrain/ckpt.pt),
-# then the export to assets/model2 with the golden vectors of decoder/nvc2's parity tests.
-# (v1's train.py/export.py remain for the record: assets/model, codec-eval --codec v1.)
+# The codec's training run (docs/MODEL.md; resumes from build/train/ckpt.pt), then the
+# export to assets/model with the golden vectors of the decoder's parity tests.
 TRAIN_STEPS ?= 60000
 train: setup-train y4m
-	$(PYTHON) encoder/train/ttrain.py --y4m-dir $(Y4M_DIR)/train --work build/ttrain --steps $(TRAIN_STEPS)
+	$(PYTHON) encoder/train/train.py --y4m-dir $(Y4M_DIR)/train --work build/train --steps $(TRAIN_STEPS)
 
 # The entropy tables are then re-fitted to what the encoder sends (its rate–distortion
 # quantizer; docs/MODEL.md) on training clips — never the test clips.
@@ -143,8 +142,8 @@ resample-train: setup-train build y4m
 	cp build/resample/down.sdwn build/resample/up.senh assets/resample/
 
 export: setup-train build y4m
-	$(PYTHON) encoder/train/texport.py --ckpt build/ttrain/ckpt.pt --out assets/model2 --golden decoder/nvc2/testdata
-	bin/strata refit-tables --weights assets/model2 --out assets/model2 --clips $(REFIT_CLIPS) --frames 33 --subgop 32 --iters 2
+	$(PYTHON) encoder/train/export.py --ckpt build/train/ckpt.pt --out assets/model --golden decoder/testdata
+	bin/strata refit-tables --weights assets/model --out assets/model --clips $(REFIT_CLIPS) --frames 33 --subgop 32 --iters 2
 
 # --- the demo stream (assets/demo): Big Buck Bunny (CC-BY 3.0, Blender Foundation) ---
 DEMO_SRC ?= $(SHARED)/media/demo/bbb_720p_30s_vp8.webm

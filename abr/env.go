@@ -1,8 +1,10 @@
 package abr
 
-import "github.com/strata-player/strata/net/trace"
+import (
+	"math"
 
-import "math"
+	"github.com/strata-player/strata/net/trace"
+)
 
 // The constants of Pensieve's test/fixed_env.py.
 const (

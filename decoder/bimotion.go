@@ -1,6 +1,10 @@
 package decoder
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/strata-player/strata/decoder/entropy"
+)
 
 // Bi-predicted frames' motion (codec v2, bitstream version 3, docs/BITSTREAM.md): per frame
 // the 16×16 blocks' modes (0 forward, 1 backward, 2 both; docs/MOTION.md), then the backward
@@ -13,13 +17,13 @@ import "fmt"
 // biContexts are the adaptive probabilities of the modes: "both?" by how many of the left
 // and upper blocks are bi-predicted (0..2), then "backward?" by how many of them are backward.
 type biContexts struct {
-	both, back [3]prob
+	both, back [3]entropy.Prob
 }
 
 func newBiContexts() *biContexts {
 	c := &biContexts{}
 	for i := range c.both {
-		c.both[i], c.back[i] = probInit, probInit
+		c.both[i], c.back[i] = entropy.ProbInit, entropy.ProbInit
 	}
 	return c
 }
@@ -38,17 +42,17 @@ func modeContext(m []uint8, bw, i int, want uint8) int {
 // EncodeBi codes the modes and backward vectors of several bi-predicted frames (each bw
 // blocks wide, raster order; modes 0..2).
 func EncodeBi(modes [][]uint8, bwd [][]MV, bw int) []byte {
-	e := newRangeEncoder(nil)
+	e := entropy.NewEncoder(nil)
 	c := newBiContexts()
 	mc := newMVContexts()
 	for f, m := range modes {
 		for i, v := range m {
 			if v == 2 {
-				e.bit(&c.both[modeContext(m, bw, i, 2)], 1)
+				e.Bit(&c.both[modeContext(m, bw, i, 2)], 1)
 				continue
 			}
-			e.bit(&c.both[modeContext(m, bw, i, 2)], 0)
-			e.bit(&c.back[modeContext(m, bw, i, 1)], int(v))
+			e.Bit(&c.both[modeContext(m, bw, i, 2)], 0)
+			e.Bit(&c.back[modeContext(m, bw, i, 1)], int(v))
 		}
 		for i, mv := range bwd[f] {
 			if m[i] == 0 {
@@ -59,13 +63,13 @@ func EncodeBi(modes [][]uint8, bwd [][]MV, bw int) []byte {
 			encodeDiff(e, mc, 1, mv.X-p.X)
 		}
 	}
-	return e.finish()
+	return e.Bytes()
 }
 
 // DecodeBi decodes nframes frames of bw×bh modes and backward vectors from payload, which
 // must be consumed exactly; every vector lies within ±MVLimit.
 func DecodeBi(payload []byte, nframes, bw, bh int) ([][]uint8, [][]MV, error) {
-	d := newRangeDecoder(payload)
+	d := entropy.NewDecoder(payload)
 	c := newBiContexts()
 	mc := newMVContexts()
 	modes := make([][]uint8, nframes)
@@ -73,10 +77,10 @@ func DecodeBi(payload []byte, nframes, bw, bh int) ([][]uint8, [][]MV, error) {
 	for f := range modes {
 		m := make([]uint8, bw*bh)
 		for i := range m {
-			if d.bit(&c.both[modeContext(m, bw, i, 2)]) == 1 {
+			if d.Bit(&c.both[modeContext(m, bw, i, 2)]) == 1 {
 				m[i] = 2
 			} else {
-				m[i] = uint8(d.bit(&c.back[modeContext(m, bw, i, 1)]))
+				m[i] = uint8(d.Bit(&c.back[modeContext(m, bw, i, 1)]))
 			}
 		}
 		v := make([]MV, bw*bh)
@@ -95,21 +99,21 @@ func DecodeBi(payload []byte, nframes, bw, bh int) ([][]uint8, [][]MV, error) {
 				return nil, nil, err
 			}
 			mv := MV{Y: p.Y + dy, X: p.X + dx}
-			if d.err != nil {
-				return nil, nil, fmt.Errorf("%w: bi-prediction truncated (frame %d block %d)", ErrRangeCoder, f, i)
+			if d.Err() != nil {
+				return nil, nil, fmt.Errorf("%w: bi-prediction truncated (frame %d block %d)", entropy.ErrRangeCoder, f, i)
 			}
 			if mv.Y < -MVLimit || mv.Y > MVLimit || mv.X < -MVLimit || mv.X > MVLimit {
-				return nil, nil, fmt.Errorf("%w: backward vector (%d, %d) of frame %d block %d beyond ±%d", ErrRangeCoder, mv.Y, mv.X, f, i, MVLimit)
+				return nil, nil, fmt.Errorf("%w: backward vector (%d, %d) of frame %d block %d beyond ±%d", entropy.ErrRangeCoder, mv.Y, mv.X, f, i, MVLimit)
 			}
 			v[i] = mv
 		}
 		modes[f], bwd[f] = m, v
 	}
-	if d.err != nil {
-		return nil, nil, fmt.Errorf("%w: bi-prediction truncated", ErrRangeCoder)
+	if d.Err() != nil {
+		return nil, nil, fmt.Errorf("%w: bi-prediction truncated", entropy.ErrRangeCoder)
 	}
-	if d.pos != len(payload) {
-		return nil, nil, fmt.Errorf("%w: %d bytes after the bi-prediction data", ErrRangeCoder, len(payload)-d.pos)
+	if d.Used() != len(payload) {
+		return nil, nil, fmt.Errorf("%w: %d bytes after the bi-prediction data", entropy.ErrRangeCoder, len(payload)-d.Used())
 	}
 	return modes, bwd, nil
 }

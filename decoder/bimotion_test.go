@@ -4,6 +4,8 @@ import (
 	"errors"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/strata-player/strata/decoder/entropy"
 )
 
 func randomBi(r *rand.Rand, frames, blocks int) ([][]uint8, [][]MV) {
@@ -49,11 +51,11 @@ func TestBiRoundTrip(t *testing.T) {
 		}
 	}
 	for n := 0; n < len(p); n++ {
-		if _, _, err := DecodeBi(p[:n], 3, bw, bh); !errors.Is(err, ErrRangeCoder) {
+		if _, _, err := DecodeBi(p[:n], 3, bw, bh); !errors.Is(err, entropy.ErrRangeCoder) {
 			t.Fatalf("truncated to %d of %d bytes: %v", n, len(p), err)
 		}
 	}
-	if _, _, err := DecodeBi(append(p, 0), 3, bw, bh); !errors.Is(err, ErrRangeCoder) {
+	if _, _, err := DecodeBi(append(p, 0), 3, bw, bh); !errors.Is(err, entropy.ErrRangeCoder) {
 		t.Fatalf("trailing byte: %v", err)
 	}
 }
@@ -120,8 +122,8 @@ func FuzzDecodeBi(f *testing.F) {
 		}
 		modes, bwd, err := DecodeBi(payload, n, bw, bh)
 		if err != nil {
-			if !errors.Is(err, ErrRangeCoder) {
-				t.Fatalf("error %v does not wrap ErrRangeCoder", err)
+			if !errors.Is(err, entropy.ErrRangeCoder) {
+				t.Fatalf("error %v does not wrap entropy.ErrRangeCoder", err)
 			}
 			return
 		}

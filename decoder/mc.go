@@ -1,6 +1,10 @@
 package decoder
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/strata-player/strata/decoder/tensor"
+)
 
 // MV is one 16×16 block's motion vector in half-pel luma units (docs/MOTION.md).
 type MV struct{ Y, X int }
@@ -70,7 +74,7 @@ func Compensate(ref *Frame, mvs []MV, pred *Frame) error {
 		}
 	}
 	cw, ch := ref.W/2, ref.H/2
-	parallel(bh, func(lo, hi int) {
+	tensor.Parallel(bh, func(lo, hi int) {
 		for by := lo; by < hi; by++ {
 			for bx := 0; bx < bw; bx++ {
 				v := mvs[by*bw+bx]

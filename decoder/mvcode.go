@@ -1,20 +1,24 @@
 package decoder
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/strata-player/strata/decoder/entropy"
+)
 
 // mvContexts are the adaptive probabilities of the vector code (docs/BITSTREAM.md): per
 // component, a zero flag, a sign and eight unary contexts.
 type mvContexts struct {
-	zero, sign [2]prob
-	unary      [2][8]prob
+	zero, sign [2]entropy.Prob
+	unary      [2][8]entropy.Prob
 }
 
 func newMVContexts() *mvContexts {
 	c := &mvContexts{}
 	for j := 0; j < 2; j++ {
-		c.zero[j], c.sign[j] = probInit, probInit
+		c.zero[j], c.sign[j] = entropy.ProbInit, entropy.ProbInit
 		for i := range c.unary[j] {
-			c.unary[j][i] = probInit
+			c.unary[j][i] = entropy.ProbInit
 		}
 	}
 	return c
@@ -54,25 +58,25 @@ func median3(a, b, c int) int {
 
 const unaryMax = 16
 
-func encodeDiff(e *rangeEncoder, c *mvContexts, j, d int) {
+func encodeDiff(e *entropy.Encoder, c *mvContexts, j, d int) {
 	if d == 0 {
-		e.bit(&c.zero[j], 0)
+		e.Bit(&c.zero[j], 0)
 		return
 	}
-	e.bit(&c.zero[j], 1)
+	e.Bit(&c.zero[j], 1)
 	m := d
 	if d < 0 {
-		e.bit(&c.sign[j], 1)
+		e.Bit(&c.sign[j], 1)
 		m = -d
 	} else {
-		e.bit(&c.sign[j], 0)
+		e.Bit(&c.sign[j], 0)
 	}
 	for i := 1; i < unaryMax; i++ {
 		if m > i {
-			e.bit(&c.unary[j][min(i, 8)-1], 1)
+			e.Bit(&c.unary[j][min(i, 8)-1], 1)
 			continue
 		}
-		e.bit(&c.unary[j][min(i, 8)-1], 0)
+		e.Bit(&c.unary[j][min(i, 8)-1], 0)
 		return
 	}
 	// Exp-Golomb order 0 of m − 16 at probability ½.
@@ -82,35 +86,35 @@ func encodeDiff(e *rangeEncoder, c *mvContexts, j, d int) {
 		n++
 	}
 	for i := 0; i < n; i++ {
-		e.direct(0)
+		e.Direct(0)
 	}
 	for i := n; i >= 0; i-- {
-		e.direct((v >> i) & 1)
+		e.Direct((v >> i) & 1)
 	}
 }
 
-func decodeDiff(d *rangeDecoder, c *mvContexts, j int) (int, error) {
-	if d.bit(&c.zero[j]) == 0 {
+func decodeDiff(d *entropy.Decoder, c *mvContexts, j int) (int, error) {
+	if d.Bit(&c.zero[j]) == 0 {
 		return 0, nil
 	}
-	neg := d.bit(&c.sign[j]) == 1
+	neg := d.Bit(&c.sign[j]) == 1
 	m := 1
 	for ; m < unaryMax; m++ {
-		if d.bit(&c.unary[j][min(m, 8)-1]) == 0 {
+		if d.Bit(&c.unary[j][min(m, 8)-1]) == 0 {
 			break
 		}
 	}
 	if m == unaryMax {
 		n := 0
-		for d.direct() == 0 {
+		for d.Direct() == 0 {
 			n++
-			if n > 8 || d.err != nil {
-				return 0, fmt.Errorf("%w: motion vector difference too long", ErrRangeCoder)
+			if n > 8 || d.Err() != nil {
+				return 0, fmt.Errorf("%w: motion vector difference too long", entropy.ErrRangeCoder)
 			}
 		}
 		v := 1
 		for i := 0; i < n; i++ {
-			v = v<<1 | d.direct()
+			v = v<<1 | d.Direct()
 		}
 		m = v + unaryMax - 1
 	}
@@ -128,7 +132,7 @@ func EncodeMVs(frames [][]MV, bw int) []byte { return EncodeMVsModes(frames, nil
 // vector; the vector must be its prediction (FillUnusedMVs), which the decoder fills in.
 // modes[f] is nil for a frame predicted from its reference alone; modes may be nil.
 func EncodeMVsModes(frames [][]MV, modes [][]uint8, bw int) []byte {
-	e := newRangeEncoder(nil)
+	e := entropy.NewEncoder(nil)
 	c := newMVContexts()
 	for f, v := range frames {
 		for i, mv := range v {
@@ -140,7 +144,7 @@ func EncodeMVsModes(frames [][]MV, modes [][]uint8, bw int) []byte {
 			encodeDiff(e, c, 1, mv.X-p.X)
 		}
 	}
-	return e.finish()
+	return e.Bytes()
 }
 
 // DecodeMVs decodes nframes frames of bw×bh vectors from payload. Every vector must lie
@@ -153,9 +157,9 @@ func DecodeMVs(payload []byte, nframes, bw, bh int) ([][]MV, error) {
 // modes); a backward-only block's forward vector is its prediction.
 func DecodeMVsModes(payload []byte, modes [][]uint8, nframes, bw, bh int) ([][]MV, error) {
 	if modes != nil && len(modes) != nframes {
-		return nil, fmt.Errorf("%w: modes for %d frames, %d frames of vectors", ErrRangeCoder, len(modes), nframes)
+		return nil, fmt.Errorf("%w: modes for %d frames, %d frames of vectors", entropy.ErrRangeCoder, len(modes), nframes)
 	}
-	d := newRangeDecoder(payload)
+	d := entropy.NewDecoder(payload)
 	c := newMVContexts()
 	out := make([][]MV, nframes)
 	for f := range out {
@@ -163,7 +167,7 @@ func DecodeMVsModes(payload []byte, modes [][]uint8, nframes, bw, bh int) ([][]M
 		if modes != nil {
 			m = modes[f]
 			if m != nil && len(m) != bw*bh {
-				return nil, fmt.Errorf("%w: %d modes for %d blocks", ErrRangeCoder, len(m), bw*bh)
+				return nil, fmt.Errorf("%w: %d modes for %d blocks", entropy.ErrRangeCoder, len(m), bw*bh)
 			}
 		}
 		v := make([]MV, bw*bh)
@@ -182,21 +186,21 @@ func DecodeMVsModes(payload []byte, modes [][]uint8, nframes, bw, bh int) ([][]M
 				return nil, err
 			}
 			mv := MV{Y: p.Y + dy, X: p.X + dx}
-			if d.err != nil {
-				return nil, fmt.Errorf("%w: motion vectors truncated (frame %d block %d)", ErrRangeCoder, f, i)
+			if d.Err() != nil {
+				return nil, fmt.Errorf("%w: motion vectors truncated (frame %d block %d)", entropy.ErrRangeCoder, f, i)
 			}
 			if mv.Y < -MVLimit || mv.Y > MVLimit || mv.X < -MVLimit || mv.X > MVLimit {
-				return nil, fmt.Errorf("%w: vector (%d, %d) of frame %d block %d beyond ±%d", ErrRangeCoder, mv.Y, mv.X, f, i, MVLimit)
+				return nil, fmt.Errorf("%w: vector (%d, %d) of frame %d block %d beyond ±%d", entropy.ErrRangeCoder, mv.Y, mv.X, f, i, MVLimit)
 			}
 			v[i] = mv
 		}
 		out[f] = v
 	}
-	if d.err != nil {
-		return nil, fmt.Errorf("%w: motion vectors truncated", ErrRangeCoder)
+	if d.Err() != nil {
+		return nil, fmt.Errorf("%w: motion vectors truncated", entropy.ErrRangeCoder)
 	}
-	if d.pos != len(payload) {
-		return nil, fmt.Errorf("%w: %d bytes after the motion vectors", ErrRangeCoder, len(payload)-d.pos)
+	if d.Used() != len(payload) {
+		return nil, fmt.Errorf("%w: %d bytes after the motion vectors", entropy.ErrRangeCoder, len(payload)-d.Used())
 	}
 	return out, nil
 }

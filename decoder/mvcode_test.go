@@ -4,6 +4,8 @@ import (
 	"errors"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/strata-player/strata/decoder/entropy"
 )
 
 func randMVs(r *rand.Rand, n int, spread int) []MV {
@@ -31,10 +33,10 @@ func TestMVRoundTrip(t *testing.T) {
 			}
 		}
 		t.Logf("spread ±%d: %d bytes for %d vectors", spread, len(payload), 3*99)
-		if _, err := DecodeMVs(payload[:len(payload)-3], 3, 11, 9); !errors.Is(err, ErrRangeCoder) {
+		if _, err := DecodeMVs(payload[:len(payload)-3], 3, 11, 9); !errors.Is(err, entropy.ErrRangeCoder) {
 			t.Errorf("spread %d: truncated payload gave %v", spread, err)
 		}
-		if _, err := DecodeMVs(append(payload, 0), 3, 11, 9); !errors.Is(err, ErrRangeCoder) {
+		if _, err := DecodeMVs(append(payload, 0), 3, 11, 9); !errors.Is(err, entropy.ErrRangeCoder) {
 			t.Errorf("spread %d: trailing byte gave %v", spread, err)
 		}
 	}

@@ -5,9 +5,67 @@ import (
 	"runtime"
 )
 
-// SegmentDecoder decodes segments with LFR depth batches: frames of one batch decode in
-// parallel, one goroutine each; a batch of one frame (the I-frame, an anchor) uses every
-// worker inside its convolutions instead. It owns its buffers; not safe for concurrent use.
+// FrameCoder decodes one frame at a time with its own buffers (one goroutine at a time).
+type FrameCoder struct {
+	m          *Model
+	inet, pnet *Net
+	grid       *Grid
+	pred       Frame
+	predP, out Planes
+}
+
+// NewFrameCoder returns a coder for model m whose convolutions use threads goroutines.
+func NewFrameCoder(m *Model, threads int) *FrameCoder {
+	return &FrameCoder{m: m, inet: NewNet(m.I, threads), pnet: NewNet(m.P, threads)}
+}
+
+// Grid returns the coder's coefficient grid for a w×h coded frame, every layer zeroed.
+func (fc *FrameCoder) Grid(w, h int) *Grid {
+	if fc.grid == nil || fc.grid.W != w/8 || fc.grid.H != h/8 {
+		fc.grid = NewGrid(h/8, w/8)
+	}
+	fc.grid.Clear()
+	return fc.grid
+}
+
+// Motion is a predicted frame's references and motion: fut, bwd and modes only for
+// bi-predicted frames (docs/MOTION.md).
+type Motion struct {
+	Ref, Fut *Frame
+	MVs, Bwd []MV
+	Modes    []uint8
+}
+
+// Predict writes the motion-compensated prediction into out.
+func (m *Motion) Predict(out *Frame) error {
+	return OBMCBi(m.Ref, m.Fut, m.MVs, m.Bwd, m.Modes, out)
+}
+
+// Reconstruct decodes grid g with k layers into out: intra (mo == nil) or predicted with
+// motion mo and distance class d.
+func (fc *FrameCoder) Reconstruct(g *Grid, k, d int, mo *Motion, out *Frame) error {
+	if mo == nil {
+		if err := fc.inet.Decode(g, k, 0, nil, &fc.out); err != nil {
+			return err
+		}
+	} else {
+		if err := mo.Predict(&fc.pred); err != nil {
+			return err
+		}
+		if err := PlanesOf(&fc.pred, &fc.predP); err != nil {
+			return err
+		}
+		if err := fc.pnet.Decode(g, k, d, &fc.predP, &fc.out); err != nil {
+			return err
+		}
+	}
+	fc.out.Frame(out)
+	return nil
+}
+
+// SegmentDecoder decodes segments batch by batch (docs/BITSTREAM.md): frames of one batch
+// decode in parallel, one goroutine each; a batch of one frame uses every worker inside its
+// convolutions instead. It owns its buffers; not safe for concurrent use.
 type SegmentDecoder struct {
 	model   *Model
 	workers int
@@ -15,8 +73,8 @@ type SegmentDecoder struct {
 	recon   []*Frame
 }
 
-// NewSegmentDecoder returns a decoder for segments coded with model m, using up to workers
-// goroutines (0: one per CPU).
+// NewSegmentDecoder returns a decoder for model m using up to workers goroutines (0: one per
+// CPU).
 func NewSegmentDecoder(m *Model, workers int) *SegmentDecoder {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -29,19 +87,17 @@ func NewSegmentDecoder(m *Model, workers int) *SegmentDecoder {
 	return d
 }
 
-// Decode reconstructs every frame of s with its first k layers (k ≤ s.Have). The
-// returned frames are in display order at the coded size (multiples of 16); they are
-// owned by the decoder and overwritten by the next call. Crop to s.Width×s.Height to show.
+// Decode reconstructs every frame of s with its first k layers (k ≤ s.Have), in display
+// order at the coded size; the frames are owned by the decoder and overwritten by the next
+// call (crop with Crop to show).
 func (d *SegmentDecoder) Decode(s *Segment, k int) ([]*Frame, error) {
 	if k < 1 || k > s.Have {
 		return nil, fmt.Errorf("decode with %d layers: the segment holds %d", k, s.Have)
 	}
-	ci, cp, err := codecsFor(d.model, &s.SegmentHeader)
-	if err != nil {
-		return nil, err
+	if got := d.model.SHA256; len(got) >= 16 && fmt.Sprintf("%x", s.Model) != got[:16] {
+		return nil, fmt.Errorf("%w: segment coded for model %x, this decoder has %s", ErrBitstream, s.Model, got[:16])
 	}
 	w, h := s.CodedSize()
-	bw, bh := s.Blocks()
 	for len(d.recon) < s.Frames {
 		d.recon = append(d.recon, nil)
 	}
@@ -51,30 +107,22 @@ func (d *SegmentDecoder) Decode(s *Segment, k int) ([]*Frame, error) {
 		}
 	}
 	sc := s.Schedule()
-	pos := make([]int, s.Frames) // decode-order position of each frame
+	pos := make([]int, s.Frames)
 	for i, f := range sc.DecodeOrder() {
 		pos[f] = i
 	}
 	one := func(fc *FrameCoder, f int) error {
-		fr := sc.Frames[f]
-		c, kk := cp, k
-		var ref *Frame
-		if fr.Ref < 0 {
-			c, kk = ci, min(k, s.LayersI)
-		} else {
-			ref = d.recon[fr.Ref]
+		g := fc.Grid(w, h)
+		c := d.model.P
+		if s.Intra[f] {
+			c = d.model.I
 		}
-		payloads := make([][]byte, kk)
-		for l := range payloads {
-			payloads[l] = s.Codes[l][pos[f]]
+		for l := 0; l < k; l++ {
+			if err := d.model.DecodeLayer(c, g, l, s.Payloads[l][pos[f]]); err != nil {
+				return fmt.Errorf("frame %d: %w", f, err)
+			}
 		}
-		if err := fc.SetCodes(c, payloads, bw, bh); err != nil {
-			return fmt.Errorf("frame %d: %w", f, err)
-		}
-		if err := fc.Predict(ref, s.MVs[f], w, h); err != nil {
-			return fmt.Errorf("frame %d: %w", f, err)
-		}
-		if err := fc.Reconstruct(c, kk, fr.Class, d.recon[f]); err != nil {
+		if err := fc.Reconstruct(g, k, sc.Frames[f].Class, s.Motion(f, k, d.recon), d.recon[f]); err != nil {
 			return fmt.Errorf("frame %d: %w", f, err)
 		}
 		return nil
@@ -87,17 +135,25 @@ func (d *SegmentDecoder) Decode(s *Segment, k int) ([]*Frame, error) {
 	return d.recon[:s.Frames], nil
 }
 
-// Crop copies the display area w×h of a coded frame into dst (allocated if nil).
-func Crop(src *Frame, w, h int, dst *Frame) *Frame {
-	if dst == nil || dst.W != w || dst.H != h {
-		dst = NewFrame(w, h)
+// Net returns the coder's network for intra (false) or predicted (true) frames.
+func (fc *FrameCoder) Net(inter bool) *Net {
+	if inter {
+		return fc.pnet
 	}
-	for y := 0; y < h; y++ {
-		copy(dst.Y[y*w:(y+1)*w], src.Y[y*src.W:])
+	return fc.inet
+}
+
+// Motion is frame f's motion, as a client holding k layers uses it (MotionFields), over the
+// reconstructed frames recon (by frame index): nil for an intra frame.
+func (s *Segment) Motion(f, k int, recon []*Frame) *Motion {
+	if s.Intra[f] {
+		return nil
 	}
-	for y := 0; y < h/2; y++ {
-		copy(dst.U[y*w/2:(y+1)*w/2], src.U[y*src.W/2:])
-		copy(dst.V[y*w/2:(y+1)*w/2], src.V[y*src.W/2:])
+	fr := s.Schedule().Frames[f]
+	m := &Motion{Ref: recon[fr.Ref]}
+	m.MVs, m.Bwd, m.Modes = s.MotionFields(f, k)
+	if s.BiPredicted(f) {
+		m.Fut = recon[fr.Future]
 	}
-	return dst
+	return m
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/strata-player/strata/decoder"
-	"github.com/strata-player/strata/decoder/nvc2"
 )
 
 // BlockModes chooses each 16×16 block's bi-prediction mode (docs/MOTION.md
@@ -52,16 +51,16 @@ func BlockModesRD(cur, past, fut *decoder.Frame, mvf, mvb []decoder.MV, lambda i
 			// Costs in eighths of a bit's worth: 8·λ per bit.
 			vf := mvBits(mvDiff(mvf[i], decoder.MVPredict(mvf, bw, i%bw, i/bw)))
 			vb := mvBits(mvDiff(mvb[i], decoder.MVPredict(mvb, bw, i%bw, i/bw)))
-			jf += 4 * lambda * (2*vf + modeHalfBits(modes, bw, i, nvc2.ModeFwd))
-			jb += 4 * lambda * (2*vb + modeHalfBits(modes, bw, i, nvc2.ModeBwd))
-			ja += 4 * lambda * (2*(vf+vb) + modeHalfBits(modes, bw, i, nvc2.ModeBi))
+			jf += 4 * lambda * (2*vf + modeHalfBits(modes, bw, i, decoder.ModeFwd))
+			jb += 4 * lambda * (2*vb + modeHalfBits(modes, bw, i, decoder.ModeBwd))
+			ja += 4 * lambda * (2*(vf+vb) + modeHalfBits(modes, bw, i, decoder.ModeBi))
 		}
-		m, best := uint8(nvc2.ModeBi), ja
+		m, best := uint8(decoder.ModeBi), ja
 		if jf < best {
-			m, best = nvc2.ModeFwd, jf
+			m, best = decoder.ModeFwd, jf
 		}
 		if jb < best {
-			m = nvc2.ModeBwd
+			m = decoder.ModeBwd
 		}
 		modes[i] = m
 	}

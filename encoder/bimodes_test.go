@@ -6,17 +6,18 @@ import (
 	"testing"
 
 	"github.com/strata-player/strata/decoder"
-	"github.com/strata-player/strata/decoder/nvc2"
+
+	"github.com/strata-player/strata/decoder/tensor"
 )
 
 // TestBlockModesGolden holds BlockModes equal to encoder/train/motion.py's block_modes (the
 // modes the training pool's B-frames use) on texport.py's golden frames.
 func TestBlockModesGolden(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "decoder", "nvc2", "testdata", "golden.safetensors"))
+	b, err := os.ReadFile(filepath.Join("..", "decoder", "testdata", "golden.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, _, err := decoder.ParseSafetensors(b)
+	g, _, err := tensor.ParseSafetensors(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func TestBlockModesRD(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := append([]decoder.MV(nil), mvb...)
-		decoder.FillUnusedMVs(b, w/16, func(i int) bool { return m[i] != nvc2.ModeFwd })
+		decoder.FillUnusedMVs(b, w/16, func(i int) bool { return m[i] != decoder.ModeFwd })
 		return len(decoder.EncodeBi([][]uint8{m}, [][]decoder.MV{b}, w/16))
 	}
 	plain, rd := size(0), size(DefaultBiModeLambda)

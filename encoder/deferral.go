@@ -2,16 +2,15 @@ package encoder
 
 import (
 	"github.com/strata-player/strata/decoder"
-	"github.com/strata-player/strata/decoder/nvc2"
 )
 
-// DefaultDeferLambda is SegmentEncoderV2.DeferLambda's default: the deferral decision prices
+// DefaultDeferLambda is SegmentEncoder.DeferLambda's default: the deferral decision prices
 // chain k's distortion at DeferLambda·λ_k of the model's training. Measured (S = 32, BD-rate
 // vs x264 medium, bus / carphone / flower): 1: +110.9 / +90.6 / +110.0 %; 0.5: +110.7 / +90.9 /
 // +110.4 %; 0.25: +111.2 / +93.8 / +112.2 %; no deferral: +111.9 / +98.2 / +133.3 %.
 const DefaultDeferLambda = 1.0
 
-func (e *SegmentEncoderV2) deferLambda() float64 {
+func (e *SegmentEncoder) deferLambda() float64 {
 	if e.DeferLambda == 0 {
 		return DefaultDeferLambda
 	}
@@ -19,14 +18,14 @@ func (e *SegmentEncoderV2) deferLambda() float64 {
 }
 
 // deferMotion decides which unit carries the motion of a frame no other frame references
-// (nvc2.Segment.Deferrable; bitstream version 5), once the frame is coded as predicted in fe's
+// (decoder.Segment.Deferrable; bitstream version 5), once the frame is coded as predicted in fe's
 // slot 1: a client holding k layers below that unit predicts it by direct motion
-// (nvc2.Segment.DirectMotion) instead. Unit L is kept that minimises
+// (decoder.Segment.DirectMotion) instead. Unit L is kept that minimises
 // Σ_{k ≤ L} (λ'_k·ΔD_k − B), B the frame's motion bits, ΔD_k the chain-k distortion that
 // direct motion adds ((6·MSE_Y + MSE_U + MSE_V)/8 × pixels) and λ'_k = DeferLambda·λ_k. The
 // chains below the kept unit get the direct reconstructions; nothing else changes (no frame
 // predicts from this one).
-func (e *SegmentEncoderV2) deferMotion(fe *frameEnc, s *nvc2.Segment, out *EncodedV2, orig *decoder.Frame, fr decoder.FrameRef) error {
+func (e *SegmentEncoder) deferMotion(fe *frameEnc, s *decoder.Segment, out *Encoded, orig *decoder.Frame, fr decoder.FrameRef) error {
 	K := s.Layers
 	f := fr.Index
 	bits := fe.motionBits
@@ -39,11 +38,11 @@ func (e *SegmentEncoderV2) deferMotion(fe *frameEnc, s *nvc2.Segment, out *Encod
 	}
 	best, bestJ, j := 0, 0.0, 0.0
 	for k := 1; k < K; k++ {
-		mo := nvc2.Motion{Ref: out.Recon[k-1][fr.Ref], Fut: out.Recon[k-1][fr.Future], MVs: fwd, Bwd: bwd, Modes: modes}
+		mo := decoder.Motion{Ref: out.Recon[k-1][fr.Ref], Fut: out.Recon[k-1][fr.Future], MVs: fwd, Bwd: bwd, Modes: modes}
 		if err := mo.Predict(&fe.predF); err != nil {
 			return err
 		}
-		if err := nvc2.PlanesOf(&fe.predF, &fe.preds[k-1]); err != nil {
+		if err := decoder.PlanesOf(&fe.predF, &fe.preds[k-1]); err != nil {
 			return err
 		}
 		if err := net.Decode(fe.grids[1], k, fr.Class, &fe.preds[k-1], &fe.out); err != nil {

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/strata-player/strata/decoder/nvc2"
+	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/internal/testclip"
 )
 
@@ -14,13 +14,13 @@ import (
 // leaves and predicts them by direct motion, and that prediction differs from the coded one.
 // With DeferLambda < 0 every frame's motion stays in unit 0.
 func TestDeferredMotion(t *testing.T) {
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, frames := testclip.Frames(t, "test", "carphone_qcif", 9)
 	K := 3
-	out := roundTripEnc(t, &SegmentEncoderV2{Model: m, S: 8, Layers: K, IntraAnchors: true, DeferLambda: 1e-12}, frames)
+	out := roundTripEnc(t, &SegmentEncoder{Model: m, S: 8, Layers: K, IntraAnchors: true, DeferLambda: 1e-12}, frames)
 	s := out.Segment
 	deferred := 0
 	for f := range frames {
@@ -40,7 +40,7 @@ func TestDeferredMotion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seg, err := nvc2.ParseBaseUnit(base)
+	seg, err := decoder.ParseBaseUnit(base)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,11 +56,11 @@ func TestDeferredMotion(t *testing.T) {
 	if slices.Equal(fwd, cfwd) && slices.Equal(bwd, cbwd) && slices.Equal(modes, cmodes) {
 		t.Fatal("direct motion equals the coded motion: the test does not exercise it")
 	}
-	if _, err := nvc2.NewSegmentDecoder(m, 1).Decode(seg, 1); err != nil {
+	if _, err := decoder.NewSegmentDecoder(m, 1).Decode(seg, 1); err != nil {
 		t.Fatal(err)
 	}
 
-	kept, err := (&SegmentEncoderV2{Model: m, S: 8, Layers: K, IntraAnchors: true, DeferLambda: -1}).Encode(frames, 7)
+	kept, err := (&SegmentEncoder{Model: m, S: 8, Layers: K, IntraAnchors: true, DeferLambda: -1}).Encode(frames, 7)
 	if err != nil {
 		t.Fatal(err)
 	}

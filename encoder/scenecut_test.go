@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/strata-player/strata/decoder"
-	"github.com/strata-player/strata/decoder/nvc2"
+
 	"github.com/strata-player/strata/internal/testclip"
 )
 
@@ -18,7 +18,7 @@ func TestV2SceneCut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end encode: make test runs it in its pass without -race -short")
 	}
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func TestV2SceneCut(t *testing.T) {
 	_, a := testclip.Frames(t, "test", "carphone_qcif", cut)
 	_, b := testclip.Frames(t, "test", "bus_qcif", n-cut)
 	frames := append(append([]*decoder.Frame{}, a...), b...)
-	out, err := (&SegmentEncoderV2{Model: m, S: 8, Layers: nvc2.Layers, IntraAnchors: true}).Encode(frames, 0)
+	out, err := (&SegmentEncoder{Model: m, S: 8, Layers: decoder.Layers, IntraAnchors: true}).Encode(frames, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestV2SceneCut(t *testing.T) {
 		}
 	}
 	t.Logf("intra-coded frames: %v", intra)
-	for k := 1; k <= nvc2.Layers; k++ {
+	for k := 1; k <= decoder.Layers; k++ {
 		var q [3][]float64
 		for f := cut; f < n; f++ {
 			m := MeasurePSNR(frames[f], out.Recon[k-1][f])

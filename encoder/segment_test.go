@@ -7,14 +7,22 @@ import (
 	"testing"
 
 	"github.com/strata-player/strata/decoder"
+
 	"github.com/strata-player/strata/internal/testclip"
 )
 
-// roundTrip encodes frames, serialises every unit, parses them back and decodes with every
-// k, requiring the decoder's frames to equal the encoder's chain-k reconstructions.
-func roundTrip(t *testing.T, m *decoder.Model, frames []*decoder.Frame, s, layers int, own bool) {
+// roundTripV2 encodes frames with codec v2, serialises every unit, parses them back and
+// decodes with every k, requiring the decoder's frames to equal the encoder's chain-k
+// reconstructions (drift test), with one worker and with two.
+func roundTripV2(t *testing.T, m *decoder.Model, frames []*decoder.Frame, s, layers int, modes bool) *Encoded {
 	t.Helper()
-	enc := &SegmentEncoder{Model: m, S: s, Layers: layers, OwnChains: own, IntraAnchors: s > 1 && !own}
+	return roundTripEnc(t, &SegmentEncoder{Model: m, S: s, Layers: layers, IntraAnchors: s > 1, NoModes: !modes}, frames)
+}
+
+// roundTripEnc is roundTripV2 with a configured encoder.
+func roundTripEnc(t *testing.T, enc *SegmentEncoder, frames []*decoder.Frame) *Encoded {
+	t.Helper()
+	m, s, layers := enc.Model, enc.S, enc.Layers
 	out, err := enc.Encode(frames, 7)
 	if err != nil {
 		t.Fatal(err)
@@ -31,27 +39,29 @@ func roundTrip(t *testing.T, m *decoder.Model, frames []*decoder.Frame, s, layer
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec := decoder.NewSegmentDecoder(m, 0)
 	for k := 1; k <= layers; k++ {
 		if k > 1 {
 			if err := seg.AddUnit(units[k-1]); err != nil {
 				t.Fatal(err)
 			}
 		}
-		got, err := dec.Decode(seg, k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for f, g := range got {
-			want := out.Recon[k-1][f]
-			if !bytes.Equal(g.Y, want.Y) || !bytes.Equal(g.U, want.U) || !bytes.Equal(g.V, want.V) {
-				t.Fatalf("S=%d k=%d frame %d: decoder output differs from the encoder's reconstruction (drift)", s, k, f)
+		for _, workers := range []int{1, 2} {
+			got, err := decoder.NewSegmentDecoder(m, workers).Decode(seg, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for f, g := range got {
+				want := out.Recon[k-1][f]
+				if !bytes.Equal(g.Y, want.Y) || !bytes.Equal(g.U, want.U) || !bytes.Equal(g.V, want.V) {
+					t.Fatalf("S=%d k=%d frame %d (%d workers): decoder output differs from the encoder's reconstruction (drift)", s, k, f, workers)
+				}
 			}
 		}
 	}
+	return out
 }
 
-func TestDriftFreeOnTestClips(t *testing.T) {
+func TestV2DriftFreeOnTestClips(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long end-to-end run: make test runs it in its pass without -race -short")
 	}
@@ -60,23 +70,48 @@ func TestDriftFreeOnTestClips(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range testclip.Names(t, "test") {
-		n := 10
+		n := 9
 		if name == "flower_540p" {
-			n = 3 // 960x544: keep the test short; every k and both frame kinds still run
+			n = 3
 		}
 		_, frames := testclip.Frames(t, "test", name, n)
-		for _, s := range []int{1, 4} {
+		// S = 16 on 9 frames: frame 8 has no future frame (a P-frame at distance 8) and the
+		// B-frames 4, 2, 6, … predict from it.
+		for _, s := range []int{1, 4, 8, 16} {
 			t.Run(fmt.Sprintf("%s/S=%d", name, s), func(t *testing.T) {
-				roundTrip(t, m, frames, s, m.P.Layers, false)
+				out := roundTripV2(t, m, frames, s, decoder.Layers, true)
+				if s != 8 {
+					return
+				}
+				// The layers (issue #14): every added layer raises the mean PSNR-Y, and k = 1 → K
+				// spans at least 4 dB.
+				var psnr []float64
+				for k := 1; k <= decoder.Layers; k++ {
+					sum := 0.0
+					for f, o := range frames {
+						sum += MeasurePSNR(o, out.Recon[k-1][f]).PSNRY
+					}
+					psnr = append(psnr, sum/float64(len(frames)))
+				}
+				t.Logf("%s S=8 mean PSNR-Y per k: %.2f", name, psnr)
+				for k := 1; k < len(psnr); k++ {
+					if psnr[k] <= psnr[k-1] {
+						t.Errorf("layer %d lowers PSNR-Y: %.2f → %.2f dB", k+1, psnr[k-1], psnr[k])
+					}
+				}
+				if span := psnr[len(psnr)-1] - psnr[0]; span < 4 {
+					t.Errorf("k = 1 → %d spans %.2f dB, want ≥ 4", len(psnr), span)
+				}
 			})
 		}
-		if name == "carphone_qcif" {
-			t.Run(name+"/S=4/own-chains", func(t *testing.T) { roundTrip(t, m, frames, 4, m.P.Layers, true) })
-		}
 	}
+	// S = 32 on 18 frames: frame 16 is a P-frame at distance 16 (distance class 3, like 8),
+	// frames 8, 4, … are B-frames from it, frame 17 follows it.
+	_, frames := testclip.Frames(t, "test", "carphone_qcif", 18)
+	roundTripV2(t, m, frames, 32, decoder.Layers, true)
 }
 
-func TestCorruptUnitsAreRejected(t *testing.T) {
+func TestV2CorruptUnitsAreRejected(t *testing.T) {
 	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +124,7 @@ func TestCorruptUnitsAreRejected(t *testing.T) {
 	base, _ := out.Segment.AppendUnit(nil, 0)
 	l1, _ := out.Segment.AppendUnit(nil, 1)
 	l2, _ := out.Segment.AppendUnit(nil, 2)
-	for i := 0; i < len(base); i += 7 {
+	for i := 0; i < len(base); i += 3 {
 		b := append([]byte(nil), base...)
 		b[i] ^= 0x10
 		if _, err := decoder.ParseBaseUnit(b); !errors.Is(err, decoder.ErrBitstream) {
@@ -113,5 +148,25 @@ func TestCorruptUnitsAreRejected(t *testing.T) {
 	}
 	if _, err := decoder.NewSegmentDecoder(m, 1).Decode(seg, 2); err == nil {
 		t.Fatal("decode with 2 layers of a segment holding 1")
+	}
+}
+
+// TestV2AllIntraSegment: a segment whose every frame is intra-coded (no vectors at all: here
+// one frame) serialises and parses (the vector payload is empty).
+func TestV2AllIntraSegment(t *testing.T) {
+	m, err := decoder.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := (&SegmentEncoder{Model: m, S: 1, Layers: 2}).Encode([]*decoder.Frame{synth(48, 32, 0)}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := out.Segment.AppendUnit(nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := decoder.ParseBaseUnit(u); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,4 +1,4 @@
-// strata's neural decoder (codec v2, decoder/nvc2) as CUDA kernels (docs: ../shared/docs/CUDA.md, docs/GPU.md).
+// strata's neural decoder (decoder/) as CUDA kernels (docs: ../shared/docs/CUDA.md, docs/GPU.md).
 //
 // One source of truth: nvcc compiles this file to decode.ptx for GPUs (compute_52, with
 // --fmad=false), and g++ compiles it for the CPU through cuda_shim.h so tests run the very
@@ -43,7 +43,7 @@ __device__ static inline void epilogue(float* o, float acc, i64 mode) {
 }
 
 // dequant: codec v2's coefficients from the integers of the first k layers,
-// out[c][p] = Σ_{l<k} q[l][c][p]·steps[l·96 + c] summed in layer order (decoder/nvc2's
+// out[c][p] = Σ_{l<k} q[l][c][p]·steps[l·96 + c] summed in layer order (decoder's
 // dequantize). q: per frame, layers × 96 × hw int32 at qStride; out: 96 × hw per frame.
 // Thread: one position (x); z: frame·96 + channel.
 extern "C" __global__ void dequant(const int* q, const float* steps, float* out, i64 k, i64 hw, i64 qStride) {
@@ -63,7 +63,7 @@ __constant__ static const int obmcW16[16] = {10, 12, 14, 16, 16, 16, 16, 16, 16,
 __constant__ static const int obmcW8[8] = {10, 14, 16, 16, 16, 16, 14, 10};
 
 // One bilinear sample at (py, px) displaced by (mvy, mvx)/n, clamped reads, integer rounding
-// (decoder/nvc2/obmc.go's sample).
+// (decoder/obmc.go's sample).
 __device__ static inline int bl_sample(const unsigned char* p, i64 pw, i64 ph, i64 py, i64 px, int mvy, int mvx, int n) {
 	int iy = mvy >= 0 ? mvy / n : -((-mvy + n - 1) / n), ix = mvx >= 0 ? mvx / n : -((-mvx + n - 1) / n);
 	int fy = mvy - iy * n, fx = mvx - ix * n;
@@ -78,7 +78,7 @@ __device__ static inline int bl_sample(const unsigned char* p, i64 pw, i64 ph, i
 }
 
 // One block's compensated value at (y, x): forward (mode 0: past P, vector mv[0..1]),
-// backward (1: future F, mv[2..3]) or both, (f + b + 1) >> 1 (decoder/nvc2/obmc.go).
+// backward (1: future F, mv[2..3]) or both, (f + b + 1) >> 1 (decoder/obmc.go).
 __device__ static inline int blk_val(const unsigned char* P, const unsigned char* F, i64 pw, i64 ph, i64 y, i64 x,
                                      const int* mv, int mode, int n) {
 	if (mode == 1) {
@@ -92,7 +92,7 @@ __device__ static inline int blk_val(const unsigned char* P, const unsigned char
 }
 
 // One OBMC pixel of a plane (block size bs: 16 luma, 8 chroma): the four blocks' values
-// blended with separable weights in 1/16 (decoder/nvc2/obmc.go). mv: 4 ints per block
+// blended with separable weights in 1/16 (decoder/obmc.go). mv: 4 ints per block
 // (forward y, x, backward y, x); modes: one per block.
 __device__ static inline int obmc_px(const unsigned char* P, const unsigned char* F, i64 pw, i64 ph, i64 y, i64 x,
                                      const int* mv, const int* modes, i64 nbx, i64 nby, int bs, int n) {

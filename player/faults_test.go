@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strata-player/strata/decoder/nvc2"
+	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/internal/testenc"
 	"github.com/strata-player/strata/net/fetch"
@@ -53,7 +53,7 @@ func (c corrupting) Write(p []byte) (int, error) {
 }
 
 func TestFaults(t *testing.T) {
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,6 +154,11 @@ func TestFaults(t *testing.T) {
 			}
 			return false
 		}, nil, "nothing could be played", nil},
+		// Every base layer arrives whole but does not decode: the error says why (the
+		// decoder's reason per segment), not just that nothing played.
+		{"every base layer corrupt", nil, nil, "segment 0: bitstream", func(p string) bool {
+			return strings.HasPrefix(p, "/s4-l0/seg")
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := &faulty{next: h, seen: map[string]int{}, fault: c.fault, corrupt: c.corrupt}
@@ -168,6 +173,7 @@ func TestFaults(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), c.errHas) {
 					t.Fatalf("error %v, want one mentioning %q", err, c.errHas)
 				}
+				t.Log(err)
 				return
 			}
 			if err != nil {

@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/strata-player/strata/abr"
-	"github.com/strata-player/strata/decoder/nvc2"
+	"github.com/strata-player/strata/decoder"
+
 	"github.com/strata-player/strata/decoder/stream"
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/internal/shared"
@@ -32,7 +33,7 @@ func TestSimulatorFidelity(t *testing.T) {
 	if os.Getenv("STRATA_REALTIME") == "" {
 		t.Skip("a real-time measurement on the wall clock: make fidelity runs it (STRATA_REALTIME=1)")
 	}
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)
 	}

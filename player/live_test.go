@@ -13,7 +13,7 @@ import (
 	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/enhance"
-	"github.com/strata-player/strata/decoder/nvc2"
+
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/internal/testenc"
 	"github.com/strata-player/strata/net/fetch"
@@ -35,9 +35,9 @@ func (t memTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // liveSource encodes a synthetic 48×32 clip (S = 4, 4-frame segments of 0.16 s, 3 layers)
 // and reads it back as a live source.
-func liveSource(t *testing.T, segs int) (*nvc2.Model, *live.Source) {
+func liveSource(t *testing.T, segs int) (*decoder.Model, *live.Source) {
 	t.Helper()
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func liveSource(t *testing.T, segs int) (*nvc2.Model, *live.Source) {
 
 // packagedSource encodes frames (S = 4, 3 layers, 4-frame segments), packages them and
 // reads them back as a live streamer's source.
-func packagedSource(t *testing.T, m *nvc2.Model, frames []*decoder.Frame) *live.Source {
+func packagedSource(t *testing.T, m *decoder.Model, frames []*decoder.Frame) *live.Source {
 	t.Helper()
 	dir, _ := testenc.EncodeDir(t, m, frames, 4, 3, 4)
 	out := t.TempDir()
@@ -232,7 +232,7 @@ func TestLiveUpsampler(t *testing.T) { testLiveEnhancement(t, 2, false) }
 func TestFixedUpsampler(t *testing.T) { testLiveEnhancement(t, 2, true) }
 
 func testLiveEnhancement(t *testing.T, scale int, fixedUp bool) {
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)
 	}

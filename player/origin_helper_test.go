@@ -3,7 +3,7 @@ package player
 import (
 	"testing"
 
-	"github.com/strata-player/strata/decoder/nvc2"
+	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/internal/testenc"
 	"github.com/strata-player/strata/net/origin"
@@ -12,9 +12,9 @@ import (
 // layerOrigin encodes a synthetic 48×32 clip of the given frames (S = 4, 4-frame segments,
 // the given layers), packages it layer by layer (no joined objects) and returns the default
 // model and an origin serving it (closed when the test ends).
-func layerOrigin(t *testing.T, frames, layers int) (*nvc2.Model, *origin.Handler) {
+func layerOrigin(t *testing.T, frames, layers int) (*decoder.Model, *origin.Handler) {
 	t.Helper()
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)
 	}

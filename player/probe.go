@@ -6,7 +6,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/strata-player/strata/decoder/nvc2"
+	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/player/manifest"
 )
 
@@ -69,18 +69,18 @@ func (s *Session) probe(ctx context.Context) (*manifest.Variant, []Probe, float6
 }
 
 // fetchBase fetches and parses segment 0 of a base-layer Representation.
-func (s *Session) fetchBase(ctx context.Context, rep *manifest.Rep) (*nvc2.Segment, error) {
+func (s *Session) fetchBase(ctx context.Context, rep *manifest.Rep) (*decoder.Segment, error) {
 	data, _, err := s.get(ctx, rep, 0)
 	if err != nil {
 		return nil, err
 	}
-	return nvc2.ParseBaseUnit(data)
+	return decoder.ParseBaseUnit(data)
 }
 
 // newDecoder makes one segment decoder of the session's backend.
 func (s *Session) newDecoder() (SegmentDecoder, error) {
 	if s.cfg.NewDecoder == nil {
-		return nvc2.NewSegmentDecoder(s.cfg.Model, s.cfg.Workers), nil
+		return decoder.NewSegmentDecoder(s.cfg.Model, s.cfg.Workers), nil
 	}
 	return s.cfg.NewDecoder()
 }

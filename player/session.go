@@ -15,7 +15,7 @@ import (
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/cmaf"
 	"github.com/strata-player/strata/decoder/enhance"
-	"github.com/strata-player/strata/decoder/nvc2"
+
 	"github.com/strata-player/strata/net/fetch"
 	"github.com/strata-player/strata/player/manifest"
 )
@@ -32,7 +32,7 @@ type Sink interface {
 type Config struct {
 	MPD     string         // URL of the presentation
 	Fetcher *fetch.Fetcher // its Client decides the protocol (HTTP/3 in strata play)
-	Model   *nvc2.Model
+	Model   *decoder.Model
 	Policy  abr.Policy
 	Sink    Sink
 	// SubGOP picks the variant; 0 takes the largest S available, SubGOPAuto probes.
@@ -83,7 +83,7 @@ type Config struct {
 // SegmentDecoder decodes a parsed segment with k layers (decoder.SegmentDecoder and
 // gpu.Decoder are two). Frames stay valid until its next Decode.
 type SegmentDecoder interface {
-	Decode(s *nvc2.Segment, k int) ([]*decoder.Frame, error)
+	Decode(s *decoder.Segment, k int) ([]*decoder.Frame, error)
 }
 
 // Snapshot is the session's state at a presented frame.
@@ -244,6 +244,9 @@ type Session struct {
 	upgrades  int
 	refetches int
 	failures  []error
+	// decodeFailures are the segments that could not be decoded, with why; only the decode
+	// loop writes them, Run reads them once it has ended.
+	decodeFailures []error
 	// policyName is the policy deciding now (the downloader switches it on the A key).
 	policyName atomic.Value
 	// reach[n] is the most layers segment n can still get: a layer that failed (missing,
@@ -290,9 +293,13 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if sum != nil {
 		sum.Bytes, sum.Requests, sum.Upgrades, sum.Refetches = s.bytes, s.requests, s.upgrades, s.refetches
 		sum.Policy = s.policyName.Load().(string)
-		sum.SkippedSegments = len(s.failures)
+		sum.SkippedSegments = len(s.failures) + len(s.decodeFailures)
 		if err == nil && sum.Frames == 0 {
-			err = fmt.Errorf("player: nothing could be played: %w", errors.Join(s.failures...))
+			why := errors.Join(append(s.failures, s.decodeFailures...)...)
+			if why == nil {
+				why = errors.New("no segment reached the decoder")
+			}
+			err = fmt.Errorf("player: nothing could be played: %w", why)
 		}
 		sum.WastedUpgrade = s.buf.wasted()
 		sum.EnhanceModels = s.models
@@ -647,7 +654,7 @@ func (s *Session) decodeLoop(ctx context.Context, out chan<- decoded) {
 	var decs [2]SegmentDecoder
 	for i := range decs {
 		if s.cfg.NewDecoder == nil {
-			decs[i] = nvc2.NewSegmentDecoder(s.cfg.Model, s.cfg.Workers)
+			decs[i] = decoder.NewSegmentDecoder(s.cfg.Model, s.cfg.Workers)
 			continue
 		}
 		dec, err := s.cfg.NewDecoder()
@@ -691,9 +698,11 @@ func (s *Session) decodeLoop(ctx context.Context, out chan<- decoded) {
 			default:
 				t0 := s.cfg.Clock.Now()
 				frames, k, err := s.decode(decs[n%2], units)
-				if err == nil { // else a corrupt base layer: this segment cannot be shown
+				if err == nil {
 					d.k = k
 					d.frames, d.enhanced, d.upscaled = pf.apply(n, frames, k)
+				} else { // a corrupt base layer: this segment cannot be shown
+					s.decodeFailures = append(s.decodeFailures, fmt.Errorf("segment %d: %w", n, err))
 				}
 				s.buf.release(n)
 				d.took = s.cfg.Clock.Now().Sub(t0)
@@ -751,7 +760,7 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 // decode parses the units and decodes with as many layers as parse; a corrupt enhancement
 // layer and everything above it is dropped, a corrupt base fails the segment.
 func (s *Session) decode(dec SegmentDecoder, units [][]byte) ([]*decoder.Frame, int, error) {
-	seg, err := nvc2.ParseBaseUnit(units[0])
+	seg, err := decoder.ParseBaseUnit(units[0])
 	if err != nil {
 		return nil, 0, err
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/decoder"
-	"github.com/strata-player/strata/decoder/nvc2"
+
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/internal/testenc"
 	"github.com/strata-player/strata/net/fetch"
@@ -53,7 +53,7 @@ func (r *recorder) Present(f *decoder.Frame, pts time.Duration) error {
 }
 
 func TestPlaysWhatTheEncoderReconstructed(t *testing.T) {
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestPlaysWhatTheEncoderReconstructed(t *testing.T) {
 // TestSubGOPProbe: with SubGOPAuto the player times every variant's first segment on its
 // decoder and, when all decode far faster than real time (tiny frames), takes the smallest S.
 func TestSubGOPProbe(t *testing.T) {
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)
 	}

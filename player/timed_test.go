@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/strata-player/strata/decoder"
-	"github.com/strata-player/strata/decoder/nvc2"
+
 	"github.com/strata-player/strata/net/fetch"
 )
 
@@ -26,11 +26,11 @@ func (m inMemory) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // slowDecoder decodes with the Go engine and then takes perSegment of (bubble) time.
 type slowDecoder struct {
-	d          *nvc2.SegmentDecoder
+	d          *decoder.SegmentDecoder
 	perSegment time.Duration
 }
 
-func (s slowDecoder) Decode(seg *nvc2.Segment, k int) ([]*decoder.Frame, error) {
+func (s slowDecoder) Decode(seg *decoder.Segment, k int) ([]*decoder.Frame, error) {
 	f, err := s.d.Decode(seg, k)
 	time.Sleep(s.perSegment)
 	return f, err
@@ -65,7 +65,7 @@ func TestTimedPlayback(t *testing.T) {
 				Fetcher: &fetch.Fetcher{Client: &http.Client{Transport: inMemory{h}}},
 				Model:   m, Policy: fixed{3}, Sink: sink, MaxBufferS: maxBufferS, OnEvent: onEvent,
 				NewDecoder: func() (SegmentDecoder, error) {
-					return slowDecoder{nvc2.NewSegmentDecoder(m, 1), decodeCost}, nil
+					return slowDecoder{decoder.NewSegmentDecoder(m, 1), decodeCost}, nil
 				}})
 			if err != nil {
 				t.Fatal(err)

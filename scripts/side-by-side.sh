@@ -7,7 +7,7 @@
 set -euo pipefail
 frame=${1:-300}
 dir=${2:-build/demo/enc-s32}
-out=${3:-docs/img/v2-vs-x264.png}
+out=${3:-docs/img/strata-vs-x264.png}
 src=build/demo/bbb360.y4m
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -27,6 +27,6 @@ psnr() { ffmpeg -i "$1" -i "$src" -lavfi "[0][1]psnr" -f null - 2>&1 | grep -o '
 echo "strata PSNR $(psnr "$tmp/ours.y4m"), x264 PSNR $(psnr "$tmp/x264.mkv") (whole clip)"
 label() { echo "drawtext=text='$1':x=8:y=8:fontsize=18:fontcolor=white:box=1:boxcolor=black@0.6"; }
 ffmpeg -v error -y -i "$tmp/ours.y4m" -i "$tmp/x264.mkv" -i "$src" -filter_complex \
-  "[0]select=eq(n\,$frame),$(label "strata v2 (all layers) $kbps kbit/s")[a];[1]select=eq(n\,$frame),$(label "x264 medium $((x264_kbps / 1000)) kbit/s")[b];[2]select=eq(n\,$frame),$(label source)[c];[a][b][c]hstack=3" \
+  "[0]select=eq(n\,$frame),$(label "strata (all layers) $kbps kbit/s")[a];[1]select=eq(n\,$frame),$(label "x264 medium $((x264_kbps / 1000)) kbit/s")[b];[2]select=eq(n\,$frame),$(label source)[c];[a][b][c]hstack=3" \
   -frames:v 1 "$out"
 echo "wrote $out (frame $frame)"

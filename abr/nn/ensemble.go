@@ -2,8 +2,9 @@ package nn
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
+
+	"github.com/strata-player/strata/internal/byteread"
 )
 
 // Scorer maps one candidate's features to a score: an MLP, or an Ensemble of them.
@@ -60,36 +61,39 @@ func UnmarshalScorer(data []byte) (Scorer, error) {
 	if len(data) >= 4 && string(data[:4]) == "SNN1" {
 		return Unmarshal(data)
 	}
-	if len(data) < 8 || string(data[:4]) != "SNE1" {
-		return nil, errors.New("nn: not a strata network or ensemble (want the SNN1 or SNE1 header)")
+	r := byteread.LittleEndian(data, ErrFormat)
+	if string(r.Take(4)) != "SNE1" {
+		return nil, fmt.Errorf("%w: not a strata network or ensemble (want the SNN1 or SNE1 header)", ErrFormat)
 	}
-	n := int(binary.LittleEndian.Uint32(data[4:]))
-	if n < 1 || n > MaxMembers {
-		return nil, fmt.Errorf("nn: ensemble of %d members, want 1..%d", n, MaxMembers)
+	n := int(r.U32())
+	if r.Err() == nil && (n < 1 || n > MaxMembers) {
+		r.Fail("ensemble of %d members, want 1..%d", n, MaxMembers)
+	}
+	if r.Err() != nil {
+		return nil, r.Err()
 	}
 	e := make(Ensemble, 0, n)
-	off := 8
 	for i := 0; i < n; i++ {
-		if len(data)-off < 4 {
-			return nil, fmt.Errorf("nn: ensemble member %d: truncated", i)
+		k := int(r.U32())
+		if r.Err() == nil && k > r.Left() {
+			r.Fail("ensemble member %d: %d bytes, %d left", i, k, r.Left())
 		}
-		k := int(binary.LittleEndian.Uint32(data[off:]))
-		off += 4
-		if k > len(data)-off {
-			return nil, fmt.Errorf("nn: ensemble member %d: %d bytes, %d left", i, k, len(data)-off)
+		b := r.Take(k)
+		if r.Err() != nil {
+			return nil, r.Err()
 		}
-		m, err := Unmarshal(data[off : off+k])
+		m, err := Unmarshal(b)
 		if err != nil {
-			return nil, fmt.Errorf("nn: ensemble member %d: %w", i, err)
+			return nil, fmt.Errorf("ensemble member %d: %w", i, err)
 		}
 		if len(e) > 0 && m.Inputs() != e[0].Inputs() {
-			return nil, fmt.Errorf("nn: ensemble member %d has %d inputs, member 0 %d", i, m.Inputs(), e[0].Inputs())
+			return nil, fmt.Errorf("%w: ensemble member %d has %d inputs, member 0 %d", ErrFormat, i, m.Inputs(), e[0].Inputs())
 		}
 		e = append(e, m)
-		off += k
 	}
-	if off != len(data) {
-		return nil, fmt.Errorf("nn: %d bytes after the ensemble's last member", len(data)-off)
+	r.End("ensemble's last member")
+	if r.Err() != nil {
+		return nil, r.Err()
 	}
 	return e, nil
 }

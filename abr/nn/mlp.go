@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/strata-player/strata/internal/byteread"
 )
 
 // MLP is a fully connected network: ReLU on every hidden layer, one linear output.
@@ -319,40 +321,50 @@ func (m *MLP) Marshal() []byte {
 	return out
 }
 
+// ErrFormat is wrapped by every error of a malformed network or ensemble file.
+var ErrFormat = errors.New("nn")
+
 // Unmarshal decodes what Marshal wrote.
 func Unmarshal(data []byte) (*MLP, error) {
-	if len(data) < 8 || string(data[:4]) != "SNN1" {
-		return nil, errors.New("nn: not a strata network (want the SNN1 header)")
+	r := byteread.LittleEndian(data, ErrFormat)
+	if string(r.Take(4)) != "SNN1" {
+		return nil, fmt.Errorf("%w: not a strata network (want the SNN1 header)", ErrFormat)
 	}
-	n := int(binary.LittleEndian.Uint32(data[4:]))
-	if n < 2 || n > 16 || len(data) < 8+4*n {
-		return nil, fmt.Errorf("nn: %d layers: truncated or corrupt header", n)
+	n := int(r.U32())
+	if r.Err() == nil && (n < 2 || n > 16) {
+		r.Fail("%d layers: corrupt header", n)
+	}
+	if r.Err() != nil {
+		return nil, r.Err()
 	}
 	sizes := make([]int, n)
-	want := 8 + 4*n
 	for i := range sizes {
-		s := binary.LittleEndian.Uint32(data[8+4*i:])
-		if s == 0 || s > 4096 {
-			return nil, fmt.Errorf("nn: layer size %d out of range", s)
+		if s := r.U32(); r.Err() == nil && (s == 0 || s > 4096) {
+			r.Fail("layer size %d out of range", s)
+		} else {
+			sizes[i] = int(s)
 		}
-		sizes[i] = int(s)
 	}
-	if sizes[n-1] != 1 {
-		return nil, fmt.Errorf("nn: output size %d, want 1", sizes[n-1])
+	if r.Err() == nil && sizes[n-1] != 1 {
+		r.Fail("output size %d, want 1", sizes[n-1])
 	}
+	if r.Err() != nil {
+		return nil, r.Err()
+	}
+	want := 0
 	for l := 0; l+1 < n; l++ {
 		want += 8 * (sizes[l]*sizes[l+1] + sizes[l+1])
 	}
-	if len(data) != want {
-		return nil, fmt.Errorf("nn: %d bytes for sizes %v, want %d", len(data), sizes, want)
+	if r.Left() != want {
+		return nil, fmt.Errorf("%w: %d bytes for sizes %v, want %d", ErrFormat, len(data), sizes, r.Pos()+want)
 	}
 	m := &MLP{Sizes: sizes}
-	off := 8 + 4*n
 	read := func(k int) []float64 {
 		x := make([]float64, k)
 		for i := range x {
-			x[i] = math.Float64frombits(binary.LittleEndian.Uint64(data[off:]))
-			off += 8
+			if x[i] = r.F64(); math.IsNaN(x[i]) || math.IsInf(x[i], 0) {
+				r.Fail("a weight is not finite")
+			}
 		}
 		return x
 	}
@@ -360,14 +372,8 @@ func Unmarshal(data []byte) (*MLP, error) {
 		m.W = append(m.W, read(sizes[l]*sizes[l+1]))
 		m.B = append(m.B, read(sizes[l+1]))
 	}
-	for l := range m.W {
-		for _, p := range [][]float64{m.W[l], m.B[l]} {
-			for _, x := range p {
-				if math.IsNaN(x) || math.IsInf(x, 0) {
-					return nil, errors.New("nn: a weight is not finite")
-				}
-			}
-		}
+	if r.Err() != nil {
+		return nil, r.Err()
 	}
 	return m, nil
 }

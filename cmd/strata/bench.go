@@ -11,9 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/cuda"
 	"github.com/strata-player/strata/decoder/gpu"
-	"github.com/strata-player/strata/decoder/nvc2"
+
 	"github.com/strata-player/strata/encoder"
 	"github.com/strata-player/strata/internal/demo"
 	"github.com/strata-player/strata/internal/testenc"
@@ -78,7 +79,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if *workers < 0 || *workers > 1024 {
 		return fmt.Errorf("--workers %d out of range 0..1024", *workers)
 	}
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		return err
 	}
@@ -134,7 +135,7 @@ func parseRes(s string) (int, int, error) {
 
 // benchSegments returns parsed segments of sub-GOP size s at w×h: the embedded demo's
 // when it has that resolution and variant, else one synthetic segment encoded now.
-func benchSegments(m *nvc2.Model, w, h, s int) ([]*nvc2.Segment, string, error) {
+func benchSegments(m *decoder.Model, w, h, s int) ([]*decoder.Segment, string, error) {
 	segs, err := demo.Segments(s)
 	if err != nil {
 		return nil, "", fmt.Errorf("the embedded demo: %w", err)
@@ -143,7 +144,7 @@ func benchSegments(m *nvc2.Model, w, h, s int) ([]*nvc2.Segment, string, error) 
 		return segs, "demo", nil
 	}
 	n := max(2*s, 16)
-	enc := &encoder.SegmentEncoderV2{Model: m, S: s, Layers: nvc2.Layers, IntraAnchors: s > 1}
+	enc := &encoder.SegmentEncoder{Model: m, S: s, Layers: decoder.Layers, IntraAnchors: s > 1}
 	e, err := enc.Encode(testenc.Synthetic(w, h, n), 0)
 	if err != nil {
 		return nil, "", err
@@ -157,14 +158,14 @@ func benchSegments(m *nvc2.Model, w, h, s int) ([]*nvc2.Segment, string, error) 
 		units = append(units, u)
 	}
 	seg, err := demo.ParseUnits(units)
-	return []*nvc2.Segment{seg}, "synthetic", err
+	return []*decoder.Segment{seg}, "synthetic", err
 }
 
 // benchBackend opens the backend and returns a maker of segment decoders on it, the device
 // name and a closer.
-func benchBackend(backend string, m *nvc2.Model, workers int) (func() (player.SegmentDecoder, error), string, func(), error) {
+func benchBackend(backend string, m *decoder.Model, workers int) (func() (player.SegmentDecoder, error), string, func(), error) {
 	if backend == "cpu" {
-		return func() (player.SegmentDecoder, error) { return nvc2.NewSegmentDecoder(m, workers), nil },
+		return func() (player.SegmentDecoder, error) { return decoder.NewSegmentDecoder(m, workers), nil },
 			"cpu:" + gpu.CPUName(), func() {}, nil
 	}
 	var dev gpu.Device
@@ -188,7 +189,7 @@ func benchBackend(backend string, m *nvc2.Model, workers int) (func() (player.Se
 
 // benchDecode decodes the segments in turn, with every layer, for at least d (and at
 // least one segment after a warm-up decode).
-func benchDecode(newDec func() (player.SegmentDecoder, error), segs []*nvc2.Segment, d time.Duration) (benchResult, error) {
+func benchDecode(newDec func() (player.SegmentDecoder, error), segs []*decoder.Segment, d time.Duration) (benchResult, error) {
 	dec, err := newDec()
 	if err != nil {
 		return benchResult{}, err

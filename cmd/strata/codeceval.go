@@ -31,7 +31,6 @@ type evalPoint struct {
 
 type evalResult struct {
 	Clip             string                         `json:"clip"`
-	CodecVersion     string                         `json:"codec_version"`
 	Anchors          string                         `json:"anchors"`
 	Width            int                            `json:"width"`
 	Height           int                            `json:"height"`
@@ -65,8 +64,7 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	plot := fs.String("plot", "", "write an RD plot (PNG)")
 	workers := fs.Int("workers", 0, "goroutines (0: one per CPU)")
-	codec := fs.String("codec", "v2", "codec version: v2 (design T, assets/model2) or v1 (assets/model)")
-	weights := fs.String("weights", "", "v2 only: a model directory (nvc2.safetensors, manifest.json) instead of the shipped one")
+	weights := fs.String("weights", "", "a model directory (weights.safetensors, manifest.json) instead of the shipped one")
 	anchors := fs.String("anchors", "intra", "sub-GOP anchors: intra (I-frames) or predicted (from the previous anchor)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -74,9 +72,6 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 	if *in == "" || fs.NArg() > 0 {
 		fs.Usage()
 		return errors.New("--in is required")
-	}
-	if *codec != "v1" && *codec != "v2" {
-		return fmt.Errorf("--codec %q: want v1 or v2", *codec)
 	}
 	if *anchors != "intra" && *anchors != "predicted" {
 		return fmt.Errorf("--anchors %q: want intra or predicted", *anchors)
@@ -98,7 +93,7 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 	if !slices.Contains(sList, *compare) {
 		return fmt.Errorf("--compare %d: not one of --subgops %s", *compare, *subgops)
 	}
-	sc, err := newSegCoder(*codec, *weights, *workers, *anchors == "intra")
+	sc, err := newSegCoder(*weights, *workers, *anchors == "intra")
 	if err != nil {
 		return err
 	}
@@ -108,7 +103,7 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 	}
 	gop := int(math.Round(segment.Seconds() * float64(hdr.FPSNum) / float64(hdr.FPSDen)))
 	gop = max(1, min(gop, len(orig), 65535))
-	res := &evalResult{Clip: *in, CodecVersion: *codec, Anchors: *anchors, Width: hdr.Width, Height: hdr.Height, Frames: len(orig), GOP: gop,
+	res := &evalResult{Clip: *in, Anchors: *anchors, Width: hdr.Width, Height: hdr.Height, Frames: len(orig), GOP: gop,
 		DecodeFPSByK: map[string]float64{}, MACsPerLumaPixel: sc.macs(),
 		BDRate: map[string]*float64{}, BDRatePCHIP: map[string]*float64{}, BDRateYUV: map[string]*float64{}}
 	pixels := float64(hdr.Width * hdr.Height * len(orig))
@@ -301,7 +296,7 @@ func printEval(w io.Writer, r *evalResult) {
 		if v := r.BDRateYUV[a.Name]; v != nil {
 			yuv = fmt.Sprintf("%+.1f %%", *v)
 		}
-		fmt.Fprintf(w, "BD-rate %s (%s) vs %-13s PSNR-Y %s (PCHIP %s), PSNR-YUV %s\n", r.Compared, r.CodecVersion, a.Name+":", c, p, yuv)
+		fmt.Fprintf(w, "BD-rate %s vs %-13s PSNR-Y %s (PCHIP %s), PSNR-YUV %s\n", r.Compared, a.Name+":", c, p, yuv)
 	}
 	names := make([]string, 0, len(r.BDRateByS))
 	for n := range r.BDRateByS {

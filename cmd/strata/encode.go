@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/strata-player/strata/decoder"
-	"github.com/strata-player/strata/decoder/nvc2"
+
 	"github.com/strata-player/strata/decoder/stream"
 	"github.com/strata-player/strata/encoder"
 	"github.com/strata-player/strata/internal/y4m"
@@ -36,16 +36,16 @@ func runEncode(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errors.New("--in and --out are required")
 	}
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		return err
 	}
 	if *layers == 0 {
-		*layers = nvc2.Layers
+		*layers = decoder.Layers
 	}
 	switch {
-	case *layers < 1 || *layers > nvc2.Layers:
-		return fmt.Errorf("--layers %d: codec v2 has 1..%d", *layers, nvc2.Layers)
+	case *layers < 1 || *layers > decoder.Layers:
+		return fmt.Errorf("--layers %d: codec v2 has 1..%d", *layers, decoder.Layers)
 	case *frames < 0:
 		return fmt.Errorf("--frames %d must not be negative", *frames)
 	case *workers < 0 || *workers > 256:
@@ -76,8 +76,8 @@ func runEncode(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	enc := &encoder.SegmentEncoderV2{Model: m, S: *subgop, Layers: *layers, Workers: *workers, NoModes: *noModes, IntraAnchors: intraAnchors}
-	si := &stream.Info{Version: nvc2.BitstreamVersion, Width: r.Width, Height: r.Height,
+	enc := &encoder.SegmentEncoder{Model: m, S: *subgop, Layers: *layers, Workers: *workers, NoModes: *noModes, IntraAnchors: intraAnchors}
+	si := &stream.Info{Version: decoder.BitstreamVersion, Width: r.Width, Height: r.Height,
 		FPSNum: r.FPSNum, FPSDen: r.FPSDen, SubGOP: *subgop, Layers: *layers, SegmentFrame: segFrames, ModelSHA256: m.SHA256}
 	prog := newProgress(stderr)
 	start := time.Now()
@@ -174,7 +174,7 @@ func runDecode(args []string, stdout, stderr io.Writer) error {
 	if *layers < 1 || *layers > si.Layers {
 		return fmt.Errorf("--layers %d: the stream has 1..%d", *layers, si.Layers)
 	}
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		return err
 	}
@@ -187,12 +187,12 @@ func runDecode(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dec := nvc2.NewSegmentDecoder(m, *workers)
+	dec := decoder.NewSegmentDecoder(m, *workers)
 	var crop *decoder.Frame
 	start := time.Now()
 	n := 0
 	for seg := 0; seg < si.Segments; seg++ {
-		var s *nvc2.Segment
+		var s *decoder.Segment
 		for l := 0; l < *layers; l++ {
 			name := filepath.Join(*in, stream.UnitName(seg, l))
 			b, err := os.ReadFile(name)
@@ -200,7 +200,7 @@ func runDecode(args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 			if l == 0 {
-				s, err = nvc2.ParseBaseUnit(b)
+				s, err = decoder.ParseBaseUnit(b)
 			} else {
 				err = s.AddUnit(b)
 			}

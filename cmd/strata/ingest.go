@@ -17,7 +17,7 @@ import (
 
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/enhance"
-	"github.com/strata-player/strata/decoder/nvc2"
+
 	"github.com/strata-player/strata/net/h3"
 	"github.com/strata-player/strata/net/live"
 	"github.com/strata-player/strata/net/shape"
@@ -149,13 +149,13 @@ func patchMaker(sourcePath string, v *live.SourceVariant, layers, n, size int) (
 	if int(v.Base.Layers) < layers {
 		return nil, fmt.Errorf("--enhance-layers %d: the stream has %d", layers, v.Base.Layers)
 	}
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		return nil, err
 	}
-	dec := nvc2.NewSegmentDecoder(m, 1)
+	dec := decoder.NewSegmentDecoder(m, 1)
 	return func(i, src int) ([]byte, error) {
-		seg, err := nvc2.ParseBaseUnit(v.Units[src][0])
+		seg, err := decoder.ParseBaseUnit(v.Units[src][0])
 		if err != nil {
 			return nil, err
 		}

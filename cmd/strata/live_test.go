@@ -17,8 +17,9 @@ import (
 
 // TestLiveSession is the live pipeline end to end over HTTP/3 on loopback: strata serve
 // --live, strata ingest publishing the demo for 66 s (looped), and strata play --headless
-// joining at the live edge. It must play to the end of the stream at its target latency,
-// without a stall after startup (an unshaped loopback).
+// joining at the live edge. Under make test it checks what holds on a busy machine (a live
+// session at its target that plays the stream); under make fidelity (STRATA_REALTIME=1, a
+// quiet machine) also that it plays to the end without a stall at its target latency.
 func TestLiveSession(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 70 s real-time run: make test runs it in its pass without -race -short")
@@ -91,17 +92,27 @@ func TestLiveSession(t *testing.T) {
 		t.Fatalf("%v: %s", err, out.String())
 	}
 	t.Logf("%s\ningest: %s", out.String(), ingestOut.String())
-	// 33 segments of 2 s; the player joins near the start and plays to the end.
-	segs := 33 - sum.Join
-	if !sum.Live || sum.Delay != 6 || sum.Join > 4 || sum.Segments != segs || sum.Frames != segs*40 || sum.Frames < 60*20 {
+	// 33 segments of 2 s of 40 frames; the player joins near the start. What holds on any
+	// machine: a live session at the 6 s target that played most of the stream whole.
+	if !sum.Live || sum.Delay != 6 || sum.Join > 8 || sum.Segments < 12 || sum.Frames < sum.Segments*40-sum.DroppedFrames-40 {
 		t.Fatalf("live session: %s", out.String())
 	}
-	if sum.Stalls != 0 || sum.DroppedFrames != 0 || sum.Skipped != 0 {
-		t.Fatalf("stalls, drops or catch-up on an unshaped loopback: %s", out.String())
-	}
-	// The latency is the target's, give or take the first segment's startup.
-	if sum.Latency < sum.Delay-0.05 || sum.MaxLatency > sum.Delay+2 {
-		t.Fatalf("latency mean %.2f s, max %.2f s for a %.0f s target", sum.Latency, sum.MaxLatency, sum.Delay)
+	if os.Getenv("STRATA_REALTIME") == "" {
+		t.Log("stalls and latency on the wall clock are checked by make fidelity (STRATA_REALTIME=1); " +
+			"TestLivePlaysAtTheTargetLatency (player) checks them on synctest's clock")
+	} else {
+		// On a quiet machine: the whole stream, no stall, the target's latency give or
+		// take the first segment's startup.
+		segs := 33 - sum.Join
+		if sum.Join > 4 || sum.Segments != segs || sum.Frames != segs*40 || sum.Frames < 60*20 {
+			t.Fatalf("live session: %s", out.String())
+		}
+		if sum.Stalls != 0 || sum.DroppedFrames != 0 || sum.Skipped != 0 {
+			t.Fatalf("stalls, drops or catch-up on an unshaped loopback: %s", out.String())
+		}
+		if sum.Latency < sum.Delay-0.05 || sum.MaxLatency > sum.Delay+2 {
+			t.Fatalf("latency mean %.2f s, max %.2f s for a %.0f s target", sum.Latency, sum.MaxLatency, sum.Delay)
+		}
 	}
 	cancel()
 	wg.Wait()

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/strata-player/strata/decoder/nvc2"
+	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/internal/shared"
 	"github.com/strata-player/strata/internal/testenc"
@@ -40,7 +40,7 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"encode", "--in", "/nonexistent.y4m", "--out", "d"}, "no such file"},
 		{[]string{"decode", "--in", "/nonexistent", "--out", "x.y4m"}, "no such file"},
 		{[]string{"codec-eval", "--in", "x.y4m", "--subgops", "1,5"}, "--subgops"},
-		{[]string{"codec-eval", "--in", "x.y4m", "--codec", "v3"}, "--codec"},
+		{[]string{"codec-eval", "--in", "x.y4m", "--anchors", "v3"}, "--anchors"},
 		{[]string{"codec-eval", "--in", "x.y4m", "--weights", "/nonexistent"}, "no such file"},
 		{[]string{"codec-eval", "--in", "x.y4m", "--subgops", "8", "--compare", "16"}, "--compare"},
 		{[]string{"refit-tables", "--out", "d"}, "--out and --clips are required"},
@@ -149,7 +149,7 @@ func TestSimTable(t *testing.T) {
 }
 
 func TestSimOnEncodedAndPackagedStreams(t *testing.T) {
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,19 +13,20 @@ import (
 	"strings"
 
 	"github.com/strata-player/strata/assets"
-	"github.com/strata-player/strata/decoder/nvc2"
+	"github.com/strata-player/strata/decoder"
+
 	"github.com/strata-player/strata/encoder"
 )
 
 // runRefit re-fits a model's entropy tables to what the encoder actually sends: the training
 // fits them to dead-zone integers, the encoder's rate–distortion quantizer sends sparser ones.
-// It encodes training clips, counts every context's symbols (nvc2.Stats), picks each
+// It encodes training clips, counts every context's symbols (decoder.Stats), picks each
 // context's best table and each flag's probability, and writes the model with only those
 // tensors changed; the encoder's decisions depend on the tables, so it iterates.
 func runRefit(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("strata refit-tables", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	weights := fs.String("weights", "", "the model directory to start from (nvc2.safetensors, manifest.json; default: the shipped one)")
+	weights := fs.String("weights", "", "the model directory to start from (weights.safetensors, manifest.json; default: the shipped one)")
 	out := fs.String("out", "", "output model directory (may be --weights itself)")
 	clips := fs.String("clips", "", "comma-separated Y4M training clips (never the test clips)")
 	frames := fs.Int("frames", 33, "frames of each clip (one segment)")
@@ -57,7 +58,7 @@ func runRefit(args []string, stdout, stderr io.Writer) error {
 	from := ""
 	base := 0
 	for it := 1; it <= *iters; it++ {
-		m, w, man, err := readModel2(src)
+		m, w, man, err := readModel(src)
 		if err != nil {
 			return err
 		}
@@ -71,13 +72,13 @@ func runRefit(args []string, stdout, stderr io.Writer) error {
 				return fmt.Errorf("--extra-tables %d: the model has %d tables of its own, the format holds 256", *extra, base)
 			}
 		}
-		st := nvc2.NewStats()
+		st := decoder.NewStats()
 		for _, p := range paths {
 			_, fr, err := readY4M(p, *frames)
 			if err != nil {
 				return err
 			}
-			enc := &encoder.SegmentEncoderV2{Model: m, S: *subgop, Layers: nvc2.Layers, Workers: *workers,
+			enc := &encoder.SegmentEncoder{Model: m, S: *subgop, Layers: decoder.Layers, Workers: *workers,
 				IntraAnchors: *subgop > 1, Stats: st}
 			if _, err := enc.Encode(fr, 0); err != nil {
 				return fmt.Errorf("%s: %w", p, err)
@@ -85,7 +86,7 @@ func runRefit(args []string, stdout, stderr io.Writer) error {
 		}
 		r := m.RefitTables(st, *minCount, base, *extra)
 		before, after := r.Before, r.After
-		nw, err := nvc2.WithEntropy(w, r)
+		nw, err := decoder.WithEntropy(w, r)
 		if err != nil {
 			return err
 		}
@@ -100,7 +101,7 @@ func runRefit(args []string, stdout, stderr io.Writer) error {
 		if err := os.MkdirAll(*out, 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(*out, "nvc2.safetensors"), nw, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(*out, "weights.safetensors"), nw, 0o644); err != nil {
 			return err
 		}
 		if err := os.WriteFile(filepath.Join(*out, "manifest.json"), append(mb, '\n'), 0o644); err != nil {
@@ -112,22 +113,22 @@ func runRefit(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// readModel2 loads a model directory (the shipped model when dir is empty) with its raw
+// readModel loads a model directory (the shipped model when dir is empty) with its raw
 // weights and manifest.
-func readModel2(dir string) (*nvc2.Model, []byte, map[string]any, error) {
+func readModel(dir string) (*decoder.Model, []byte, map[string]any, error) {
 	var w, manB []byte
 	var err error
 	if dir == "" {
-		w, manB = assets.Model2Weights(), assets.Model2Manifest()
+		w, manB = assets.ModelWeights(), assets.ModelManifest()
 	} else {
-		if w, err = os.ReadFile(filepath.Join(dir, "nvc2.safetensors")); err != nil {
+		if w, err = os.ReadFile(filepath.Join(dir, "weights.safetensors")); err != nil {
 			return nil, nil, nil, err
 		}
 		if manB, err = os.ReadFile(filepath.Join(dir, "manifest.json")); err != nil {
 			return nil, nil, nil, err
 		}
 	}
-	m, err := nvc2.LoadModel(w, manB)
+	m, err := decoder.LoadModel(w, manB)
 	if err != nil {
 		return nil, nil, nil, err
 	}

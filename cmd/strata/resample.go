@@ -13,7 +13,7 @@ import (
 
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/enhance"
-	"github.com/strata-player/strata/decoder/nvc2"
+
 	"github.com/strata-player/strata/encoder"
 )
 
@@ -144,25 +144,25 @@ type rungCurve struct {
 // encodeRung codes frames with codec v2 (the encoder's reconstructions are bit for bit the
 // decoder's) and returns each layer count's bytes and decoded frames.
 func encodeRung(frames []*decoder.Frame, segFrames, subgop int) ([]int, [][]*decoder.Frame, error) {
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		return nil, nil, err
 	}
-	enc := &encoder.SegmentEncoderV2{Model: m, S: subgop, Layers: nvc2.Layers, IntraAnchors: subgop > 1}
-	bytes := make([]int, nvc2.Layers)
-	recon := make([][]*decoder.Frame, nvc2.Layers)
+	enc := &encoder.SegmentEncoder{Model: m, S: subgop, Layers: decoder.Layers, IntraAnchors: subgop > 1}
+	bytes := make([]int, decoder.Layers)
+	recon := make([][]*decoder.Frame, decoder.Layers)
 	for seg := 0; seg*segFrames < len(frames); seg++ {
 		batch := frames[seg*segFrames : min(len(frames), (seg+1)*segFrames)]
 		e, err := enc.Encode(batch, uint32(seg))
 		if err != nil {
 			return nil, nil, err
 		}
-		for l := 0; l < nvc2.Layers; l++ {
+		for l := 0; l < decoder.Layers; l++ {
 			u, err := e.Segment.AppendUnit(nil, l)
 			if err != nil {
 				return nil, nil, err
 			}
-			for k := l; k < nvc2.Layers; k++ {
+			for k := l; k < decoder.Layers; k++ {
 				bytes[k] += len(u)
 			}
 			for _, f := range e.Recon[l] {

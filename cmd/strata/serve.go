@@ -16,8 +16,9 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/strata-player/strata/assets"
+	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/enhance"
-	"github.com/strata-player/strata/decoder/nvc2"
+
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/net/h3"
 	"github.com/strata-player/strata/net/live"
@@ -198,7 +199,7 @@ func enhanceConfig(initPath string, steps, layers int) (*live.EnhanceConfig, err
 	if err != nil {
 		return nil, err
 	}
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		return nil, err
 	}

@@ -4,8 +4,9 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/gpu"
-	"github.com/strata-player/strata/decoder/nvc2"
+
 	"github.com/strata-player/strata/internal/demo"
 )
 
@@ -34,7 +35,7 @@ func TestGPUDecodeEqualsCPU(t *testing.T) {
 		t.Skipf("GPU test: %v", err)
 	}
 	defer dev.Close()
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func TestGPUDecodeEqualsCPU(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer gd.Close()
-	cpu := nvc2.NewSegmentDecoder(m, 0)
+	cpu := decoder.NewSegmentDecoder(m, 0)
 	for _, s := range []int{8, 16, 32} {
 		segs, err := demo.Segments(s)
 		if err != nil {

@@ -5,7 +5,7 @@
 // model sees 7×7 half-resolution pixels around each output for a quarter of the
 // full-resolution cost. It is applied by the player after decoding and trained online
 // from high-quality patches of a live stream (Online). Inference runs on the decoder's
-// convolution kernels (decoder.Conv); a model is a small versioned binary (Marshal).
+// convolution kernels (tensor.Conv); a model is a small versioned binary (Marshal).
 package enhance
 
 import (
@@ -17,13 +17,15 @@ import (
 	"math/rand/v2"
 
 	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/tensor"
+	"github.com/strata-player/strata/internal/byteread"
 )
 
 // Net is one enhancement model. Weights are float32, torch's Conv2d layout
 // ([Cout][Cin][3][3]).
 type Net struct {
 	C      int
-	Layers [3]decoder.Conv
+	Layers [3]tensor.Conv
 	// Scale is 1 for a post-filter of decoded frames and 2 for an upsampler of a
 	// half-resolution rung: frames are doubled with Upscale2 first and the network refines
 	// the result (it was trained on such frames). Enhance does both.
@@ -43,7 +45,7 @@ func New(c int, seed uint64) (*Net, error) {
 	n := &Net{C: c, Scale: 1}
 	dims := [3][2]int{{4, c}, {c, c}, {c, 4}}
 	for i, d := range dims {
-		l := decoder.Conv{Cin: d[0], Cout: d[1], K: 3, Stride: 1,
+		l := tensor.Conv{Cin: d[0], Cout: d[1], K: 3, Stride: 1,
 			Weight: make([]float32, d[0]*d[1]*9), Bias: make([]float32, d[1])}
 		if i < 2 {
 			std := math.Sqrt(2 / float64(9*d[0]))
@@ -93,7 +95,7 @@ func (n *Net) Params() int {
 func (n *Net) Clone() *Net {
 	c := &Net{C: n.C, Scale: n.Scale}
 	for i, l := range n.Layers {
-		c.Layers[i] = decoder.Conv{Cin: l.Cin, Cout: l.Cout, K: 3, Stride: 1,
+		c.Layers[i] = tensor.Conv{Cin: l.Cin, Cout: l.Cout, K: 3, Stride: 1,
 			Weight: append([]float32(nil), l.Weight...), Bias: append([]float32(nil), l.Bias...)}
 	}
 	return c
@@ -101,7 +103,7 @@ func (n *Net) Clone() *Net {
 
 // Scratch holds an Apply's buffers (one per goroutine).
 type Scratch struct {
-	in, a, b, pad decoder.Tensor
+	in, a, b, pad tensor.Tensor
 	plane         []byte
 	up            []float32 // Upscale2's row buffer
 }
@@ -129,9 +131,9 @@ func (n *Net) Apply(f *decoder.Frame, s *Scratch, threads int) {
 	}
 	in := toBlocks(&s.in, pl, pw, ph)
 	a := n.Layers[0].Apply(in, &s.a, &s.pad, threads)
-	decoder.ReLU(a.Data)
+	tensor.ReLU(a.Data)
 	b := n.Layers[1].Apply(a, &s.b, &s.pad, threads)
-	decoder.ReLU(b.Data)
+	tensor.ReLU(b.Data)
 	r := n.Layers[2].Apply(b, &s.a, &s.pad, threads)
 	addBlocks(pl, pw, in, r)
 	// The outermost Margin pixels keep their decoded values: the model never learned what
@@ -164,9 +166,9 @@ func (n *Net) Enhance(dst, f *decoder.Frame, w, h int, s *Scratch, threads int) 
 
 // toBlocks rearranges the even part of a w×h luma plane into 4 channels of (h/2)×(w/2):
 // channel dy·2+dx holds the pixels (2y+dy, 2x+dx), scaled to 0..1.
-func toBlocks(t *decoder.Tensor, y []byte, w, h int) decoder.Tensor {
+func toBlocks(t *tensor.Tensor, y []byte, w, h int) tensor.Tensor {
 	hw, hh := w/2, h/2
-	in := decoder.Ensure(t, 4, hh, hw)
+	in := tensor.Ensure(t, 4, hh, hw)
 	for c := 0; c < 4; c++ {
 		dy, dx := c>>1, c&1
 		p := in.Plane(c)
@@ -181,7 +183,7 @@ func toBlocks(t *decoder.Tensor, y []byte, w, h int) decoder.Tensor {
 }
 
 // addBlocks writes in + r (both in block layout) back to the luma plane, rounded.
-func addBlocks(y []byte, w int, in, r decoder.Tensor) {
+func addBlocks(y []byte, w int, in, r tensor.Tensor) {
 	hw, hh := in.W, in.H
 	for c := 0; c < 4; c++ {
 		dy, dx := c>>1, c&1
@@ -254,16 +256,16 @@ func Unmarshal(b []byte) (*Net, error) {
 	if crc32.ChecksumIEEE(b[:want-4]) != binary.LittleEndian.Uint32(b[want-4:]) {
 		return nil, fmt.Errorf("%w: checksum mismatch", ErrModel)
 	}
-	p := b[head:]
+	r := byteread.LittleEndian(b[head:want-4], ErrModel)
 	read := func(dst []float32) error {
 		for i := range dst {
-			v := math.Float32frombits(binary.LittleEndian.Uint32(p))
+			v := r.F32()
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) || math.Abs(float64(v)) > 1e4 {
 				return fmt.Errorf("%w: weight %v", ErrModel, v)
 			}
-			dst[i], p = v, p[4:]
+			dst[i] = v
 		}
-		return nil
+		return r.Err()
 	}
 	for i := range n.Layers {
 		if err := read(n.Layers[i].Weight); err != nil {

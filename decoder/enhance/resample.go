@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/internal/byteread"
 )
 
 // Codec-aware resampling (the part 3): a half-resolution rung made by a learned
@@ -211,9 +212,9 @@ func UnmarshalDown(b []byte) (*Down, error) {
 		return nil, fmt.Errorf("%w: checksum mismatch", ErrModel)
 	}
 	d := &Down{}
-	p := b[6:]
+	r := byteread.LittleEndian(b[6:want-4], ErrModel)
 	for i := 0; i < 37; i++ {
-		v := math.Float32frombits(binary.LittleEndian.Uint32(p[4*i:]))
+		v := r.F32()
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) || math.Abs(float64(v)) > 16 {
 			return nil, fmt.Errorf("%w: downsampler weight %v", ErrModel, v)
 		}

@@ -3,7 +3,7 @@ package enhance
 import (
 	"math"
 
-	"github.com/strata-player/strata/decoder"
+	"github.com/strata-player/strata/decoder/tensor"
 )
 
 // Patch is one training example: a decoded luma crop and the source's crop at the same
@@ -28,8 +28,8 @@ type Trainer struct {
 	m, v         [3][2][]float64 // Adam moments per layer: weights, biases
 	g            [3][2][]float64 // gradient accumulators
 	// buffers
-	x, a1, a2, r, dr, d2, d1 decoder.Tensor
-	scratch                  decoder.Tensor
+	x, a1, a2, r, dr, d2, d1 tensor.Tensor
+	scratch                  tensor.Tensor
 	cols                     []float32 // weightGrad's shifted input planes
 }
 
@@ -62,10 +62,10 @@ func (t *Trainer) Snapshot() *Net {
 	return c
 }
 
-// conv is layer i as a fresh decoder.Conv (its packed weights follow the current values).
-func (t *Trainer) conv(i int) *decoder.Conv {
+// conv is layer i as a fresh tensor.Conv (its packed weights follow the current values).
+func (t *Trainer) conv(i int) *tensor.Conv {
 	l := t.net.Layers[i]
-	return &decoder.Conv{Cin: l.Cin, Cout: l.Cout, K: 3, Stride: 1, Weight: l.Weight, Bias: l.Bias}
+	return &tensor.Conv{Cin: l.Cin, Cout: l.Cout, K: 3, Stride: 1, Weight: l.Weight, Bias: l.Bias}
 }
 
 // Step takes one Adam step on the batch and returns its mean squared error (interior
@@ -118,9 +118,9 @@ func (t *Trainer) Loss(patches []Patch) float64 {
 func (t *Trainer) forward(p Patch) {
 	x := toBlocks(&t.x, p.Decoded, p.W, p.H)
 	t.a1 = t.conv(0).Apply(x, &t.a1, &t.scratch, 1)
-	decoder.ReLU(t.a1.Data)
+	tensor.ReLU(t.a1.Data)
 	t.a2 = t.conv(1).Apply(t.a1, &t.a2, &t.scratch, 1)
-	decoder.ReLU(t.a2.Data)
+	tensor.ReLU(t.a2.Data)
 	t.r = t.conv(2).Apply(t.a2, &t.r, &t.scratch, 1)
 }
 
@@ -157,7 +157,7 @@ func (t *Trainer) residualError(p Patch, dr []float32) (float64, int) {
 // error sum and pixel count.
 func (t *Trainer) accumulate(p Patch) (float64, int) {
 	t.forward(p)
-	dR := decoder.Ensure(&t.dr, 4, p.H/2, p.W/2)
+	dR := tensor.Ensure(&t.dr, 4, p.H/2, p.W/2)
 	loss, n := t.residualError(p, dR.Data)
 	// Layer 3: r = conv3(a2).
 	t.weightGrad(2, t.a2, dR)
@@ -183,7 +183,7 @@ func mask(d, a []float32) {
 
 // inputGrad is the gradient with respect to layer i's input: the transposed convolution,
 // i.e. a convolution with the kernels flipped and the channel roles swapped.
-func (t *Trainer) inputGrad(i int, dOut decoder.Tensor, out *decoder.Tensor) decoder.Tensor {
+func (t *Trainer) inputGrad(i int, dOut tensor.Tensor, out *tensor.Tensor) tensor.Tensor {
 	l := t.net.Layers[i]
 	w := make([]float32, len(l.Weight))
 	for co := 0; co < l.Cout; co++ {
@@ -193,7 +193,7 @@ func (t *Trainer) inputGrad(i int, dOut decoder.Tensor, out *decoder.Tensor) dec
 			}
 		}
 	}
-	c := &decoder.Conv{Cin: l.Cout, Cout: l.Cin, K: 3, Stride: 1, Weight: w, Bias: make([]float32, l.Cin)}
+	c := &tensor.Conv{Cin: l.Cout, Cout: l.Cin, K: 3, Stride: 1, Weight: w, Bias: make([]float32, l.Cin)}
 	return c.Apply(dOut, out, &t.scratch, 1)
 }
 
@@ -201,7 +201,7 @@ func (t *Trainer) inputGrad(i int, dOut decoder.Tensor, out *decoder.Tensor) dec
 // dOut: dW[co][ci][ky][kx] = Σ dOut[co](y,x)·in[ci](y+ky−1, x+kx−1) (zero outside). Each
 // shifted input plane is built once (im2col), so every weight's gradient is one long dot
 // product.
-func (t *Trainer) weightGrad(i int, in, dOut decoder.Tensor) {
+func (t *Trainer) weightGrad(i int, in, dOut tensor.Tensor) {
 	l := t.net.Layers[i]
 	gw, gb := t.g[i][0], t.g[i][1]
 	H, W := in.H, in.W

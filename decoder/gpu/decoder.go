@@ -6,7 +6,8 @@ import (
 	"math"
 
 	"github.com/strata-player/strata/decoder"
-	"github.com/strata-player/strata/decoder/nvc2"
+
+	"github.com/strata-player/strata/decoder/tensor"
 )
 
 // Epilogues of the convolution kernel (decode.cu's EPI_*).
@@ -24,7 +25,7 @@ type convW struct {
 
 // codecW is one codec's decoder network on the device.
 type codecW struct {
-	c                        *nvc2.Codec
+	c                        *decoder.Codec
 	syn, restA, restB, restC convW
 	embS, embB, steps        Buf
 }
@@ -35,9 +36,9 @@ type codecW struct {
 // for concurrent use.
 type Decoder struct {
 	dev   Device
-	model *nvc2.Model
-	nets  map[*nvc2.Codec]*codecW
-	grid  *nvc2.Grid
+	model *decoder.Model
+	nets  map[*decoder.Codec]*codecW
+	grid  *decoder.Grid
 
 	// work buffers and their sizes (bytes)
 	bufs map[string]Buf
@@ -49,12 +50,12 @@ type Decoder struct {
 }
 
 // NewDecoder uploads model's decoder weights to dev.
-func NewDecoder(dev Device, m *nvc2.Model) (*Decoder, error) {
-	d := &Decoder{dev: dev, model: m, nets: map[*nvc2.Codec]*codecW{}, bufs: map[string]Buf{}}
-	for _, c := range []*nvc2.Codec{m.I, m.P} {
+func NewDecoder(dev Device, m *decoder.Model) (*Decoder, error) {
+	d := &Decoder{dev: dev, model: m, nets: map[*decoder.Codec]*codecW{}, bufs: map[string]Buf{}}
+	for _, c := range []*decoder.Codec{m.I, m.P} {
 		cw := &codecW{c: c}
 		var err error
-		up := func(conv *decoder.Conv) convW {
+		up := func(conv *tensor.Conv) convW {
 			if err != nil {
 				return convW{}
 			}
@@ -82,7 +83,7 @@ func NewDecoder(dev Device, m *nvc2.Model) (*Decoder, error) {
 			d.Close()
 			return nil, fmt.Errorf("gpu: uploading weights: %w", err)
 		}
-		if cw.syn.cin != nvc2.Channels || cw.restC.cout != 24 {
+		if cw.syn.cin != decoder.Channels || cw.restC.cout != 24 {
 			d.Close()
 			return nil, fmt.Errorf("gpu: unexpected network shape")
 		}
@@ -109,7 +110,7 @@ func (d *Decoder) Close() {
 			}
 		}
 	}
-	d.nets = map[*nvc2.Codec]*codecW{}
+	d.nets = map[*decoder.Codec]*codecW{}
 	for k, b := range d.bufs {
 		d.dev.Free(b)
 		delete(d.bufs, k)
@@ -159,12 +160,12 @@ func (d *Decoder) launch(k Kernel, g, b Dim3, args ...Arg) error {
 // Decode reconstructs segment s with k layers, batch by batch (each LFR depth, split into
 // intra and predicted frames, is one set of launches over all its frames). The frames (coded
 // size) are valid until the next call.
-func (d *Decoder) Decode(s *nvc2.Segment, k int) ([]*decoder.Frame, error) {
+func (d *Decoder) Decode(s *decoder.Segment, k int) ([]*decoder.Frame, error) {
 	if k < 1 || k > s.Have {
 		return nil, fmt.Errorf("decode with %d layers: the segment holds %d", k, s.Have)
 	}
 	if got := d.model.SHA256; len(got) >= 16 && fmt.Sprintf("%x", s.Model) != got[:16] {
-		return nil, fmt.Errorf("%w: segment coded for model %x, this decoder has %s", nvc2.ErrBitstream, s.Model, got[:16])
+		return nil, fmt.Errorf("%w: segment coded for model %x, this decoder has %s", decoder.ErrBitstream, s.Model, got[:16])
 	}
 	w, h := s.CodedSize()
 	frameBytes := w * h * 3 / 2
@@ -224,7 +225,7 @@ func (d *Decoder) Decode(s *nvc2.Segment, k int) ([]*decoder.Frame, error) {
 }
 
 // group runs the decoder network over frames (one codec, k layers) of one batch.
-func (d *Decoder) group(s *nvc2.Segment, sc *decoder.Schedule, pos, frames []int, c *nvc2.Codec, k int,
+func (d *Decoder) group(s *decoder.Segment, sc *decoder.Schedule, pos, frames []int, c *decoder.Codec, k int,
 	pool Buf, w, h, frameBytes int) error {
 	n := len(frames)
 	cw := d.nets[c]
@@ -235,13 +236,13 @@ func (d *Decoder) group(s *nvc2.Segment, sc *decoder.Schedule, pos, frames []int
 	hw4, hw8 := (h/4)*(w/4), (h/8)*(w/8)
 	nbx, nby := w/16, h/16
 	// Entropy decoding on the CPU: k layers of integers per frame.
-	qStride := k * nvc2.Channels * hw8
+	qStride := k * decoder.Channels * hw8
 	ints := make([]byte, 4*n*qStride)
 	meta := make([]byte, 4*8*n) // embOff, refIdx, dstIdx, futIdx
 	mvs := make([]byte, n*nbx*nby*4*4)
 	modes := make([]byte, n*nbx*nby*4)
 	if d.grid == nil || d.grid.W != w/8 || d.grid.H != h/8 {
-		d.grid = nvc2.NewGrid(h/8, w/8)
+		d.grid = decoder.NewGrid(h/8, w/8)
 	}
 	for i, f := range frames {
 		g := d.grid
@@ -250,7 +251,7 @@ func (d *Decoder) group(s *nvc2.Segment, sc *decoder.Schedule, pos, frames []int
 			if err := d.model.DecodeLayer(c, g, l, s.Payloads[l][pos[f]]); err != nil {
 				return fmt.Errorf("frame %d: %w", f, err)
 			}
-			o := 4 * (i*qStride + l*nvc2.Channels*hw8)
+			o := 4 * (i*qStride + l*decoder.Channels*hw8)
 			for j, v := range g.Q[l] {
 				binary.LittleEndian.PutUint32(ints[o+4*j:], uint32(v))
 			}
@@ -260,7 +261,7 @@ func (d *Decoder) group(s *nvc2.Segment, sc *decoder.Schedule, pos, frames []int
 		if !c.Inter {
 			class = 0
 		}
-		binary.LittleEndian.PutUint64(meta[8*i:], uint64(((k-1)*nvc2.DClasses+class)*32))
+		binary.LittleEndian.PutUint64(meta[8*i:], uint64(((k-1)*decoder.DClasses+class)*32))
 		binary.LittleEndian.PutUint64(meta[8*(n+i):], uint64(int64(fr.Ref)))
 		binary.LittleEndian.PutUint64(meta[8*(2*n+i):], uint64(f))
 		fut := int64(-1)

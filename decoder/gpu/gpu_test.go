@@ -8,14 +8,14 @@ import (
 	"testing"
 
 	"github.com/strata-player/strata/decoder"
-	"github.com/strata-player/strata/decoder/nvc2"
+	"github.com/strata-player/strata/decoder/tensor"
 	"github.com/strata-player/strata/internal/demo"
 	"github.com/strata-player/strata/internal/testenc"
 )
 
 // emuDecoder is a decoder of the default model on the emulation device.
-func emuDecoder(t *testing.T) (*nvc2.Model, *Decoder) {
-	m, err := nvc2.Default()
+func emuDecoder(t *testing.T) (*decoder.Model, *Decoder) {
+	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,10 +38,10 @@ func emuDecoder(t *testing.T) (*nvc2.Model, *Decoder) {
 // STRATA_EMU_FULL=1 checks the whole demo.
 func TestEmulatedKernelsEqualCPU(t *testing.T) {
 	m, gd := emuDecoder(t)
-	cpu := nvc2.NewSegmentDecoder(m, 0)
-	portable := nvc2.NewSegmentDecoder(m, 0)
-	simd := decoder.SIMD
-	defer func() { decoder.SIMD = simd }()
+	cpu := decoder.NewSegmentDecoder(m, 0)
+	portable := decoder.NewSegmentDecoder(m, 0)
+	simd := tensor.SIMD
+	defer func() { tensor.SIMD = simd }()
 	for _, s := range []int{8, 16, 32} {
 		segs, err := demo.Segments(s)
 		if err != nil || len(segs) == 0 {
@@ -68,9 +68,9 @@ func TestEmulatedKernelsEqualCPU(t *testing.T) {
 					}
 				}
 				if simd {
-					decoder.SIMD = false
+					tensor.SIMD = false
 					port, err := portable.Decode(seg, k)
-					decoder.SIMD = true
+					tensor.SIMD = true
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -10,7 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/strata-player/strata/decoder/nvc2"
+	"github.com/strata-player/strata/decoder"
 )
 
 // Info is DIR/stream.json: what a packager or decoder needs to know of an encoded
@@ -98,7 +98,7 @@ func Parse(name string, b []byte) (*Info, error) {
 	if err := json.Unmarshal(b, &si); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if si.Version != nvc2.BitstreamVersion || si.Segments < 0 || si.Layers < 1 || si.Width <= 0 || si.Height <= 0 {
+	if si.Version != decoder.BitstreamVersion || si.Segments < 0 || si.Layers < 1 || si.Width <= 0 || si.Height <= 0 {
 		return nil, fmt.Errorf("%s: unsupported or invalid stream description", name)
 	}
 	return &si, nil

@@ -8,14 +8,15 @@ import (
 	"testing"
 
 	"github.com/Eyevinn/dash-mpd/mpd"
+	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/cmaf"
-	"github.com/strata-player/strata/decoder/nvc2"
+
 	"github.com/strata-player/strata/encoder"
 	"github.com/strata-player/strata/internal/testenc"
 )
 
 func TestPackageRoundTrip(t *testing.T) {
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func TestPackageRoundTrip(t *testing.T) {
 	if orig != string(raw) {
 		t.Error("written MPD differs from the returned one")
 	}
-	encs := map[string][]*encoder.EncodedV2{"4": e4, "8": e8}
+	encs := map[string][]*encoder.Encoded{"4": e4, "8": e8}
 	sets := parsed.Periods[0].AdaptationSets
 	if len(sets) != 2 {
 		t.Fatalf("%d adaptation sets", len(sets))
@@ -64,7 +65,7 @@ func TestPackageRoundTrip(t *testing.T) {
 		if dep := as.Representations[2].DependencyId; dep == nil || string(*dep) != "s"+s+"-l0 s"+s+"-l1" {
 			t.Errorf("S=%s layer 2 dependencyId %v", s, dep)
 		}
-		dec := nvc2.NewSegmentDecoder(m, 1)
+		dec := decoder.NewSegmentDecoder(m, 1)
 		for seg := 1; seg <= 2; seg++ {
 			// Layer by layer...
 			var units [][]byte
@@ -92,7 +93,7 @@ func TestPackageRoundTrip(t *testing.T) {
 					t.Fatalf("joined unit %d differs", l)
 				}
 			}
-			sg, err := nvc2.ParseBaseUnit(units[0])
+			sg, err := decoder.ParseBaseUnit(units[0])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -138,7 +139,7 @@ func readInitFile(t *testing.T, out, rep string) cmaf.Config {
 
 // TestJoinedVirtualMatchesFiles: joined segments built on request equal written ones.
 func TestJoinedVirtualMatchesFiles(t *testing.T) {
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)
 	}

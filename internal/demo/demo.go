@@ -8,14 +8,15 @@ import (
 	"path"
 
 	"github.com/strata-player/strata/assets"
+	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/cmaf"
-	"github.com/strata-player/strata/decoder/nvc2"
+
 	"github.com/strata-player/strata/player/manifest"
 )
 
 // Segments returns every segment of the demo's sub-GOP s variant with all its layers,
 // or none when the demo has no such variant.
-func Segments(s int) ([]*nvc2.Segment, error) {
+func Segments(s int) ([]*decoder.Segment, error) {
 	fsys := assets.Demo()
 	raw, err := fs.ReadFile(fsys, "manifest.mpd")
 	if err != nil {
@@ -29,7 +30,7 @@ func Segments(s int) ([]*nvc2.Segment, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var segs []*nvc2.Segment
+	var segs []*decoder.Segment
 	for n := 0; n < p.Segments; n++ {
 		var units [][]byte
 		for _, rep := range v.Layers {
@@ -61,8 +62,8 @@ func Segments(s int) ([]*nvc2.Segment, error) {
 }
 
 // ParseUnits parses a segment's units, base first.
-func ParseUnits(units [][]byte) (*nvc2.Segment, error) {
-	seg, err := nvc2.ParseBaseUnit(units[0])
+func ParseUnits(units [][]byte) (*decoder.Segment, error) {
+	seg, err := decoder.ParseBaseUnit(units[0])
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/cuda"
 	"github.com/strata-player/strata/decoder/gpu"
-	"github.com/strata-player/strata/decoder/nvc2"
+
 	"github.com/strata-player/strata/player"
 )
 
@@ -25,7 +25,7 @@ type backend struct {
 // openBackend opens --hwdec: "no" is the CPU; "emu" the CUDA kernels emulated on the CPU
 // (for tests); "cuda" and "auto" try the GPU and fall back to the CPU — with one line on
 // stderr when cuda was asked for, one log line for auto.
-func openBackend(hwdec string, m *nvc2.Model, log zerolog.Logger, stderr io.Writer) backend {
+func openBackend(hwdec string, m *decoder.Model, log zerolog.Logger, stderr io.Writer) backend {
 	b := backend{name: "cpu", close: func() {}}
 	var dev gpu.Device
 	switch hwdec {
@@ -64,7 +64,7 @@ func openBackend(hwdec string, m *nvc2.Model, log zerolog.Logger, stderr io.Writ
 		if err != nil {
 			return nil, err
 		}
-		return &fallback{primary: gd, cpu: nvc2.NewSegmentDecoder(m, 0), onFault: b.onFault}, nil
+		return &fallback{primary: gd, cpu: decoder.NewSegmentDecoder(m, 0), onFault: b.onFault}, nil
 	}
 	return b
 }
@@ -77,7 +77,7 @@ type fallback struct {
 	onFault      func(error)
 }
 
-func (f *fallback) Decode(s *nvc2.Segment, k int) ([]*decoder.Frame, error) {
+func (f *fallback) Decode(s *decoder.Segment, k int) ([]*decoder.Frame, error) {
 	if !f.failed {
 		frames, err := f.primary.Decode(s, k)
 		if err == nil {

@@ -18,8 +18,9 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/abr/daemon"
+	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/enhance"
-	"github.com/strata-player/strata/decoder/nvc2"
+
 	"github.com/strata-player/strata/net/fetch"
 	"github.com/strata-player/strata/net/h3"
 	"github.com/strata-player/strata/player"
@@ -242,7 +243,7 @@ func Prepare(ctx context.Context, o *Options, stderr io.Writer) (*Session, error
 		return fail(err)
 	}
 	s.closers = append(s.closers, func() { tr.Close() })
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		return fail(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/strata-player/strata/decoder"
-	"github.com/strata-player/strata/decoder/nvc2"
+
 	"github.com/strata-player/strata/decoder/stream"
 	"github.com/strata-player/strata/encoder"
 )
@@ -32,13 +32,13 @@ func Synthetic(w, h, n int) []*decoder.Frame {
 
 // EncodeDir encodes frames with sub-GOP s, `layers` layers and segments of segFrames
 // frames into a new temporary directory and returns it with the encoder's output per segment.
-func EncodeDir(t testing.TB, m *nvc2.Model, frames []*decoder.Frame, s, layers, segFrames int) (string, []*encoder.EncodedV2) {
+func EncodeDir(t testing.TB, m *decoder.Model, frames []*decoder.Frame, s, layers, segFrames int) (string, []*encoder.Encoded) {
 	t.Helper()
 	dir := t.TempDir()
-	enc := &encoder.SegmentEncoderV2{Model: m, S: s, Layers: layers}
-	si := &stream.Info{Version: nvc2.BitstreamVersion, Width: frames[0].W, Height: frames[0].H, FPSNum: 25, FPSDen: 1,
+	enc := &encoder.SegmentEncoder{Model: m, S: s, Layers: layers}
+	si := &stream.Info{Version: decoder.BitstreamVersion, Width: frames[0].W, Height: frames[0].H, FPSNum: 25, FPSDen: 1,
 		SubGOP: s, Layers: layers, SegmentFrame: segFrames, ModelSHA256: m.SHA256}
-	var outs []*encoder.EncodedV2
+	var outs []*encoder.Encoded
 	for seg := 0; seg*segFrames < len(frames); seg++ {
 		batch := frames[seg*segFrames : min((seg+1)*segFrames, len(frames))]
 		e, err := enc.Encode(batch, uint32(seg))

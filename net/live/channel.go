@@ -17,8 +17,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/cmaf"
-	"github.com/strata-player/strata/decoder/nvc2"
+
 	"github.com/strata-player/strata/decoder/stream"
 	"github.com/strata-player/strata/encoder/packager"
 )
@@ -363,7 +364,7 @@ func (c *Channel) quality(s int) ([]byte, error) {
 		return nil, fs.ErrNotExist
 	}
 	b := v.base
-	si := stream.Info{Version: nvc2.BitstreamVersion, Width: int(b.Width), Height: int(b.Height), FPSNum: int(b.FPSNum),
+	si := stream.Info{Version: decoder.BitstreamVersion, Width: int(b.Width), Height: int(b.Height), FPSNum: int(b.FPSNum),
 		FPSDen: int(b.FPSDen), SubGOP: s, Layers: int(b.Layers), Segments: c.edge, SegmentFrame: int(b.SegmentFrames),
 		Frames: c.edge * int(b.SegmentFrames), ModelSHA256: hex.EncodeToString(b.Model[:]),
 		Live: &stream.LiveInfo{First: max(0, c.edge-c.windowSegs()), Ended: c.ended}}

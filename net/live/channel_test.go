@@ -11,8 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/cmaf"
-	"github.com/strata-player/strata/decoder/nvc2"
+
 	"github.com/strata-player/strata/decoder/stream"
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/internal/testenc"
@@ -25,7 +26,7 @@ const testToken = "0123456789abcdef-test"
 // with the given layers and segments, packages it and reads it back as a live source.
 func testSource(t testing.TB, layers, segs int) *Source {
 	t.Helper()
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/enhance"
-	"github.com/strata-player/strata/decoder/nvc2"
+
 	"github.com/strata-player/strata/decoder/stream"
 )
 
@@ -14,9 +14,9 @@ import (
 // enhancement model online (enhance.Online); every segment's training ends with a new
 // model version the player can fetch (enhance/model-<v>.senh).
 type EnhanceConfig struct {
-	Codec  *nvc2.Model  // decodes the published layers
-	Layers int          // the layer count the model enhances; default 1
-	Init   *enhance.Net // the generic model training starts from (required)
+	Codec  *decoder.Model // decodes the published layers
+	Layers int            // the layer count the model enhances; default 1
+	Init   *enhance.Net   // the generic model training starts from (required)
 	// StepsPerSegment is the training budget per published segment; default 150 (about
 	// one core's real time for 2 s segments at C = 16).
 	StepsPerSegment int
@@ -62,7 +62,7 @@ func (c *Channel) startEnhancer(cfg EnhanceConfig) error {
 	c.publishModel(on, cfg.Init.Marshal())
 	go func() {
 		defer close(e.done)
-		dec := nvc2.NewSegmentDecoder(cfg.Codec, 1)
+		dec := decoder.NewSegmentDecoder(cfg.Codec, 1)
 		for j := range e.jobs {
 			pairs, err := pairPatches(dec, j, cfg.Layers, cfg.Init.Scale)
 			if err != nil {
@@ -96,8 +96,8 @@ func (c *Channel) publishModel(on *enhance.Online, b []byte) {
 
 // pairPatches decodes the segment and cuts the decoded crops matching the patches (of the
 // decode's bicubic double for an upsampler, scale 2).
-func pairPatches(dec *nvc2.SegmentDecoder, j enhanceJob, layers, scale int) ([]enhance.Patch, error) {
-	seg, err := nvc2.ParseBaseUnit(j.units[0])
+func pairPatches(dec *decoder.SegmentDecoder, j enhanceJob, layers, scale int) ([]enhance.Patch, error) {
+	seg, err := decoder.ParseBaseUnit(j.units[0])
 	if err != nil {
 		return nil, err
 	}

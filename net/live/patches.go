@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+
+	"github.com/strata-player/strata/internal/byteread"
 )
 
 // SourcePatch is a high-quality luma crop of a source frame the streamer sends beside the
@@ -67,30 +69,29 @@ func ParsePatches(b []byte) ([]SourcePatch, error) {
 	if len(b) < 7 || string(b[:4]) != patchMagic || b[4] != patchVersion {
 		return nil, fmt.Errorf("%w: not a version-%d bundle", ErrPatches, patchVersion)
 	}
-	n := int(binary.BigEndian.Uint16(b[5:]))
+	r := byteread.BigEndian(b[5:], ErrPatches)
+	n := r.U16()
 	if n > maxPatches {
 		return nil, fmt.Errorf("%w: %d patches", ErrPatches, n)
 	}
-	b = b[7:]
 	out := make([]SourcePatch, 0, n)
 	for i := 0; i < n; i++ {
-		if len(b) < 12 {
-			return nil, fmt.Errorf("%w: truncated at patch %d", ErrPatches, i)
+		p := SourcePatch{Frame: r.U16(), X: r.U16(), Y: r.U16(), Size: r.U16()}
+		l := int(r.U32())
+		if r.Err() != nil {
+			return nil, fmt.Errorf("patch %d: %w", i, r.Err())
 		}
-		p := SourcePatch{Frame: int(binary.BigEndian.Uint16(b)), X: int(binary.BigEndian.Uint16(b[2:])),
-			Y: int(binary.BigEndian.Uint16(b[4:])), Size: int(binary.BigEndian.Uint16(b[6:]))}
-		l := int(binary.BigEndian.Uint32(b[8:]))
-		b = b[12:]
-		if p.Size < 16 || p.Size > maxPatchSize || p.Frame >= maxPatchFrames || p.X >= maxPatchCoordXY || p.Y >= maxPatchCoordXY || l > maxPatchPNG || l > len(b) {
+		if p.Size < 16 || p.Size > maxPatchSize || p.Frame >= maxPatchFrames || p.X >= maxPatchCoordXY || p.Y >= maxPatchCoordXY || l > maxPatchPNG || l > r.Left() {
 			return nil, fmt.Errorf("%w: patch %d (frame %d, %d px at %d,%d, %d bytes)", ErrPatches, i, p.Frame, p.Size, p.X, p.Y, l)
 		}
+		pngBytes := r.Take(l)
 		// The PNG's header is checked before decoding so a huge declared image is refused
 		// without allocating it.
-		cfg, err := png.DecodeConfig(bytes.NewReader(b[:l]))
+		cfg, err := png.DecodeConfig(bytes.NewReader(pngBytes))
 		if err != nil || cfg.Width != p.Size || cfg.Height != p.Size {
 			return nil, fmt.Errorf("%w: patch %d is not a %d×%d PNG", ErrPatches, i, p.Size, p.Size)
 		}
-		img, err := png.Decode(bytes.NewReader(b[:l]))
+		img, err := png.Decode(bytes.NewReader(pngBytes))
 		if err != nil {
 			return nil, fmt.Errorf("%w: patch %d: %v", ErrPatches, i, err)
 		}
@@ -106,10 +107,9 @@ func ParsePatches(b []byte) ([]SourcePatch, error) {
 			}
 		}
 		out = append(out, p)
-		b = b[l:]
 	}
-	if len(b) != 0 {
-		return nil, fmt.Errorf("%w: %d bytes after the last patch", ErrPatches, len(b))
+	if r.End("last patch"); r.Err() != nil {
+		return nil, r.Err()
 	}
 	return out, nil
 }

@@ -14,8 +14,9 @@ import (
 	"time"
 
 	"github.com/Eyevinn/dash-mpd/mpd"
+	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/cmaf"
-	"github.com/strata-player/strata/decoder/nvc2"
+
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/internal/shared"
 	"github.com/strata-player/strata/internal/testenc"
@@ -84,7 +85,7 @@ func get(t testing.TB, c *http.Client, url string) ([]byte, *http.Response) {
 // every segment of every Representation over HTTP/3, and checks the bytes and a full parse
 // down to decodable units.
 func TestServeStreamOverHTTP3(t *testing.T) {
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +156,7 @@ func TestServeStreamOverHTTP3(t *testing.T) {
 					}
 				}
 				if cfg.Layer == 0 || cfg.Layer == cmaf.Joined {
-					s, err := nvc2.ParseBaseUnit(units[0])
+					s, err := decoder.ParseBaseUnit(units[0])
 					if err != nil {
 						t.Fatalf("%s segment %d: %v", rep.Id, seg, err)
 					}

@@ -8,13 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strata-player/strata/decoder/nvc2"
+	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/internal/testenc"
 )
 
 func TestParsePackagerOutput(t *testing.T) {
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)
 	}

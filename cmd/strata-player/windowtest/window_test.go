@@ -19,7 +19,7 @@ import (
 	"github.com/jezek/xgb/xproto"
 	"github.com/jezek/xgb/xtest"
 	"github.com/strata-player/strata/decoder"
-	"github.com/strata-player/strata/decoder/nvc2"
+
 	"github.com/strata-player/strata/internal/demo"
 	"github.com/strata-player/strata/render/overlay"
 )
@@ -184,14 +184,14 @@ func reference(t *testing.T, s, k int, pts time.Duration, r image.Rectangle, w, 
 	if err != nil || len(segs) == 0 {
 		t.Fatalf("demo sub-GOP %d: %v", s, err)
 	}
-	m, err := nvc2.Default()
+	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
 	const fps = 20 // the demo's frame rate
 	frame := int(math.Round(pts.Seconds() * fps))
 	n, i := frame/segs[0].Frames, frame%segs[0].Frames
-	frames, err := nvc2.NewSegmentDecoder(m, 0).Decode(segs[n], k)
+	frames, err := decoder.NewSegmentDecoder(m, 0).Decode(segs[n], k)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,17 +320,22 @@ func TestWindowShowsDecodedFramesAndOverlay(t *testing.T) {
 	}
 	// Page 2 (ABR): the overlay changes, the paused video does not.
 	X.key(t, win, '2')
-	time.Sleep(700 * time.Millisecond)
-	shot2 := X.grab(t, at, W, H)
-	savePNG(t, shot2, "../../../build/screenshots/strata-player-page2.png")
+	// Wait for the redraw (up to 20 s on a busy machine) instead of sleeping a fixed time.
+	var shot2 *image.RGBA
 	changed := 0
-	for y := box.Min.Y; y < box.Max.Y; y++ {
-		for x := box.Min.X; x < box.Max.X; x++ {
-			if shot1.RGBAAt(x, y) != shot2.RGBAAt(x, y) {
-				changed++
+	for deadline := time.Now().Add(20 * time.Second); changed < 200 && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		shot2 = X.grab(t, at, W, H)
+		changed = 0
+		for y := box.Min.Y; y < box.Max.Y; y++ {
+			for x := box.Min.X; x < box.Max.X; x++ {
+				if shot1.RGBAAt(x, y) != shot2.RGBAAt(x, y) {
+					changed++
+				}
 			}
 		}
 	}
+	savePNG(t, shot2, "../../../build/screenshots/strata-player-page2.png")
 	if changed < 200 {
 		t.Fatalf("page key: only %d overlay pixels changed", changed)
 	}
