@@ -1,10 +1,9 @@
-// Package abr holds the adaptive-bitrate side of strata: the Policy interface that the
-// trace-driven simulator, the player and the ABR daemon all drive; bandwidth-trace parsers
-// (Pensieve cooked, Mahimahi, Sabre JSON); an exact re-implementation of Pensieve's
-// test/fixed_env.py network model; QoE models; the baseline policies (BBA, rate-based,
-// BOLA, robustMPC), the layered ones (swift, lifter), the offline-optimal oracle (simulator
-// only) and the learned policy (abr/models, trained by abr/learn).
+// Package abr is the core of strata's adaptive bitrate: the Policy interface that the
+// trace-driven simulators (abr/sim), the player and the ABR daemon (abr/daemon) all drive;
+// the video model and QoE models; the baseline policies (BBA, rate-based, BOLA, robustMPC),
+// the layered ones (swift, lifter) and the learned policy (abr/models, trained by
+// abr/learn). It imports no transport: traces and the network model are abr/sim's.
 //
-// Nothing here logs or touches the file system except the explicit loaders (LoadVideo; traces are
-// read by net/trace); parsers work on []byte.
+// Nothing here logs or touches the file system except the explicit loaders (LoadVideo);
+// parsers work on []byte.
 package abr

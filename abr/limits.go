@@ -57,3 +57,7 @@ func (p *Limited) InitialQuality(v *Video) int {
 type Initialer interface {
 	InitialQuality(v *Video) int
 }
+
+// BufferThreshMs is the buffer Pensieve's players and simulator fill to (60 s): above it they
+// sleep in 500 ms steps (test/fixed_env.py), and BOLA scales its objective to it.
+const BufferThreshMs = 60000.0

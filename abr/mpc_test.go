@@ -3,9 +3,6 @@ package abr
 import (
 	"math/rand/v2"
 	"testing"
-
-	"github.com/strata-player/strata/internal/shared"
-	"github.com/strata-player/strata/net/trace"
 )
 
 // syntheticVideo is a constant-bitrate ladder like envivio's, for tests that need no files.
@@ -19,23 +16,6 @@ func syntheticVideo(chunks int) *Video {
 		v.Sizes = append(v.Sizes, s)
 	}
 	return v
-}
-
-func TestMPCFollowsBandwidth(t *testing.T) {
-	v := syntheticVideo(48)
-	for _, c := range []struct {
-		mbps float64
-		want int
-	}{{0.2, 0}, {1.0, 1}, {2.5, 3}, {50, 5}} {
-		tr := &trace.Trace{Name: "flat", TimeS: []float64{0, 1000}, BandwidthMbps: []float64{c.mbps, c.mbps}}
-		r, err := SimulateTrace(NewMPC(false), tr, SimConfig{Video: v, QoE: QoELin})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if q := r.Chunks[30].Quality; q != c.want {
-			t.Errorf("%.1f Mbit/s: steady quality %d, want %d", c.mbps, q, c.want)
-		}
-	}
 }
 
 func TestMPCBatchKeepsHistory(t *testing.T) {
@@ -78,20 +58,6 @@ func TestRobustTakesEachSampleOnce(t *testing.T) {
 	}
 }
 
-func TestSimulateRejectsForeignActions(t *testing.T) {
-	tr := &trace.Trace{Name: "flat", TimeS: []float64{0, 1000}, BandwidthMbps: []float64{1, 1}}
-	_, err := SimulateTrace(waitPolicy{}, tr, SimConfig{Video: syntheticVideo(4), QoE: QoELin})
-	if err == nil {
-		t.Fatal("a Wait action was accepted by the single-layer simulator")
-	}
-}
-
-type waitPolicy struct{}
-
-func (waitPolicy) Name() string         { return "wait" }
-func (waitPolicy) Reset()               {}
-func (waitPolicy) Decide(*State) Action { return Action{Kind: Wait} }
-
 // BenchmarkMPCDecide measures robustMPC decisions (6^5 plans each) per second.
 func BenchmarkMPCDecide(b *testing.B) {
 	v := syntheticVideo(48)
@@ -105,22 +71,6 @@ func BenchmarkMPCDecide(b *testing.B) {
 		n++
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "decisions/s")
-}
-
-// BenchmarkSimulateOboeMPC runs robustMPC over every oboe trace (the `strata sim` workload).
-func BenchmarkSimulateOboeMPC(b *testing.B) {
-	traces, err := trace.LoadDir(shared.Require(b, "abr/traces/oboe"), trace.FormatCooked)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg := SimConfig{Video: loadEnvivio(b), QoE: QoELin}
-	spec, _ := Lookup("mpc")
-	for b.Loop() {
-		if _, err := Simulate(spec, traces, cfg, 0, nil); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(len(traces)*EnvivioChunks)*float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
 }
 
 // A ladder of 64 rungs gets a shorter horizon: at most MaxPlans plans per decision (64^5
@@ -138,41 +88,6 @@ func TestMPCPlanBudget(t *testing.T) {
 			t.Errorf("%d rungs: %d plans, want %d (≤ %d)", c.rungs, p.plans, c.plans, MaxPlans)
 		}
 	}
-}
-
-// BenchmarkLearnedDecide measures the learned policy's decisions (robustMPC's search for
-// its features, then the network on each of the 6 candidates); the issue's budget is 1 ms.
-func BenchmarkLearnedDecide(b *testing.B) {
-	v := syntheticVideo(48)
-	spec, err := Lookup("learned")
-	if err != nil {
-		b.Fatal(err)
-	}
-	p := spec.New()
-	st := &State{Video: v, Next: 10, LastQuality: 3, BufferS: 12,
-		Samples: []Sample{{Bytes: 900e3, DelayMs: 2100}, {Bytes: 1.1e6, DelayMs: 2500}, {Bytes: 700e3, DelayMs: 1300}}}
-	b.ReportAllocs()
-	for b.Loop() {
-		p.Decide(st)
-	}
-	b.ReportMetric(b.Elapsed().Seconds()*1e6/float64(b.N), "µs/decision")
-}
-
-// BenchmarkSimulateOboeLearned runs the learned policy over every oboe trace (`strata sim
-// --policy learned`; the issue's budget is 2 s for one run).
-func BenchmarkSimulateOboeLearned(b *testing.B) {
-	traces, err := trace.LoadDir(shared.Require(b, "abr/traces/oboe"), trace.FormatCooked)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg := SimConfig{Video: loadEnvivio(b), QoE: QoELin}
-	spec, _ := Lookup("learned")
-	for b.Loop() {
-		if _, err := Simulate(spec, traces, cfg, 0, nil); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/run")
 }
 
 // Pruning leaves every first quality's best plan value unchanged (the learned policy's

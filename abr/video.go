@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-
-	"github.com/strata-player/strata/net/trace"
 )
 
 // Video is what the network model and the policies know of a stream: the bitrate ladder,
@@ -65,7 +63,7 @@ func ParseSizes(name string, data []byte) ([]int64, error) {
 		}
 		n, err := strconv.ParseInt(string(f[0]), 10, 64)
 		if err != nil || n <= 0 {
-			return nil, fmt.Errorf("%s:%d: want a positive chunk size in bytes, got %q", name, line, trace.Clip(f[0]))
+			return nil, fmt.Errorf("%s:%d: want a positive chunk size in bytes, got %q", name, line, clip(f[0]))
 		}
 		out = append(out, n)
 	}
@@ -130,4 +128,12 @@ func LadderFromLayers(name string, segS float64, cumBytes [][]int64) (*Video, er
 		v.Sizes = append(v.Sizes, sizes)
 	}
 	return v, v.Validate()
+}
+
+// clip shortens a field quoted in an error message.
+func clip(b []byte) string {
+	if len(b) > 40 {
+		return string(b[:40]) + "..."
+	}
+	return string(b)
 }

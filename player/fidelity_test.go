@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/strata-player/strata/abr"
+	"github.com/strata-player/strata/abr/sim"
 	"github.com/strata-player/strata/decoder"
 
 	"github.com/strata-player/strata/decoder/stream"
@@ -65,7 +66,7 @@ func TestSimulatorFidelity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	link := abr.LinkModel{RTTMs: 0, Payload: 1}
+	link := sim.LinkModel{RTTMs: 0, Payload: 1}
 
 	cert, pemCert, _ := h3.SelfSigned([]string{"127.0.0.1"}, time.Hour, time.Now())
 	root, err := os.OpenRoot(dir)
@@ -83,11 +84,11 @@ func TestSimulatorFidelity(t *testing.T) {
 	for _, c := range []string{"mpc", "swift"} {
 		t.Run(c, func(t *testing.T) {
 			spec, _ := abr.Lookup(c)
-			var want abr.TraceResult
+			var want sim.TraceResult
 			if c == "mpc" {
-				want, err = abr.SimulateTrace(spec.New(), &scaled, abr.SimConfig{Video: video, QoE: abr.QoELog, Link: &link})
+				want, err = sim.SimulateTrace(spec.New(), &scaled, sim.SimConfig{Video: video, QoE: abr.QoELog, Link: &link})
 			} else {
-				want, err = abr.SimulateLayered(spec.New(), &scaled, abr.LayeredConfig{Video: layered, Link: &link, MaxBufferS: 60})
+				want, err = sim.SimulateLayered(spec.New(), &scaled, sim.LayeredConfig{Video: layered, Link: &link, MaxBufferS: 60})
 			}
 			if err != nil {
 				t.Fatal(err)

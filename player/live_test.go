@@ -16,8 +16,8 @@ import (
 
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/internal/testenc"
+	"github.com/strata-player/strata/live"
 	"github.com/strata-player/strata/net/fetch"
-	"github.com/strata-player/strata/net/live"
 	"github.com/strata-player/strata/net/origin"
 )
 

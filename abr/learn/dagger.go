@@ -8,6 +8,7 @@ package learn
 import (
 	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/abr/nn"
+	"github.com/strata-player/strata/abr/sim"
 	"github.com/strata-player/strata/net/trace"
 )
 
@@ -26,7 +27,7 @@ type teacher struct {
 
 // labeler is the oracle side of a teacher for one kind of simulator.
 type labeler interface {
-	start(tr *trace.Trace, cfg abr.SimConfig)
+	start(tr *trace.Trace, cfg sim.SimConfig)
 	// label returns the oracle's value of each candidate (nil: no label for this state).
 	label(s *abr.State, acts []abr.Action) []float64
 	took(a abr.Action)
@@ -75,7 +76,7 @@ func (t *teacher) Decide(s *abr.State) abr.Action {
 }
 
 // Foresee gives the oracle side the session's trace (the simulator calls it after Reset).
-func (t *teacher) Foresee(tr *trace.Trace, cfg abr.SimConfig) error {
+func (t *teacher) Foresee(tr *trace.Trace, cfg sim.SimConfig) error {
 	t.label.start(tr, cfg)
 	return nil
 }
@@ -85,14 +86,14 @@ func (t *teacher) Foresee(tr *trace.Trace, cfg abr.SimConfig) error {
 // rest of the trace from there.
 type classicLabels struct {
 	tr   *trace.Trace
-	cfg  abr.SimConfig
+	cfg  sim.SimConfig
 	hist []int
 	// rate is the fraction of states labelled; r draws which.
 	rate float64
 	r    *rng
 }
 
-func (c *classicLabels) start(tr *trace.Trace, cfg abr.SimConfig) {
+func (c *classicLabels) start(tr *trace.Trace, cfg sim.SimConfig) {
 	c.tr, c.cfg = tr, cfg
 	c.hist = append(c.hist[:0], abr.DefaultQuality)
 }
@@ -107,16 +108,16 @@ func (c *classicLabels) label(s *abr.State, acts []abr.Action) []float64 {
 	if c.rate < 1 && c.r.float() >= c.rate {
 		return nil
 	}
-	link := abr.PensieveLink
+	link := sim.PensieveLink
 	if c.cfg.Link != nil {
 		link = *c.cfg.Link
 	}
-	env := abr.NewEnvLink(c.tr, link)
+	env := sim.NewEnvLink(c.tr, link)
 	v := c.cfg.Video
 	for i, q := range c.hist[:s.Next] {
 		env.Download(v.Size(q, i), v.ChunkS)
 	}
-	fv := abr.OracleValues(env, v, c.cfg.QoE, s.Next, s.LastQuality, teacherStepMs)
+	fv := sim.OracleValues(env, v, c.cfg.QoE, s.Next, s.LastQuality, teacherStepMs)
 	if len(fv) == 0 {
 		return nil
 	}
@@ -143,13 +144,13 @@ const maxRegret = 20
 // candidate by the best session that takes it now.
 type layeredLabels struct {
 	tr   *trace.Trace
-	cfg  abr.LayeredConfig
+	cfg  sim.LayeredConfig
 	hist []abr.Action
 	rate float64
 	r    *rng
 }
 
-func (c *layeredLabels) start(tr *trace.Trace, cfg abr.SimConfig) {
+func (c *layeredLabels) start(tr *trace.Trace, cfg sim.SimConfig) {
 	c.tr, c.cfg = tr, *cfg.Layered
 	c.hist = c.hist[:0]
 }
@@ -160,7 +161,7 @@ func (c *layeredLabels) label(s *abr.State, acts []abr.Action) []float64 {
 	if c.rate < 1 && c.r.float() >= c.rate {
 		return nil
 	}
-	ls, err := abr.NewLayeredSession(c.tr, c.cfg)
+	ls, err := sim.NewLayeredSession(c.tr, c.cfg)
 	if err != nil {
 		return nil
 	}
@@ -172,5 +173,5 @@ func (c *layeredLabels) label(s *abr.State, acts []abr.Action) []float64 {
 			return nil
 		}
 	}
-	return abr.LayeredValues(ls, acts)
+	return sim.LayeredValues(ls, acts)
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/strata-player/strata/abr"
+	"github.com/strata-player/strata/abr/sim"
 	"github.com/strata-player/strata/internal/shared"
 	"github.com/strata-player/strata/net/trace"
 )
@@ -34,7 +35,7 @@ func tinyConfig(t *testing.T, workers int) Config {
 	if testing.Short() { // the race pass: fewer sessions, still two workers
 		n, workers = 3, 2
 	}
-	return Config{Sim: abr.SimConfig{Video: v, QoE: abr.QoELin}, Train: pick(train, n), Dev: pick(dev, n),
+	return Config{Sim: sim.SimConfig{Video: v, QoE: abr.QoELin}, Train: pick(train, n), Dev: pick(dev, n),
 		Iters: 1, Epochs: 100, Batch: 32, LR: 3e-3, Hidden: []int{16}, LabelRate: 0.3, Seed: 3, Workers: workers}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/abr/nn"
+	"github.com/strata-player/strata/abr/sim"
 	"github.com/strata-player/strata/net/trace"
 )
 
@@ -17,7 +18,7 @@ import (
 type Config struct {
 	// Sim is the simulator the policy is trained in: Pensieve's (Video, QoE; the classic
 	// model) or the layered one (Layered; the layered model).
-	Sim abr.SimConfig
+	Sim sim.SimConfig
 	// DecodeFPS, for the layered simulator, lists device speeds sessions are drawn from
 	// (0: instant decoding); each training trace gets one, by its index.
 	DecodeFPS []float64
@@ -289,13 +290,13 @@ func rollouts(cfg Config, net *nn.MLP, it int) ([]nn.Choice, error) {
 func rollout(cfg Config, net *nn.MLP, it, i int) ([]nn.Choice, error) {
 	tr := cfg.Train[i]
 	r := newRNG(cfg.Seed, it, i)
-	sim := sessionConfig(cfg.Sim, cfg.DecodeFPS, i)
+	sc := sessionConfig(cfg.Sim, cfg.DecodeFPS, i)
 	t := &teacher{drive: &abr.Learned{Classic: net, Layered: net}, tie: cfg.Tie}
 	// The first data set comes from the planner's sessions (robustMPC, swift): states a
 	// sensible policy reaches (the oracle's own path teaches too little about recovering
 	// from mistakes).
 	planner := abr.Policy(abr.NewMPC(false))
-	if sim.Layered != nil {
+	if sc.Layered != nil {
 		t.label = &layeredLabels{rate: cfg.LabelRate, r: r}
 		planner = &abr.Layer{Upgrades: true}
 	} else {
@@ -304,26 +305,26 @@ func rollout(cfg Config, net *nn.MLP, it, i int) ([]nn.Choice, error) {
 	if it == 0 && cfg.Init == nil {
 		t.drive = planner
 	}
-	if _, err := sim.Run(t, tr); err != nil {
+	if _, err := sc.Run(t, tr); err != nil {
 		return nil, err
 	}
 	return t.out, nil
 }
 
 // sessionConfig is the simulator configuration of session i (its device speed).
-func sessionConfig(sim abr.SimConfig, fps []float64, i int) abr.SimConfig {
-	if sim.Layered == nil || len(fps) == 0 {
-		return sim
+func sessionConfig(sc sim.SimConfig, fps []float64, i int) sim.SimConfig {
+	if sc.Layered == nil || len(fps) == 0 {
+		return sc
 	}
-	l := *sim.Layered
+	l := *sc.Layered
 	l.DecodeFPS = fps[i%len(fps)]
-	sim.Layered = &l
-	return sim
+	sc.Layered = &l
+	return sc
 }
 
 // Evaluate runs the learned policy with p's networks on traces and summarises mean QoE.
-func Evaluate(sim abr.SimConfig, p *abr.Learned, traces []*trace.Trace, fps []float64, workers int) (abr.Summary, error) {
-	return EvaluatePolicy(sim, "learned", func() abr.Policy {
+func Evaluate(cfg sim.SimConfig, p *abr.Learned, traces []*trace.Trace, fps []float64, workers int) (sim.Summary, error) {
+	return EvaluatePolicy(cfg, "learned", func() abr.Policy {
 		return &abr.Learned{Classic: p.Classic, Layered: p.Layered, ClassicMargin: p.ClassicMargin, LayeredMargin: p.LayeredMargin}
 	}, traces, fps, workers)
 }
@@ -354,15 +355,15 @@ func TuneMargin(cfg Config, net nn.Scorer) (float64, []float64, error) {
 	return best, qs, nil
 }
 
-// EvaluatePolicy runs a policy on traces with abr.Simulate, session i with device speed
+// EvaluatePolicy runs a policy on traces with sim.Simulate, session i with device speed
 // fps[i%len(fps)] in the layered simulator, and summarises mean QoE.
-func EvaluatePolicy(sim abr.SimConfig, name string, newPolicy func() abr.Policy, traces []*trace.Trace, fps []float64, workers int) (abr.Summary, error) {
+func EvaluatePolicy(cfg sim.SimConfig, name string, newPolicy func() abr.Policy, traces []*trace.Trace, fps []float64, workers int) (sim.Summary, error) {
 	groups := max(len(fps), 1)
-	if sim.Layered == nil {
+	if cfg.Layered == nil {
 		groups = 1
 	}
 	spec := abr.Spec{Name: name, New: newPolicy}
-	var res []abr.TraceResult
+	var res []sim.TraceResult
 	for g := 0; g < groups; g++ {
 		var part []*trace.Trace
 		for i := g; i < len(traces); i += groups {
@@ -371,11 +372,11 @@ func EvaluatePolicy(sim abr.SimConfig, name string, newPolicy func() abr.Policy,
 		if len(part) == 0 {
 			continue
 		}
-		r, err := abr.Simulate(spec, part, sessionConfig(sim, fps, g), workers, nil)
+		r, err := sim.Simulate(spec, part, sessionConfig(cfg, fps, g), workers, nil)
 		if err != nil {
-			return abr.Summary{}, err
+			return sim.Summary{}, err
 		}
 		res = append(res, r...)
 	}
-	return abr.Summarize(name, sim.QoE.Name, res), nil
+	return sim.Summarize(name, cfg.QoE.Name, res), nil
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/enhance"
 	"github.com/strata-player/strata/encoder"
-	"github.com/strata-player/strata/net/live"
+	"github.com/strata-player/strata/live"
 )
 
 // enhanceSegment is one segment of an enhance-eval run.

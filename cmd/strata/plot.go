@@ -6,7 +6,7 @@ import (
 	"os"
 	"sort"
 
-	"github.com/strata-player/strata/abr"
+	"github.com/strata-player/strata/abr/sim"
 	"github.com/strata-player/strata/encoder"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -21,7 +21,7 @@ var palette = []color.RGBA{
 }
 
 // plotCDF writes a PNG with one empirical CDF of per-trace mean QoE per policy.
-func plotCDF(path string, sums []abr.Summary, qoe, set string) error {
+func plotCDF(path string, sums []sim.Summary, qoe, set string) error {
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("Per-trace QoE (%s, mean over chunks 1..), %s", qoe, set)
 	p.X.Label.Text = "QoE per chunk"

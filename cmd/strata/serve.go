@@ -20,8 +20,8 @@ import (
 	"github.com/strata-player/strata/decoder/enhance"
 
 	"github.com/strata-player/strata/encoder/packager"
+	"github.com/strata-player/strata/live"
 	"github.com/strata-player/strata/net/h3"
-	"github.com/strata-player/strata/net/live"
 	"github.com/strata-player/strata/net/origin"
 	"github.com/strata-player/strata/net/shape"
 	"github.com/strata-player/strata/net/trace"

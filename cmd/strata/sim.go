@@ -13,6 +13,7 @@ import (
 
 	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/abr/learn"
+	"github.com/strata-player/strata/abr/sim"
 	"github.com/strata-player/strata/decoder/stream"
 	"github.com/strata-player/strata/net/trace"
 	"golang.org/x/term"
@@ -84,7 +85,7 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("loading video: %w", err)
 	}
-	var layered *abr.LayeredConfig
+	var layered *sim.LayeredConfig
 	qoeName := *qoe
 	if qoeName == "" {
 		qoeName = "lin"
@@ -128,10 +129,10 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	progress := newProgress(stderr)
-	var sums []abr.Summary
+	var sums []sim.Summary
 	for _, spec := range specs {
 		start := time.Now()
-		res, err := abr.Simulate(spec, trs, abr.SimConfig{Video: v, QoE: model, Layered: layered}, *workers, func(done int) {
+		res, err := sim.Simulate(spec, trs, sim.SimConfig{Video: v, QoE: model, Layered: layered}, *workers, func(done int) {
 			progress.update(fmt.Sprintf("sim %s: %d/%d traces", spec.Name, done, len(trs)))
 		})
 		progress.clear()
@@ -143,11 +144,11 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 		}
-		s := abr.Summarize(spec.Name, model.Name, res)
+		s := sim.Summarize(spec.Name, model.Name, res)
 		sums = append(sums, s)
 		if *asJSON {
 			if err := printJSON(stdout, struct {
-				abr.Summary
+				sim.Summary
 				Seconds float64 `json:"seconds"`
 			}{s, time.Since(start).Seconds()}); err != nil {
 				return err
@@ -208,13 +209,13 @@ func selectPolicies(arg string) ([]abr.Spec, error) {
 	return out, nil
 }
 
-func writeLogs(dir, policy string, res []abr.TraceResult) error {
+func writeLogs(dir, policy string, res []sim.TraceResult) error {
 	for _, r := range res {
 		f, err := os.Create(filepath.Join(dir, "log_sim_"+policy+"_"+r.Trace))
 		if err != nil {
 			return err
 		}
-		err = abr.WritePensieveLog(f, r)
+		err = sim.WritePensieveLog(f, r)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
@@ -225,7 +226,7 @@ func writeLogs(dir, policy string, res []abr.TraceResult) error {
 	return nil
 }
 
-func printTable(w io.Writer, sums []abr.Summary, traces int, dir string) {
+func printTable(w io.Writer, sums []sim.Summary, traces int, dir string) {
 	fmt.Fprintf(w, "%d traces from %s, QoE %s (per-trace values averaged over traces)\n", traces, dir, sums[0].QoE)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	layered := sums[0].QoE == "quality"

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/strata-player/strata/abr"
+	"github.com/strata-player/strata/abr/sim"
 	"github.com/strata-player/strata/decoder/stream"
 	"github.com/strata-player/strata/player"
 	"github.com/strata-player/strata/player/manifest"
@@ -62,7 +63,7 @@ func packagedQuality(dir string, subgop int) (*stream.Info, error) {
 // layeredConfig is the layered simulator's configuration from sim's flags; the decode
 // speed comes from --decode-fps or from a `strata bench decode --json` file (the entry for
 // the stream's sub-GOP size; fps scaled by pixel count when the resolution differs).
-func layeredConfig(v *abr.Video, si *stream.Info, fps float64, modelFile string, scale, maxBuf, window float64, decodedBuf bool) (*abr.LayeredConfig, error) {
+func layeredConfig(v *abr.Video, si *stream.Info, fps float64, modelFile string, scale, maxBuf, window float64, decodedBuf bool) (*sim.LayeredConfig, error) {
 	if !(fps >= 0 && fps < 1e6) || !(scale > 0 && scale <= 1000) || !(maxBuf > 0 && maxBuf <= 3600) || !(window >= 0 && window <= 3600) {
 		return nil, fmt.Errorf("--decode-fps %v, --device-scale %v, --max-buffer %v or --decode-window %v out of range", fps, scale, maxBuf, window)
 	}
@@ -82,5 +83,5 @@ func layeredConfig(v *abr.Video, si *stream.Info, fps float64, modelFile string,
 			return nil, fmt.Errorf("%s: %w", modelFile, err)
 		}
 	}
-	return &abr.LayeredConfig{Video: v, MaxBufferS: maxBuf, DecodeWindowS: window, DecodeFPS: fps * scale, DecodedBuffer: decodedBuf}, nil
+	return &sim.LayeredConfig{Video: v, MaxBufferS: maxBuf, DecodeWindowS: window, DecodeFPS: fps * scale, DecodedBuffer: decodedBuf}, nil
 }

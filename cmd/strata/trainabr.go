@@ -19,6 +19,7 @@ import (
 	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/abr/learn"
 	"github.com/strata-player/strata/abr/nn"
+	"github.com/strata-player/strata/abr/sim"
 )
 
 func runTrainABR(args []string, stdout, stderr io.Writer) error {
@@ -119,7 +120,7 @@ func runTrainABR(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		cfg.Sim = abr.SimConfig{Video: v, QoE: abr.QoELin}
+		cfg.Sim = sim.SimConfig{Video: v, QoE: abr.QoELin}
 	} else {
 		v, si, err := loadStream(*video, *subgop)
 		if err != nil {
@@ -132,7 +133,7 @@ func runTrainABR(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		cfg.Sim = abr.SimConfig{Video: v, QoE: abr.QoE{Name: "quality"}, Layered: l}
+		cfg.Sim = sim.SimConfig{Video: v, QoE: abr.QoE{Name: "quality"}, Layered: l}
 		for _, f := range strings.Split(*decodeRT, ",") {
 			x, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
 			if err != nil || x < 0 || x > 100 {

@@ -32,7 +32,7 @@ type Info struct {
 	// 0..k-1 (written by the packager into its quality sidecars; the exact object a
 	// single-request player fetches).
 	JoinedBytes [][]int `json:"joined_bytes,omitempty"`
-	// Live is set in a live origin's sidecar (net/live): Quality then covers segments
+	// Live is set in a live origin's sidecar (live): Quality then covers segments
 	// First.. of the origin's window only, Segments counts those published so far, and a
 	// row without levels is a segment that was never completed.
 	Live *LiveInfo `json:"live,omitempty"`

@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/strata-player/strata/abr"
+	"github.com/strata-player/strata/abr/sim"
 	. "github.com/strata-player/strata/net/trace"
 )
 
@@ -19,10 +19,10 @@ func checkTrace(t *testing.T, tr *Trace) {
 			t.Fatalf("sample %d invalid: %v %v", i, tr.TimeS[i], tr.BandwidthMbps[i])
 		}
 	}
-	env := abr.NewEnv(tr)
+	env := sim.NewEnv(tr)
 	for i := 0; i < 3; i++ {
 		st := env.Download(1000, 4)
-		if !(st.DelayMs >= abr.LinkRTTMs) || math.IsNaN(st.BufferS) {
+		if !(st.DelayMs >= sim.LinkRTTMs) || math.IsNaN(st.BufferS) {
 			t.Fatalf("download %d: %+v", i, st)
 		}
 	}

@@ -101,7 +101,7 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// liveMPD is what net/live publishes while a stream goes on.
+// liveMPD is what live publishes while a stream goes on.
 const liveMPD = `<?xml version="1.0" encoding="UTF-8"?>
 <MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" type="dynamic" availabilityStartTime="2026-12-02T13:12:27.719601837Z" publishTime="2026-12-02T13:12:35.80804068Z" minimumUpdatePeriod="PT2S" minBufferTime="PT2S" timeShiftBufferDepth="PT1M" suggestedPresentationDelay="PT6S">
   <Period id="0" start="PT0S">

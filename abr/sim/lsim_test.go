@@ -1,6 +1,7 @@
-package abr
+package sim
 
 import (
+	"github.com/strata-player/strata/abr"
 	"math"
 	"testing"
 
@@ -10,12 +11,12 @@ import (
 
 // layeredTestVideo: 3 segments of 2 s (40 frames at 20 fps), 2 layers of 500 kB each, so
 // the joined object with both layers takes 1 s on a 1 MB/s link.
-func layeredTestVideo(t *testing.T) *Video {
+func layeredTestVideo(t *testing.T) *abr.Video {
 	t.Helper()
 	cum := [][]int64{{500_000, 1_000_000}, {500_000, 1_000_000}, {500_000, 1_000_000}}
 	layer := [][]int64{{500_000, 500_000}, {500_000, 500_000}, {500_000, 500_000}}
 	psnr := [][]float64{{30, 35}, {30, 35}, {30, 35}}
-	v, err := NewLayeredVideo("test", 2, cum, layer, psnr, []int{40, 40, 40}, 20)
+	v, err := abr.NewLayeredVideo("test", 2, cum, layer, psnr, []int{40, 40, 40}, 20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,8 +32,8 @@ type fetchAll struct{ q int }
 
 func (fetchAll) Name() string { return "fetch-all" }
 func (fetchAll) Reset()       {}
-func (p fetchAll) Decide(s *State) Action {
-	return Action{Kind: Fetch, Segment: s.Next, Quality: p.q}
+func (p fetchAll) Decide(s *abr.State) abr.Action {
+	return abr.Action{Kind: abr.Fetch, Segment: s.Next, Quality: p.q}
 }
 
 func TestLayeredSimulatorTiming(t *testing.T) {
@@ -86,12 +87,12 @@ type baseThenUpgrade struct {
 
 func (*baseThenUpgrade) Name() string { return "base-then-upgrade" }
 func (*baseThenUpgrade) Reset()       {}
-func (p *baseThenUpgrade) Decide(s *State) Action {
+func (p *baseThenUpgrade) Decide(s *abr.State) abr.Action {
 	if s.Next == s.Video.Chunks && !p.done {
 		p.done = true
-		return Action{Kind: Upgrade, Segment: p.seg, Quality: 1}
+		return abr.Action{Kind: abr.Upgrade, Segment: p.seg, Quality: 1}
 	}
-	return Action{Kind: Fetch, Segment: s.Next, Quality: 0}
+	return abr.Action{Kind: abr.Fetch, Segment: s.Next, Quality: 0}
 }
 
 func TestLayeredSimulatorUpgrades(t *testing.T) {
@@ -121,8 +122,8 @@ type badUpgrade struct{}
 
 func (badUpgrade) Name() string { return "bad" }
 func (badUpgrade) Reset()       {}
-func (badUpgrade) Decide(s *State) Action {
-	return Action{Kind: Upgrade, Segment: 0, Quality: 5}
+func (badUpgrade) Decide(s *abr.State) abr.Action {
+	return abr.Action{Kind: abr.Upgrade, Segment: 0, Quality: 5}
 }
 
 // TestLayeredPoliciesRun: every policy, classic and layered, plays a layered video to the
@@ -130,7 +131,7 @@ func (badUpgrade) Decide(s *State) Action {
 func TestLayeredPoliciesRun(t *testing.T) {
 	v := layeredTestVideo(t)
 	for _, name := range []string{"swift", "lifter", "mpc", "bba", "bola", "rate", "learned", "oracle"} {
-		spec, err := Lookup(name)
+		spec, err := abr.Lookup(name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,9 +154,9 @@ func TestLayerPoliciesOnSingleLayerSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := SimConfig{Video: v, QoE: QoELin}
+	cfg := SimConfig{Video: v, QoE: abr.QoELin}
 	mean := func(name string) float64 {
-		spec, _ := Lookup(name)
+		spec, _ := abr.Lookup(name)
 		res, err := Simulate(spec, trs[:60], cfg, 1, nil)
 		if err != nil {
 			t.Fatal(err)

@@ -1,10 +1,11 @@
-package abr
+package sim
 
 import (
 	"errors"
 	"fmt"
 	"math"
 
+	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/net/trace"
 )
 
@@ -13,7 +14,7 @@ import (
 // ahead of the presenter, and a media clock that stalls when a segment is not decoded in
 // time.
 type LayeredConfig struct {
-	Video *Video // must have Layers
+	Video *abr.Video // must have Layers
 	// Link is the per-request round trip and payload share (it defaults to PensieveLink).
 	Link *LinkModel
 	// MaxBufferS: fetches wait while the next segment would start more than this far
@@ -41,14 +42,14 @@ const maxActions = 1 << 20
 // segment by one layer (one request for that layer) or wait. Rewards are QoE on decoded
 // quality (u = PSNR-Y/10, 4.3 per stalled second, |Δu| per change; segment 0's stall is
 // the startup delay), as the player's qoe_quality.
-func SimulateLayered(p Policy, tr *trace.Trace, cfg LayeredConfig) (TraceResult, error) {
+func SimulateLayered(p abr.Policy, tr *trace.Trace, cfg LayeredConfig) (TraceResult, error) {
 	ls, err := NewLayeredSession(tr, cfg)
 	if err != nil {
 		return TraceResult{}, err
 	}
 	p.Reset()
 	if f, ok := p.(Foresighted); ok {
-		if err := f.Foresee(tr, SimConfig{Video: cfg.Video, QoE: QoE{Name: "quality"}, Layered: &cfg}); err != nil {
+		if err := f.Foresee(tr, SimConfig{Video: cfg.Video, QoE: abr.QoE{Name: "quality"}, Layered: &cfg}); err != nil {
 			return TraceResult{}, err
 		}
 	}
@@ -75,7 +76,7 @@ type LayeredSession struct {
 	link      LinkModel
 	env       Env
 	pl        *playout
-	st        State
+	st        abr.State
 	res       TraceResult
 	now       float64
 	next      int
@@ -101,23 +102,23 @@ func NewLayeredSession(tr *trace.Trace, cfg LayeredConfig) (*LayeredSession, err
 		cfg.DecodeWindowS = v.ChunkS
 	}
 	ls := &LayeredSession{cfg: cfg, link: link, env: *NewEnvLink(tr, link), pl: newPlayout(v, cfg), res: TraceResult{Trace: tr.Name}}
-	ls.st = State{Video: v, Samples: make([]Sample, 0, v.Chunks), DecodeFPS: cfg.DecodeFPS,
+	ls.st = abr.State{Video: v, Samples: make([]abr.Sample, 0, v.Chunks), DecodeFPS: cfg.DecodeFPS,
 		DecodeWindowS: cfg.DecodeWindowS, MaxBufferS: cfg.MaxBufferS, RTTMs: link.RTTMs}
 	return ls, nil
 }
 
 // FirstAction is the session's first request: segment 0 at DefaultQuality.
-func (ls *LayeredSession) FirstAction() Action {
-	return Action{Kind: Fetch, Segment: 0, Quality: min(DefaultQuality, len(ls.cfg.Video.BitratesKbps)-1)}
+func (ls *LayeredSession) FirstAction() abr.Action {
+	return abr.Action{Kind: abr.Fetch, Segment: 0, Quality: min(abr.DefaultQuality, len(ls.cfg.Video.BitratesKbps)-1)}
 }
 
 // State is what a policy sees now (valid until the next Apply).
-func (ls *LayeredSession) State() *State { return &ls.st }
+func (ls *LayeredSession) State() *abr.State { return &ls.st }
 
 // Done reports whether the session ends instead of taking a (every segment fetched and a
 // is not an upgrade).
-func (ls *LayeredSession) Done(a Action) bool {
-	return ls.next == ls.cfg.Video.Chunks && a.Kind != Upgrade
+func (ls *LayeredSession) Done(a abr.Action) bool {
+	return ls.next == ls.cfg.Video.Chunks && a.Kind != abr.Upgrade
 }
 
 // Clone is an independent copy of the session.
@@ -125,7 +126,7 @@ func (ls *LayeredSession) Clone() *LayeredSession {
 	c := *ls
 	c.pl = ls.pl.clone()
 	if !ls.quiet {
-		c.st.Samples = append([]Sample(nil), ls.st.Samples...)
+		c.st.Samples = append([]abr.Sample(nil), ls.st.Samples...)
 	}
 	c.st.Held = c.pl.held[:c.next]
 	return &c
@@ -138,12 +139,12 @@ func (ls *LayeredSession) searchClone() *LayeredSession {
 	return q.Clone()
 }
 
-func (ls *LayeredSession) request(bytes int64) Sample {
+func (ls *LayeredSession) request(bytes int64) abr.Sample {
 	d := ls.env.transfer(float64(bytes))
 	delay := d + ls.link.RTTMs/1000
 	ls.pl.advance(ls.now + delay) // commits before this arrival, which it cannot change
 	ls.now += delay
-	return Sample{Bytes: bytes, DelayMs: delay * 1000, DownloadMs: d * 1000}
+	return abr.Sample{Bytes: bytes, DelayMs: delay * 1000, DownloadMs: d * 1000}
 }
 
 func (ls *LayeredSession) idle() {
@@ -153,11 +154,11 @@ func (ls *LayeredSession) idle() {
 }
 
 // Apply carries out one action and updates the state.
-func (ls *LayeredSession) Apply(a Action) error {
+func (ls *LayeredSession) Apply(a abr.Action) error {
 	v, pl, st := ls.cfg.Video, ls.pl, &ls.st
 	K := len(v.BitratesKbps)
 	switch a.Kind {
-	case Fetch:
+	case abr.Fetch:
 		if a.Segment != ls.next || a.Quality < 0 || a.Quality >= K {
 			return fmt.Errorf("fetch %+v; the next segment is %d, qualities 0..%d", a, ls.next, K-1)
 		}
@@ -172,7 +173,7 @@ func (ls *LayeredSession) Apply(a Action) error {
 		}
 		st.LastQuality = a.Quality
 		ls.next++
-	case Upgrade:
+	case abr.Upgrade:
 		n := a.Segment
 		if n < 0 || n >= ls.next || a.Quality != pl.held[n] || a.Quality >= K {
 			return fmt.Errorf("upgrade %+v is not the next layer of a fetched segment", a)
@@ -188,7 +189,7 @@ func (ls *LayeredSession) Apply(a Action) error {
 		if !ls.quiet {
 			st.Samples = append(st.Samples, smp)
 		}
-	case Wait:
+	case abr.Wait:
 		ls.idle()
 	default:
 		return fmt.Errorf("unknown action %+v", a)
@@ -210,7 +211,7 @@ func (ls *LayeredSession) Finish() TraceResult {
 // presentation times out, decided in time order (a segment's decode start is final only
 // once the simulation clock has passed it, since a later upgrade could still complete it).
 type playout struct {
-	v    *Video
+	v    *abr.Video
 	cfg  LayeredConfig
 	segS float64
 	K    int
@@ -228,7 +229,7 @@ type playout struct {
 	dec              int
 }
 
-func newPlayout(v *Video, cfg LayeredConfig) *playout {
+func newPlayout(v *abr.Video, cfg LayeredConfig) *playout {
 	N := v.Chunks
 	p := &playout{v: v, cfg: cfg, segS: v.ChunkS, K: len(v.BitratesKbps), held: make([]int, N), baseAt: make([]float64, N),
 		fullAt: make([]float64, N), bytes: make([]int64, N), doneAt: math.Inf(1), decS: make([]float64, N),
@@ -319,7 +320,7 @@ func (p *playout) stallTotal() float64 {
 }
 
 // fill writes the layered part of the state at time t.
-func (p *playout) fill(st *State, t float64, next int, decodedView bool) {
+func (p *playout) fill(st *abr.State, t float64, next int, decodedView bool) {
 	ph := p.playhead(t)
 	decodedEnd := 0.0
 	for i := p.dec - 1; i >= 0; i-- {
@@ -362,7 +363,7 @@ func (p *playout) logs() []ChunkLog {
 		}
 		out[n] = ChunkLog{TimeS: p.play[n], Quality: k - 1, BitrateKbps: v.BitratesKbps[k-1], BufferS: 0,
 			RebufferS: stall, Bytes: p.bytes[n], PSNRY: L.PSNRY[n][k-1],
-			Reward: u - QualityRebufPenalty*stall - math.Abs(u-prevU)}
+			Reward: u - abr.QualityRebufPenalty*stall - math.Abs(u-prevU)}
 		prevU = u
 	}
 	return out

@@ -1,4 +1,4 @@
-package abr
+package sim
 
 // Summary aggregates one policy's sessions. Per-trace values are averaged over traces.
 type Summary struct {

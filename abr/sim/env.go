@@ -1,8 +1,9 @@
-package abr
+package sim
 
 import (
 	"math"
 
+	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/net/trace"
 )
 
@@ -10,7 +11,6 @@ import (
 const (
 	LinkRTTMs          = 80.0
 	PacketPayload      = 0.95
-	BufferThreshMs     = 60000.0
 	DrainBufferSleepMs = 500.0
 )
 
@@ -83,8 +83,8 @@ func (e *Env) Download(size int64, chunkS float64) Step {
 	e.bufferMs = math.Max(e.bufferMs-delay, 0)
 	e.bufferMs += float64(chunkS * 1000)
 	st := Step{DelayMs: delay, RebufferS: rebuf / 1000, Bytes: size}
-	if e.bufferMs > BufferThreshMs {
-		drain := e.bufferMs - BufferThreshMs
+	if e.bufferMs > abr.BufferThreshMs {
+		drain := e.bufferMs - abr.BufferThreshMs
 		sleep := math.Ceil(drain/DrainBufferSleepMs) * DrainBufferSleepMs
 		e.bufferMs -= sleep
 		st.SleepMs = sleep

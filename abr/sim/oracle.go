@@ -1,8 +1,9 @@
-package abr
+package sim
 
 import (
 	"math"
 
+	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/net/trace"
 )
 
@@ -29,13 +30,13 @@ type Oracle struct {
 	Value float64
 	// lplan is the layered plan (every action after the first fetch); taken counts the
 	// actions returned.
-	lplan []Action
+	lplan []abr.Action
 	taken int
 }
 
 func init() {
-	Register(Spec{Name: "oracle", Help: "offline optimum: dynamic programming over the known future trace (strata sim only)",
-		New: func() Policy { return &Oracle{} }, SimOnly: true})
+	abr.Register(abr.Spec{Name: "oracle", Help: "offline optimum: dynamic programming over the known future trace (strata sim only)",
+		New: func() abr.Policy { return &Oracle{} }, SimOnly: true})
 }
 
 // Name implements Policy.
@@ -45,18 +46,18 @@ func (o *Oracle) Name() string { return "oracle" }
 func (o *Oracle) Reset() { o.plan, o.lplan, o.taken = o.plan[:0], o.lplan[:0], 0 }
 
 // Decide implements Policy.
-func (o *Oracle) Decide(s *State) Action {
+func (o *Oracle) Decide(s *abr.State) abr.Action {
 	if s.Video.Layers != nil && len(o.lplan) > 0 {
 		if o.taken < len(o.lplan) {
 			o.taken++
 			return o.lplan[o.taken-1]
 		}
-		return Action{Kind: Wait}
+		return abr.Action{Kind: abr.Wait}
 	}
 	if s.Next < len(o.plan) {
-		return Action{Kind: Fetch, Segment: s.Next, Quality: o.plan[s.Next]}
+		return abr.Action{Kind: abr.Fetch, Segment: s.Next, Quality: o.plan[s.Next]}
 	}
-	return Action{Kind: Fetch, Segment: s.Next, Quality: 0}
+	return abr.Action{Kind: abr.Fetch, Segment: s.Next, Quality: 0}
 }
 
 // Foresee implements Foresighted: it plans the session on tr.
@@ -79,7 +80,7 @@ func (o *Oracle) Foresee(tr *trace.Trace, cfg SimConfig) error {
 	}
 	env := NewEnvLink(tr, link)
 	v := cfg.Video
-	q0 := DefaultQuality
+	q0 := abr.DefaultQuality
 	env.Download(v.Size(q0, 0), v.ChunkS)
 	plan, value, _ := oracleSearch(env, v, cfg.QoE, 1, q0, o.step(), false)
 	o.plan = append(append(o.plan[:0], q0), plan...)
@@ -107,13 +108,13 @@ type onode struct {
 // `from` was fetched at quality last) and returns the plan and its QoE; with perFirst,
 // paths that start with different qualities are never merged, and firstValue[q] is the
 // best value of a plan starting with q.
-func oracleSearch(env *Env, v *Video, qoe QoE, from, last int, stepMs float64, perFirst bool) (plan []int, value float64, firstValue []float64) {
+func oracleSearch(env *Env, v *abr.Video, qoe abr.QoE, from, last int, stepMs float64, perFirst bool) (plan []int, value float64, firstValue []float64) {
 	K := len(v.BitratesKbps)
 	stages := v.Chunks - from
 	if stages <= 0 {
 		return nil, 0, nil
 	}
-	nb := int(math.Ceil((BufferThreshMs+v.ChunkS*1000)/stepMs)) + 1
+	nb := int(math.Ceil((abr.BufferThreshMs+v.ChunkS*1000)/stepMs)) + 1
 	cur := []onode{{env: *env, q: last, parent: -1}}
 	hist := make([][]onode, 0, stages)
 	nf := 1
@@ -181,7 +182,7 @@ func oracleSearch(env *Env, v *Video, qoe QoE, from, last int, stepMs float64, p
 // OracleValues is the oracle's value of each first quality from a model state (the buffer
 // rounded to stepMs): the best QoE of the rest of the session when chunk `from` is fetched
 // at quality q.
-func OracleValues(env *Env, v *Video, qoe QoE, from, last int, stepMs float64) []float64 {
+func OracleValues(env *Env, v *abr.Video, qoe abr.QoE, from, last int, stepMs float64) []float64 {
 	_, _, fv := oracleSearch(env, v, qoe, from, last, stepMs, true)
 	return fv
 }

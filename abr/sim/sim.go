@@ -1,9 +1,10 @@
-package abr
+package sim
 
 import (
 	"fmt"
 	"runtime"
 
+	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/net/trace"
 )
 
@@ -34,8 +35,8 @@ type TraceResult struct {
 
 // SimConfig is what every simulated session shares.
 type SimConfig struct {
-	Video *Video
-	QoE   QoE
+	Video *abr.Video
+	QoE   abr.QoE
 	// Link, if not nil, replaces Pensieve's link model (80 ms RTT, 95 % payload).
 	Link *LinkModel
 	// Layered, if not nil, runs the layered simulator (SimulateLayered) with it instead;
@@ -44,7 +45,7 @@ type SimConfig struct {
 }
 
 // Run plays one session of policy p on tr in the simulator cfg selects.
-func (cfg SimConfig) Run(p Policy, tr *trace.Trace) (TraceResult, error) {
+func (cfg SimConfig) Run(p abr.Policy, tr *trace.Trace) (TraceResult, error) {
 	if cfg.Layered != nil {
 		return SimulateLayered(p, tr, *cfg.Layered)
 	}
@@ -54,7 +55,7 @@ func (cfg SimConfig) Run(p Policy, tr *trace.Trace) (TraceResult, error) {
 // SimulateTrace plays cfg.Video over tr in Pensieve's network model with policy p, as
 // Pensieve's bb.py / mpc.py loops do: the first chunk at DefaultQuality, then after every
 // download (the last one too, so history-keeping policies see every sample) p decides.
-func SimulateTrace(p Policy, tr *trace.Trace, cfg SimConfig) (TraceResult, error) {
+func SimulateTrace(p abr.Policy, tr *trace.Trace, cfg SimConfig) (TraceResult, error) {
 	v := cfg.Video
 	p.Reset()
 	if f, ok := p.(Foresighted); ok {
@@ -68,8 +69,8 @@ func SimulateTrace(p Policy, tr *trace.Trace, cfg SimConfig) (TraceResult, error
 	}
 	env := NewEnvLink(tr, link)
 	res := TraceResult{Trace: tr.Name, Chunks: make([]ChunkLog, 0, v.Chunks)}
-	st := &State{Video: v, Samples: make([]Sample, 0, v.Chunks)}
-	q, prev := DefaultQuality, DefaultQuality
+	st := &abr.State{Video: v, Samples: make([]abr.Sample, 0, v.Chunks)}
+	q, prev := abr.DefaultQuality, abr.DefaultQuality
 	var timeMs float64
 	for i := 0; i < v.Chunks; i++ {
 		step := env.Download(v.Sizes[q][i], v.ChunkS)
@@ -83,12 +84,12 @@ func SimulateTrace(p Policy, tr *trace.Trace, cfg SimConfig) (TraceResult, error
 		})
 		prev = q
 		st.Next, st.LastQuality, st.BufferS, st.RebufferS = i+1, q, step.BufferS, step.RebufferS
-		st.Samples = append(st.Samples, Sample{Bytes: step.Bytes, DelayMs: step.DelayMs, DownloadMs: step.DelayMs - link.RTTMs})
+		st.Samples = append(st.Samples, abr.Sample{Bytes: step.Bytes, DelayMs: step.DelayMs, DownloadMs: step.DelayMs - link.RTTMs})
 		a := p.Decide(st)
 		if i+1 == v.Chunks {
 			break
 		}
-		if a.Kind != Fetch || a.Segment != i+1 || a.Quality < 0 || a.Quality >= len(v.BitratesKbps) {
+		if a.Kind != abr.Fetch || a.Segment != i+1 || a.Quality < 0 || a.Quality >= len(v.BitratesKbps) {
 			return res, fmt.Errorf("policy %s on %s after chunk %d: action %+v is not a fetch of chunk %d at a quality in 0..%d (this simulator is single-layer)",
 				p.Name(), tr.Name, i, a, i+1, len(v.BitratesKbps)-1)
 		}
@@ -101,7 +102,7 @@ func SimulateTrace(p Policy, tr *trace.Trace, cfg SimConfig) (TraceResult, error
 // sessions run in trace order through one instance; others run on `workers` goroutines
 // (0 means GOMAXPROCS), each with its own instance. progress, if not nil, is called from
 // the calling goroutine after each finished trace with the count done.
-func Simulate(spec Spec, traces []*trace.Trace, cfg SimConfig, workers int, progress func(done int)) ([]TraceResult, error) {
+func Simulate(spec abr.Spec, traces []*trace.Trace, cfg SimConfig, workers int, progress func(done int)) ([]TraceResult, error) {
 	v := cfg.Video
 	if cfg.Layered != nil {
 		v = cfg.Layered.Video

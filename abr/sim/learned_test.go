@@ -1,8 +1,9 @@
-package abr
+package sim
 
 import (
 	"encoding/json"
 	"flag"
+	"github.com/strata-player/strata/abr"
 	"math"
 	"os"
 	"testing"
@@ -35,7 +36,7 @@ func TestLearnedGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, err := Lookup("learned")
+	spec, err := abr.Lookup("learned")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func TestLearnedGolden(t *testing.T) {
 	lv := layeredTestVideo(t)
 	for i := 0; i < len(trs); i += 25 {
 		tr := trs[i]
-		res, err := SimulateTrace(spec.New(), tr, SimConfig{Video: v, QoE: QoELin})
+		res, err := SimulateTrace(spec.New(), tr, SimConfig{Video: v, QoE: abr.QoELin})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,7 +86,7 @@ func TestLearnedGolden(t *testing.T) {
 		for name, ws := range w {
 			gs := g[name]
 			if math.Abs(gs.QoE-ws.QoE) > 1e-9 || gs.Upgrades != ws.Upgrades || len(gs.Qualities) != len(ws.Qualities) {
-				t.Errorf("%s %s: QoE %v, %d upgrades, %d chunks; golden %v, %d, %d", kind, name, gs.QoE, gs.Upgrades, len(gs.Qualities), ws.QoE, ws.Upgrades, len(ws.Qualities))
+				t.Errorf("%s %s: abr.QoE %v, %d upgrades, %d chunks; golden %v, %d, %d", kind, name, gs.QoE, gs.Upgrades, len(gs.Qualities), ws.QoE, ws.Upgrades, len(ws.Qualities))
 				continue
 			}
 			for i := range ws.Qualities {

@@ -1,9 +1,10 @@
-package abr
+package sim
 
 import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/strata-player/strata/abr"
 	"math"
 	"os"
 	"path/filepath"
@@ -47,9 +48,9 @@ func readRefLog(t *testing.T, path string) []refChunk {
 	return out
 }
 
-func loadEnvivio(t testing.TB) *Video {
+func loadEnvivio(t testing.TB) *abr.Video {
 	t.Helper()
-	v, err := LoadEnvivio(shared.Require(t, "abr/video"))
+	v, err := abr.LoadEnvivio(shared.Require(t, "abr/video"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,11 +88,11 @@ func runReference(t *testing.T, set, policy, refDir, prefix string, checkTime bo
 		t.Fatal(err)
 	}
 	refs := shared.Require(t, filepath.Join("abr/reference", set, refDir))
-	spec, err := Lookup(policy)
+	spec, err := abr.Lookup(policy)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Simulate(spec, traces, SimConfig{Video: loadEnvivio(t), QoE: QoELin}, 0, nil)
+	res, err := Simulate(spec, traces, SimConfig{Video: loadEnvivio(t), QoE: abr.QoELin}, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,8 +163,8 @@ func TestReferenceQoETotals(t *testing.T) {
 		if tr == nil {
 			t.Fatalf("trace %s missing", f[0])
 		}
-		for _, m := range []QoE{QoELin, QoELog, QoEHD} {
-			r, err := SimulateTrace(&BBA{ReservoirS: 5, CushionS: 10}, tr, SimConfig{Video: v, QoE: m})
+		for _, m := range []abr.QoE{abr.QoELin, abr.QoELog, abr.QoEHD} {
+			r, err := SimulateTrace(&abr.BBA{ReservoirS: 5, CushionS: 10}, tr, SimConfig{Video: v, QoE: m})
 			if err != nil {
 				t.Fatal(err)
 			}

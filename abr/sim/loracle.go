@@ -1,6 +1,10 @@
-package abr
+package sim
 
-import "math"
+import (
+	"math"
+
+	"github.com/strata-player/strata/abr"
+)
 
 // The layered oracle: dynamic programming over the layered simulator with the future trace
 // known. A stage is one segment; its moves are "upgrade the segment fetched last by u
@@ -21,14 +25,14 @@ var (
 
 type lnode struct {
 	s      *LayeredSession
-	value  float64 // provisional QoE
+	value  float64 // provisional abr.QoE
 	parent int32
-	moves  []Action // the actions from the parent
+	moves  []abr.Action // the actions from the parent
 }
 
 // layeredSearch plans from session root to the end and returns the best final QoE (chunks
 // 1..N−1) and the actions that reach it.
-func layeredSearch(root *LayeredSession, step layeredStep) (float64, []Action) {
+func layeredSearch(root *LayeredSession, step layeredStep) (float64, []abr.Action) {
 	v := root.cfg.Video
 	K := len(v.BitratesKbps)
 	root = root.searchClone()
@@ -45,11 +49,11 @@ func layeredSearch(root *LayeredSession, step layeredStep) (float64, []Action) {
 				ups = K - p.pl.held[n-1]
 			}
 			base := p
-			var moves []Action
+			var moves []abr.Action
 			for u := 0; u <= ups; u++ {
 				if u > 0 { // one more upgrade of the last segment before the fetch
 					base = base.Clone()
-					a := Action{Kind: Upgrade, Segment: n - 1, Quality: base.pl.held[n-1]}
+					a := abr.Action{Kind: abr.Upgrade, Segment: n - 1, Quality: base.pl.held[n-1]}
 					if base.Apply(a) != nil || base.pl.committed(n-1) {
 						break // too late: plans with fewer upgrades are better
 					}
@@ -57,14 +61,14 @@ func layeredSearch(root *LayeredSession, step layeredStep) (float64, []Action) {
 				}
 				for q := 0; q < K; q++ {
 					c := base.Clone()
-					a := Action{Kind: Fetch, Segment: n, Quality: q}
+					a := abr.Action{Kind: abr.Fetch, Segment: n, Quality: q}
 					if c.Apply(a) != nil {
 						continue
 					}
 					val := c.provisional()
 					st := c.State()
 					key := [3]int{q, int(st.VirtualS / step.virtual), int(st.DecodedS / step.decoded)}
-					mv := append(append([]Action(nil), moves...), a)
+					mv := append(append([]abr.Action(nil), moves...), a)
 					if j, ok := slot[key]; ok {
 						if val > next[j].value {
 							next[j] = lnode{s: c, value: val, parent: int32(pi), moves: mv}
@@ -92,10 +96,10 @@ func layeredSearch(root *LayeredSession, step layeredStep) (float64, []Action) {
 			best, bi = val, j
 		}
 	}
-	var plan []Action
+	var plan []abr.Action
 	for st := len(hist); st > 0 && bi >= 0; st-- {
 		n := cur[bi]
-		plan = append(append([]Action(nil), n.moves...), plan...)
+		plan = append(append([]abr.Action(nil), n.moves...), plan...)
 		cur, bi = hist[st-1], int(n.parent)
 	}
 	return best, plan
@@ -118,7 +122,7 @@ func (ls *LayeredSession) provisional() float64 {
 		}
 		u := L.Utility(n, k)
 		if n > 0 {
-			val += u - QualityRebufPenalty*stall - math.Abs(u-prevU)
+			val += u - abr.QualityRebufPenalty*stall - math.Abs(u-prevU)
 		}
 		prevU = u
 	}
@@ -127,7 +131,7 @@ func (ls *LayeredSession) provisional() float64 {
 
 // LayeredValues is the oracle's value of each action in acts from session ls: the best
 // final QoE (chunks 1..) of a session that takes the action now and plays optimally after.
-func LayeredValues(ls *LayeredSession, acts []Action) []float64 {
+func LayeredValues(ls *LayeredSession, acts []abr.Action) []float64 {
 	out := make([]float64, len(acts))
 	for i, a := range acts {
 		c := ls.Clone()

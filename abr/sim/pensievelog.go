@@ -1,4 +1,4 @@
-package abr
+package sim
 
 import (
 	"bufio"

@@ -1,6 +1,7 @@
-package abr
+package sim
 
 import (
+	"github.com/strata-player/strata/abr"
 	"math"
 	"testing"
 
@@ -9,7 +10,7 @@ import (
 )
 
 // shortVideo is the first n chunks of envivio.
-func shortVideo(t *testing.T, n int) *Video {
+func shortVideo(t *testing.T, n int) *abr.Video {
 	v := *loadEnvivio(t)
 	v.Chunks = n
 	return &v
@@ -26,7 +27,7 @@ func sessionValue(res TraceResult) float64 {
 }
 
 // bruteForce is the best QoE over every plan of chunks 1..N−1, each simulated exactly.
-func bruteForce(tr *trace.Trace, v *Video, qoe QoE) float64 {
+func bruteForce(tr *trace.Trace, v *abr.Video, qoe abr.QoE) float64 {
 	K := len(v.BitratesKbps)
 	best := math.Inf(-1)
 	var rec func(env Env, i, last int, val float64)
@@ -42,8 +43,8 @@ func bruteForce(tr *trace.Trace, v *Video, qoe QoE) float64 {
 		}
 	}
 	env := NewEnv(tr)
-	env.Download(v.Size(DefaultQuality, 0), v.ChunkS)
-	rec(*env, 1, DefaultQuality, 0)
+	env.Download(v.Size(abr.DefaultQuality, 0), v.ChunkS)
+	rec(*env, 1, abr.DefaultQuality, 0)
 	return best
 }
 
@@ -58,10 +59,10 @@ func TestOracleOptimal(t *testing.T) {
 	exact := 0
 	for i := 0; i < len(trs); i += 8 {
 		o := &Oracle{}
-		if err := o.Foresee(trs[i], SimConfig{Video: v, QoE: QoELin}); err != nil {
+		if err := o.Foresee(trs[i], SimConfig{Video: v, QoE: abr.QoELin}); err != nil {
 			t.Fatal(err)
 		}
-		bf := bruteForce(trs[i], v, QoELin)
+		bf := bruteForce(trs[i], v, abr.QoELin)
 		if o.Value > bf+1e-9 || o.Value < bf-0.01*math.Abs(bf)-1e-9 {
 			t.Errorf("%s: oracle %v, exhaustive search %v", trs[i].Name, o.Value, bf)
 		}
@@ -87,7 +88,7 @@ func TestOracleBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	trs = trs[:40]
-	cfg := SimConfig{Video: v, QoE: QoELin}
+	cfg := SimConfig{Video: v, QoE: abr.QoELin}
 	for _, tr := range trs {
 		o := &Oracle{}
 		res, err := SimulateTrace(o, tr, cfg)
@@ -98,13 +99,13 @@ func TestOracleBound(t *testing.T) {
 			t.Errorf("%s: the oracle planned %v, the session gave %v", tr.Name, o.Value, got)
 		}
 		for _, name := range []string{"mpc", "bba", "bola", "rate"} {
-			spec, _ := Lookup(name)
+			spec, _ := abr.Lookup(name)
 			r, err := SimulateTrace(spec.New(), tr, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if sessionValue(r) > o.Value+1e-9 {
-				t.Errorf("%s: %s has QoE %v above the oracle's %v", tr.Name, name, sessionValue(r), o.Value)
+				t.Errorf("%s: %s has abr.QoE %v above the oracle's %v", tr.Name, name, sessionValue(r), o.Value)
 			}
 		}
 	}
@@ -121,23 +122,23 @@ func TestOracleBound(t *testing.T) {
 			t.Errorf("layered %s: the oracle planned %v, the session gave %v", tr.Name, o.Value, got)
 		}
 		for _, name := range []string{"swift", "lifter", "mpc"} {
-			spec, _ := Lookup(name)
+			spec, _ := abr.Lookup(name)
 			r, err := SimulateLayered(spec.New(), tr, lc)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if sessionValue(r) > o.Value+1e-9 {
-				t.Errorf("layered %s: %s has QoE %v above the oracle's %v", tr.Name, name, sessionValue(r), o.Value)
+				t.Errorf("layered %s: %s has abr.QoE %v above the oracle's %v", tr.Name, name, sessionValue(r), o.Value)
 			}
 		}
 	}
 }
 
 func TestOracleIsSimOnly(t *testing.T) {
-	if _, err := LookupLive("oracle"); err == nil {
+	if _, err := abr.LookupLive("oracle"); err == nil {
 		t.Error("a live session accepted the oracle")
 	}
-	if _, err := LookupLive("learned"); err != nil {
+	if _, err := abr.LookupLive("learned"); err != nil {
 		t.Error(err)
 	}
 }
