@@ -16,7 +16,7 @@ define apt_ensure
 	fi
 endef
 
-.PHONY: resample-train all build build-emu gpu-bundle setup play abr-eval abr-train abr-train-classic abr-train-layered abr-tune-layered abr-learned-eval ptx ptxas cudatest emutest test vet staticcheck gotest fidelity bench fuzz setup-train y4m train export demo serve-demo clean
+.PHONY: check resample-train all build build-emu gpu-bundle setup play abr-eval abr-train abr-train-classic abr-train-layered abr-tune-layered abr-learned-eval ptx ptxas cudatest emutest test vet staticcheck gotest fidelity bench fuzz setup-train y4m train export demo serve-demo clean
 
 all: build
 
@@ -57,6 +57,14 @@ play: setup
 	$(GO) run ./cmd/strata-player --trace $(PLAY_TRACE) $(PLAY_FLAGS)
 
 test: setup vet staticcheck gotest emutest cudatest ptxas
+
+# Everyday work: vet, staticcheck and every test under -short (the long end-to-end runs
+# skip), no installs, no root; a few minutes. Needs what make setup installed once.
+check:
+	$(GO) vet ./...
+	@if [ -x $(GOBIN)/staticcheck ]; then $(GOBIN)/staticcheck ./...; \
+	  else echo "staticcheck missing: go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)"; exit 1; fi
+	$(GO) test -short -count=1 ./...
 
 vet:
 	$(GO) vet ./...
@@ -188,7 +196,7 @@ abr-train-layered: build
 	bin/strata train-abr --kind layered --iters 5 --label-rate 0.5 --out $(ABRT)/l1
 	bin/strata train-abr --kind layered --init $(ABRT)/l1/layered.snn --iters 4 --label-rate 0.5 --tie 0.02 --seed 2 --out $(ABRT)/l2
 	bin/strata train-abr --kind layered --init $(ABRT)/l2/layered.snn --iters 5 --label-rate 1 --ce-weight 0.5 --seed 3 --out abr/models
-# Fine-tuning the committed layered model on the current demo (what the tenth session ran
+# Fine-tuning the committed layered model on the current demo (how the shipped model was made
 # after the bitstream-v6 demo; about 5 minutes).
 abr-tune-layered: build
 	bin/strata train-abr --kind layered --init abr/models/layered.snn --iters 4 --label-rate 1 --ce-weight 0.5 --seed 6 --out abr/models

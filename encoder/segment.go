@@ -81,14 +81,14 @@ func (e *SegmentEncoder) biModeLambda() int {
 // it: carphone −20.2 %, bus −11.9 %, flower (9 frames) −10.0 %. With the entropy tables
 // re-fitted to the encoder's symbols (strata refit-tables; 33 frames, S = 32), RD = 2 beats 3
 // by 2.5 % (carphone), 0.2 % (bus) and 2.7 % (flower, 20 frames); 1.5 and 4 are worse on bus.
-// Ninth session (bitstream 6, fitted tables, RDDeadZone; BD-rate vs x264 medium over one fixed
+// Bitstream 6 (fitted tables, RDDeadZone; BD-rate vs x264 medium over one fixed
 // PSNR range per clip, since a lower RD also moves the layers down): RD = 2.5, 2, 1.6, 1.3,
 // 1.0: bus +97.3, +96.3, +96.1, +97.2, +100.8 %; carphone +75.2, +70.9, +69.1, +69.0, +69.1 %.
 const DefaultRD = 1.6
 
 // Class 3 (distance 8 and more: the anchors of S = 32 sub-GOPs) at 3 rather than 2: −0.9 %
 // carphone, −0.7 % bus (33 frames, S = 32); an I-frame scale of 3 or 4 instead of 2: ±0.1 %.
-// Eighth session (bitstream 5, S = 32, BD-rate vs x264 medium bus / carphone / flower): classes
+// Bitstream 5 (S = 32, BD-rate vs x264 medium bus / carphone / flower): classes
 // 0 and 1 at 0.35 and 0.7 rather than 0.5 and 1: +110.9 → +108.8, +90.6 → +83.8, +110.0 →
 // +108.2 %. Steeper measured better still — (0.25, 0.6, 1.0, 3): +107.9 / +77.9 / +107.1 %;
 // (0.15, 0.5, 1.5, 3): +106.8 / +76.9 / +106.7 % — but leaves the never-referenced frames

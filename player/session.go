@@ -78,6 +78,9 @@ type Config struct {
 	// Upsampler is a half-resolution stream's learned upsampler (enhance.Net of scale 2,
 	// prepared): every decoded frame is doubled by it, unless a live model applies.
 	Upsampler *enhance.Net
+
+	// held, set by a Player, carries fetched units from one of its sessions to the next.
+	held *held
 }
 
 // SegmentDecoder decodes a parsed segment with k layers (decoder.SegmentDecoder and
@@ -188,9 +191,11 @@ type Summary struct {
 	WastedUpgrade int     `json:"wasted_upgrades"`
 	// Refetches counts malformed segments fetched again; SkippedSegments those that could
 	// not be played at all (their frames count as dropped).
-	Refetches       int     `json:"refetches"`
-	SkippedSegments int     `json:"skipped_segments"`
-	WallS           float64 `json:"wall_s"`
+	Refetches       int `json:"refetches"`
+	SkippedSegments int `json:"skipped_segments"`
+	// HeldSegments counts the segments played from units fetched before a seek (Player).
+	HeldSegments int     `json:"held_segments,omitempty"`
+	WallS        float64 `json:"wall_s"`
 	// Live streams: the segment joined at, the target latency, and the latency behind the
 	// live edge over the presented frames (mean and maximum, seconds).
 	Live            bool    `json:"live,omitempty"`
@@ -243,7 +248,9 @@ type Session struct {
 	requests  int
 	upgrades  int
 	refetches int
-	failures  []error
+	// heldSegments counts the segments taken from the Player's held units.
+	heldSegments int
+	failures     []error
 	// decodeFailures are the segments that could not be decoded, with why; only the decode
 	// loop writes them, Run reads them once it has ended.
 	decodeFailures []error
@@ -294,6 +301,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		sum.Bytes, sum.Requests, sum.Upgrades, sum.Refetches = s.bytes, s.requests, s.upgrades, s.refetches
 		sum.Policy = s.policyName.Load().(string)
 		sum.SkippedSegments = len(s.failures) + len(s.decodeFailures)
+		sum.HeldSegments = s.heldSegments
 		if err == nil && sum.Frames == 0 {
 			why := errors.Join(append(s.failures, s.decodeFailures...)...)
 			if why == nil {
@@ -394,6 +402,9 @@ func (s *Session) openLive(sidecar []byte) error {
 // get fetches a media segment of rep and returns its sample and the transfer's timing.
 func (s *Session) get(ctx context.Context, rep *manifest.Rep, n int) ([]byte, *fetch.Result, error) {
 	cfg, ok := s.inits[rep.ID]
+	if !ok {
+		cfg, ok = s.cfg.held.init(rep.ID)
+	}
 	var err error
 	if !ok {
 		ir, err := s.cfg.Fetcher.Get(ctx, rep.InitURL())
@@ -406,6 +417,7 @@ func (s *Session) get(ctx context.Context, rep *manifest.Rep, n int) ([]byte, *f
 			return nil, nil, fmt.Errorf("%s: %w", rep.ID, err)
 		}
 		s.inits[rep.ID] = cfg
+		s.cfg.held.setInit(rep.ID, cfg)
 	}
 	var r *fetch.Result
 	var num uint32
@@ -436,12 +448,25 @@ func (s *Session) get(ctx context.Context, rep *manifest.Rep, n int) ([]byte, *f
 // has one, else layer by layer) into the buffer, and returns the combined sample.
 func (s *Session) fetchLayers(ctx context.Context, n, k int) (abr.Sample, error) {
 	v := s.variant
-	if k <= len(v.Joined) {
+	have := 0
+	if units := s.cfg.held.units(v.SubGOP, n); len(units) > 0 {
+		// Fetched before a seek: no transfer for what is held (possibly more layers
+		// than asked for).
+		s.buf.addAll(n, units)
+		s.heldSegments++
+		if have = len(units); have >= k {
+			return abr.Sample{}, nil
+		}
+	}
+	if have == 0 && k <= len(v.Joined) {
 		data, r, err := s.get(ctx, v.Joined[k-1], n)
 		if err == nil {
 			units, err := cmaf.Split(data, k)
 			if err == nil {
 				s.buf.addAll(n, units)
+				for l, u := range units {
+					s.cfg.held.add(v.SubGOP, n, l, u)
+				}
 				return sampleOf(r, r.Bytes()), nil
 			}
 		}
@@ -451,7 +476,7 @@ func (s *Session) fetchLayers(ctx context.Context, n, k int) (abr.Sample, error)
 		// Fall back to layer by layer.
 	}
 	var smp abr.Sample
-	for l := 0; l < k; l++ {
+	for l := have; l < k; l++ {
 		data, r, err := s.get(ctx, v.Layers[l], n)
 		if err != nil {
 			if l == 0 || ctx.Err() != nil {
@@ -461,6 +486,7 @@ func (s *Session) fetchLayers(ctx context.Context, n, k int) (abr.Sample, error)
 			break // keep the layers we have
 		}
 		s.buf.add(n, l, data)
+		s.cfg.held.add(v.SubGOP, n, l, data)
 		smp = addSample(smp, sampleOf(r, r.Bytes()))
 	}
 	return smp, nil
@@ -540,7 +566,7 @@ func (s *Session) download(ctx context.Context) error {
 				// Nothing of this segment could be had: it is skipped, playback goes on.
 				s.failures = append(s.failures, fmt.Errorf("segment %d: %w", next, err))
 				s.buf.skip(next)
-			} else {
+			} else if smp.Bytes > 0 { // nothing was transferred for a held segment
 				st.Samples = append(st.Samples, smp)
 			}
 			st.LastQuality = a.Quality
@@ -558,6 +584,7 @@ func (s *Session) download(ctx context.Context) error {
 			if err == nil {
 				s.upgrades++
 				s.buf.add(a.Segment, a.Quality, data)
+				s.cfg.held.add(s.variant.SubGOP, a.Segment, a.Quality, data)
 				st.Samples = append(st.Samples, sampleOf(r, r.Bytes()))
 			} else if ctx.Err() != nil {
 				return ctx.Err()

@@ -15,7 +15,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"os/signal"
 	"strconv"
@@ -24,7 +23,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/internal/playcli"
 	"github.com/strata-player/strata/player"
 	"github.com/strata-player/strata/render/overlay"
@@ -75,14 +73,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	defer s.Close()
 
-	a := &app{opts: &o, base: s.Config, clock: player.NewPausableClock(), policies: make(chan abr.Policy, 1),
-		policy: s.Config.Policy.Name(), seek: -1, log: s}
+	a := &app{opts: &o, policy: s.Config.Policy.Name(), log: s}
 	a.model = overlay.New(s.URL, s.Backend, a.policy)
 	if s.Notice != "" {
 		a.model.SetNotice(s.Notice)
 	}
 	a.win = window.New(window.Options{Title: "strata — " + s.URL, Width: w, Height: h, Fullscreen: *fullscreen,
 		Page: *page, Stats: *stats, OnPause: a.paused}, a.model, a)
+	if a.player, err = player.New(a.config(s.Config)); err != nil {
+		fmt.Fprintln(stderr, "strata-player:", err)
+		return playcli.ExitUsage
+	}
 	sessCtx, cancel := context.WithCancel(ctx)
 	a.quit = cancel
 	done := make(chan struct{})
@@ -117,22 +118,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// app runs sessions (a seek restarts one at another segment) and implements the window's
-// Controls.
+// app turns the window's keys into calls on the player and feeds the overlay.
 type app struct {
-	opts     *playcli.Options
-	base     player.Config
-	clock    *player.PausableClock
-	policies chan abr.Policy
-	model    *overlay.Model
-	win      *window.Window
-	log      *playcli.Session
-	quit     context.CancelFunc
+	opts   *playcli.Options
+	player *player.Player
+	model  *overlay.Model
+	win    *window.Window
+	log    *playcli.Session
+	quit   context.CancelFunc
 
 	mu        sync.Mutex
-	policy    string             // the policy playing now
-	seek      int                // segment to restart at (−1: none)
-	cancel    context.CancelFunc // the running session's
+	policy    string // the policy named on the overlay (the A key cycles from it)
 	quitByKey bool
 
 	// set by play when it returns
@@ -140,57 +136,37 @@ type app struct {
 	err error
 }
 
-// play runs the session, restarting it at the requested segment after a seek.
+// config is the session configuration with the window as the sink and the overlay fed.
+func (a *app) config(base player.Config) player.Config {
+	cfg := base
+	cfg.Sink = a.win
+	onEvent, onSegment, onFrame := cfg.OnEvent, cfg.OnSegment, cfg.OnFrame
+	cfg.OnEvent = func(e player.Event) {
+		onEvent(e)
+		a.model.OnEvent(e)
+	}
+	cfg.OnSegment = func(ss player.SegmentStats) {
+		onSegment(ss)
+		a.model.OnSegment(ss)
+	}
+	cfg.OnFrame = func(sn player.Snapshot) {
+		if onFrame != nil { // the stats file's per-second samples
+			onFrame(sn)
+		}
+		a.model.OnFrame(sn)
+	}
+	return cfg
+}
+
+// play runs the player to the end.
 func (a *app) play(ctx context.Context) {
-	start := 0
-	for {
-		sctx, cancel := context.WithCancel(ctx)
-		a.mu.Lock()
-		a.cancel = cancel
-		newPolicy, err := playcli.LookupPolicy(a.policy)
-		a.mu.Unlock()
-		if err != nil {
-			a.err = err
-			cancel()
-			return
-		}
-		cfg := a.base
-		cfg.Policy, cfg.Policies, cfg.Clock, cfg.Sink, cfg.StartSegment = a.opts.Limit(newPolicy()), a.policies, a.clock, a.win, start
-		onEvent, onSegment := cfg.OnEvent, cfg.OnSegment
-		cfg.OnEvent = func(e player.Event) {
-			onEvent(e)
-			a.model.OnEvent(e)
-		}
-		cfg.OnSegment = func(ss player.SegmentStats) {
-			onSegment(ss)
-			a.model.OnSegment(ss)
-		}
-		onFrame := cfg.OnFrame // the stats file's per-second samples
-		cfg.OnFrame = func(sn player.Snapshot) {
-			if onFrame != nil {
-				onFrame(sn)
-			}
-			a.model.OnFrame(sn)
-		}
-		sum, err := player.Run(sctx, cfg)
-		cancel()
-		a.mu.Lock()
-		seek := a.seek
-		a.seek = -1
-		a.mu.Unlock()
-		if seek >= 0 && ctx.Err() == nil {
-			a.log.Log.Info().Int("segment", seek).Msg("seek")
-			start = seek
-			continue
-		}
-		if errors.Is(err, window.ErrClosed) {
-			err = nil
-		}
-		a.sum, a.err = sum, err
-		if sum != nil {
-			a.log.Log.Info().Int("frames", sum.Frames).Int("stalls", sum.Stalls).Float64("qoe_quality", sum.QoEQuality).Msg("summary")
-		}
-		return
+	sum, err := a.player.Run(ctx)
+	if errors.Is(err, window.ErrClosed) {
+		err = nil
+	}
+	a.sum, a.err = sum, err
+	if sum != nil {
+		a.log.Log.Info().Int("frames", sum.Frames).Int("stalls", sum.Stalls).Float64("qoe_quality", sum.QoEQuality).Msg("summary")
 	}
 }
 
@@ -203,8 +179,8 @@ func (a *app) paused(pts time.Duration) {
 
 // TogglePause implements window.Controls.
 func (a *app) TogglePause() bool {
-	p := !a.clock.Paused()
-	a.clock.SetPaused(p)
+	p := !a.player.Paused()
+	a.player.SetPaused(p)
 	return p
 }
 
@@ -237,11 +213,7 @@ func (a *app) switchTo(name string) {
 	if err != nil {
 		return
 	}
-	select { // replace a switch the downloader has not taken yet
-	case <-a.policies:
-	default:
-	}
-	a.policies <- a.opts.Limit(newPolicy())
+	a.player.SetPolicy(a.opts.Limit(newPolicy()))
 	a.mu.Lock()
 	a.policy = name
 	a.mu.Unlock()
@@ -249,23 +221,11 @@ func (a *app) switchTo(name string) {
 	a.log.Log.Info().Str("policy", name).Msg("abr switch")
 }
 
-// Seek implements window.Controls: restart the session at the segment holding the
-// target time.
+// Seek implements window.Controls.
 func (a *app) Seek(delta time.Duration) {
-	s := a.model.Snapshot()
-	if s.SegmentS <= 0 || s.Segments == 0 {
-		return
-	}
-	t := s.PTS + delta
-	seg := int(math.Floor(t.Seconds() / s.SegmentS))
-	seg = max(0, min(seg, s.Segments-1))
-	a.mu.Lock()
-	a.seek = seg
-	cancel := a.cancel
-	a.mu.Unlock()
-	if cancel != nil {
-		cancel()
-	}
+	to := a.player.Snapshot().PTS + delta
+	a.log.Log.Info().Float64("to_s", to.Seconds()).Msg("seek")
+	a.player.SeekBy(delta)
 }
 
 // Quit implements window.Controls.

@@ -293,7 +293,7 @@ func simMeans(t *testing.T, args ...string) map[string]float64 {
 
 // TestLearnedEvaluation re-checks what the committed models reach on the validation traces
 // (README, Learned ABR): classic learned ≥ 1.08 × robustMPC on envivio (QoE lin; measured
-// 1.0825 with the twelfth session's ensemble), layered learned ≥ swift on the demo at
+// 1.0825 with the shipped ensemble), layered learned ≥ swift on the demo at
 // instant, 1.5× and 1.1× real-time decoding (measured 1.0006, 1.0010, 1.0006 ×).
 func TestLearnedEvaluation(t *testing.T) {
 	if testing.Short() {
