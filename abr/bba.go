@@ -1,5 +1,7 @@
 package abr
 
+import "context"
+
 // BBA is the buffer-based policy of Pensieve's test/bb.py (Huang et al., SIGCOMM'14):
 // the lowest quality below the reservoir, the highest above reservoir + cushion, and a
 // linear map in between.
@@ -20,7 +22,7 @@ func (p *BBA) Name() string { return "bba" }
 func (p *BBA) Reset() {}
 
 // Decide implements Policy.
-func (p *BBA) Decide(s *State) Action {
+func (p *BBA) Decide(ctx context.Context, s *State) Action {
 	top := len(s.Video.BitratesKbps) - 1
 	q := 0
 	switch {

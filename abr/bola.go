@@ -1,6 +1,9 @@
 package abr
 
-import "math"
+import (
+	"context"
+	"math"
+)
 
 // BOLA is the buffer-based Lyapunov policy with Sabre's formulas (Spiteri et al.):
 // u_q = ln(R_q/R_0), V = (B_max − p)/(u_max + γp), and the quality maximising
@@ -22,7 +25,7 @@ func (p *BOLA) Name() string { return "bola" }
 func (p *BOLA) Reset() {}
 
 // Decide implements Policy.
-func (p *BOLA) Decide(s *State) Action {
+func (p *BOLA) Decide(ctx context.Context, s *State) Action {
 	br := s.Video.BitratesKbps
 	umax := math.Log(br[len(br)-1] / br[0])
 	v := (p.BufferMaxS - s.Video.ChunkS) / (umax + p.GammaP)

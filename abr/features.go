@@ -1,6 +1,9 @@
 package abr
 
-import "math"
+import (
+	"context"
+	"math"
+)
 
 // The learned policies score every candidate action of a decision with one network: its
 // input is the decision's global features (what the session has seen) followed by the
@@ -126,17 +129,17 @@ func (f *Featurizer) Candidates(s *State) ([]Action, [][]float64) {
 	mpcBest, plainBest := 0.0, 0.0
 	if !layered && s.Next < v.Chunks {
 		f.mpc.Horizon, f.mpc.RebufPenalty, f.mpc.Prune = 5, QualityRebufPenalty, true
-		a := f.mpc.Decide(s)
+		a := f.mpc.Decide(context.Background(), s)
 		mpcValue, mpcBest = f.mpc.FirstValue, f.mpc.FirstValue[a.Quality]
 		f.plain.Horizon, f.plain.RebufPenalty, f.plain.Plain, f.plain.Prune = 5, QualityRebufPenalty, true, true
-		a = f.plain.Decide(s)
+		a = f.plain.Decide(context.Background(), s)
 		plainValue, plainBest = f.plain.FirstValue, f.plain.FirstValue[a.Quality]
 	}
 
 	var swiftA Action
 	if layered {
 		f.swift.Upgrades = true
-		swiftA = f.swift.Decide(s)
+		swiftA = f.swift.Decide(context.Background(), s)
 	}
 
 	f.acts, f.rows = f.acts[:0], f.rows[:0]

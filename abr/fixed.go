@@ -1,6 +1,7 @@
 package abr
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -18,7 +19,7 @@ func (p Fixed) Name() string { return "fixed:" + strconv.Itoa(p.Layers) }
 func (Fixed) Reset() {}
 
 // Decide implements Policy.
-func (p Fixed) Decide(s *State) Action {
+func (p Fixed) Decide(ctx context.Context, s *State) Action {
 	q := min(p.Layers, len(s.Video.BitratesKbps)) - 1
 	if s.Next >= s.Video.Chunks {
 		return Action{Kind: Wait}

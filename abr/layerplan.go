@@ -1,6 +1,9 @@
 package abr
 
-import "math"
+import (
+	"context"
+	"math"
+)
 
 // Layer is the lookahead planner behind the two layered policies (ABR.md):
 //
@@ -58,7 +61,7 @@ func (p *Layer) Name() string {
 func (p *Layer) Reset() { p.est.Forget() }
 
 // Decide implements Policy.
-func (p *Layer) Decide(s *State) Action {
+func (p *Layer) Decide(ctx context.Context, s *State) Action {
 	v := s.Video
 	if len(s.Samples) == 0 {
 		return Action{Kind: Fetch, Segment: s.Next, Quality: min(DefaultQuality, len(v.BitratesKbps)-1)}

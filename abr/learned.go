@@ -1,6 +1,7 @@
 package abr
 
 import (
+	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -131,7 +132,7 @@ func (p *Learned) Name() string { return "learned" }
 func (p *Learned) Reset() { p.feat.Reset() }
 
 // Decide implements Policy.
-func (p *Learned) Decide(s *State) Action {
+func (p *Learned) Decide(ctx context.Context, s *State) Action {
 	v := s.Video
 	if len(s.Samples) == 0 {
 		return Action{Kind: Fetch, Segment: s.Next, Quality: min(DefaultQuality, len(v.BitratesKbps)-1)}

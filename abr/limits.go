@@ -1,5 +1,7 @@
 package abr
 
+import "context"
+
 // Limited bounds another policy's levels, as players' ABR settings do (dash.js
 // maxBitrate/initialBitrate): no fetch or upgrade above MaxKbps (the highest level at or
 // below it; the lowest when none is), and the first segment at the highest level at or
@@ -21,8 +23,8 @@ func level(v *Video, kbps float64) int {
 }
 
 // Decide implements Policy.
-func (p *Limited) Decide(s *State) Action {
-	a := p.Policy.Decide(s)
+func (p *Limited) Decide(ctx context.Context, s *State) Action {
+	a := p.Policy.Decide(ctx, s)
 	if p.MaxKbps <= 0 {
 		return a
 	}

@@ -1,6 +1,9 @@
 package abr
 
-import "math"
+import (
+	"context"
+	"math"
+)
 
 // MPC is robustMPC exactly as Pensieve's test/mpc.py decides (Yin et al., SIGCOMM'15):
 // the Robust throughput prediction C; an exhaustive search over every plan of Horizon chunks (fewer near the end) maximising
@@ -73,7 +76,7 @@ func (p *MPC) Reset() {
 }
 
 // Decide implements Policy.
-func (p *MPC) Decide(s *State) Action {
+func (p *MPC) Decide(ctx context.Context, s *State) Action {
 	if len(s.Samples) == 0 {
 		return Action{Kind: Fetch, Segment: s.Next, Quality: DefaultQuality}
 	}

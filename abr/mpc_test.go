@@ -1,6 +1,7 @@
 package abr
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 )
@@ -21,15 +22,15 @@ func syntheticVideo(chunks int) *Video {
 func TestMPCBatchKeepsHistory(t *testing.T) {
 	p := NewMPC(true)
 	st := &State{Video: syntheticVideo(48), Next: 1, BufferS: 4, Samples: []Sample{{Bytes: 1e6, DelayMs: 1000}}}
-	p.Decide(st)
+	p.Decide(context.Background(), st)
 	st.Samples = append(st.Samples, Sample{Bytes: 1e6, DelayMs: 4000})
-	p.Decide(st)
+	p.Decide(context.Background(), st)
 	p.Reset()
 	if len(p.est.errs) != 2 || !p.est.has {
 		t.Fatalf("mpc-batch lost its history on Reset: %v", p.est.errs)
 	}
 	q := NewMPC(false)
-	q.Decide(st)
+	q.Decide(context.Background(), st)
 	q.Reset()
 	if len(q.est.errs) != 0 || q.est.has {
 		t.Fatal("mpc kept history across Reset")
@@ -67,7 +68,7 @@ func BenchmarkMPCDecide(b *testing.B) {
 	b.ReportAllocs()
 	n := 0
 	for b.Loop() {
-		p.Decide(st)
+		p.Decide(context.Background(), st)
 		n++
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "decisions/s")
@@ -83,7 +84,7 @@ func TestMPCPlanBudget(t *testing.T) {
 		}
 		v.SizeFunc = func(q, i int) int64 { return int64(v.BitratesKbps[q] * 500) }
 		p := NewMPC(false)
-		p.Decide(&State{Video: v, Next: 1, BufferS: 8, Samples: []Sample{{Bytes: 1e6, DelayMs: 1000}}})
+		p.Decide(context.Background(), &State{Video: v, Next: 1, BufferS: 8, Samples: []Sample{{Bytes: 1e6, DelayMs: 1000}}})
 		if p.plans != c.plans || p.plans > MaxPlans {
 			t.Errorf("%d rungs: %d plans, want %d (≤ %d)", c.rungs, p.plans, c.plans, MaxPlans)
 		}
@@ -103,8 +104,8 @@ func TestMPCPruneKeepsValues(t *testing.T) {
 		}
 		a, b := NewMPC(false), NewMPC(false)
 		a.SizeOffset, b.SizeOffset, b.Prune = 0, 0, true
-		a.Decide(st)
-		b.Decide(st)
+		a.Decide(context.Background(), st)
+		b.Decide(context.Background(), st)
 		for q := range a.FirstValue {
 			if a.FirstValue[q] != b.FirstValue[q] {
 				t.Fatalf("state %d quality %d: %v without pruning, %v with", i, q, a.FirstValue[q], b.FirstValue[q])

@@ -1,6 +1,9 @@
 package abr
 
-import "fmt"
+import (
+	"context"
+	"fmt"
+)
 
 // Sample is one finished download, with the DASH Annex D timing the fetcher measures.
 type Sample struct {
@@ -84,8 +87,10 @@ type Policy interface {
 	// state here; mpc-batch deliberately keeps its throughput-error history, as Pensieve's
 	// mpc.py does when it runs every trace in one process.
 	Reset()
-	// Decide returns the next action for state s.
-	Decide(s *State) Action
+	// Decide returns the next action for state s. A policy that does I/O to decide (one
+	// that asks a remote ABR daemon) ends it with ctx, the caller's playback or request;
+	// the others ignore it.
+	Decide(ctx context.Context, s *State) Action
 }
 
 // DefaultQuality is the quality of every session's first chunk, before any policy has seen

@@ -1,5 +1,7 @@
 package abr
 
+import "context"
+
 // Rate is the rate-based policy: the highest bitrate not above the predicted throughput.
 // The classic predictor (Pensieve's rb) is the harmonic mean of the last Window samples'
 // Bytes/DelayMs; DashJS selects dash.js's time-weighted form Σdt / Σ(dt/tput), with dt the
@@ -56,7 +58,7 @@ func (p *Rate) EstimateMbps(samples []Sample) float64 {
 }
 
 // Decide implements Policy.
-func (p *Rate) Decide(s *State) Action {
+func (p *Rate) Decide(ctx context.Context, s *State) Action {
 	est := p.EstimateMbps(s.Samples) * 1000
 	q := 0
 	for i, r := range s.Video.BitratesKbps {

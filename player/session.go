@@ -526,7 +526,6 @@ func (s *Session) download(ctx context.Context) error {
 	// The downloader owns the policy; the A key hands it a new one over cfg.Policies.
 	policy := s.cfg.Policy
 	defer func() { release(policy) }()
-	bind(policy, ctx)
 	policy.Reset()
 	next := s.cfg.StartSegment
 	first := min(abr.DefaultQuality, K-1)
@@ -600,25 +599,17 @@ func (s *Session) download(ctx context.Context) error {
 		select {
 		case p := <-s.cfg.Policies:
 			release(policy)
-			bind(p, ctx)
 			p.Reset()
 			policy = p
 			s.policyName.Store(p.Name())
 		default:
 		}
 		s.maybeFetchModel(ctx, st)
-		a = policy.Decide(st)
+		a = policy.Decide(ctx, st)
 		if v := s.view.Load(); v.ended && next == v.known && a.Kind != abr.Upgrade {
 			return nil
 		}
 		s.emit(Event{Kind: "decision", Policy: policy.Name(), Action: [...]string{"fetch", "upgrade", "wait"}[a.Kind], Segment: a.Segment, Layers: a.Quality + 1, BufferS: st.BufferS})
-	}
-}
-
-// bind ties a policy that makes requests of its own (remote:) to the playback's context.
-func bind(p abr.Policy, ctx context.Context) {
-	if b, ok := p.(interface{ Bind(context.Context) }); ok {
-		b.Bind(ctx)
 	}
 }
 

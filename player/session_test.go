@@ -23,7 +23,7 @@ type fixed struct{ k int }
 
 func (fixed) Name() string { return "fixed" }
 func (fixed) Reset()       {}
-func (p fixed) Decide(s *abr.State) abr.Action {
+func (p fixed) Decide(ctx context.Context, s *abr.State) abr.Action {
 	return abr.Action{Kind: abr.Fetch, Segment: s.Next, Quality: p.k - 1}
 }
 
@@ -33,7 +33,7 @@ type upgrader struct{}
 
 func (upgrader) Name() string { return "upgrader" }
 func (upgrader) Reset()       {}
-func (upgrader) Decide(s *abr.State) abr.Action {
+func (upgrader) Decide(ctx context.Context, s *abr.State) abr.Action {
 	if n := s.Next - 1; n >= 0 && s.Held[n] < s.Reach(n) {
 		return abr.Action{Kind: abr.Upgrade, Segment: n, Quality: s.Held[n]}
 	}

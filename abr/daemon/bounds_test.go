@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -104,7 +105,7 @@ type blocking struct{ entered, release chan struct{} }
 
 func (blocking) Name() string { return "test-blocking" }
 func (blocking) Reset()       {}
-func (b blocking) Decide(s *abr.State) abr.Action {
+func (b blocking) Decide(ctx context.Context, s *abr.State) abr.Action {
 	b.entered <- struct{}{}
 	<-b.release
 	return abr.Action{Kind: abr.Fetch, Segment: s.Next}

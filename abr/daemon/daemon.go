@@ -5,6 +5,7 @@
 package daemon
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -386,7 +387,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	d, err := ss.decide(&req, s.cfg.Now())
+	d, err := ss.decide(r.Context(), &req, s.cfg.Now())
 	if err != nil {
 		problem(w, http.StatusUnprocessableEntity, "bad-decision-request", "Invalid decision request", err.Error())
 		return
@@ -398,7 +399,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 }
 
 // decide updates the session's state with the request and asks its policy.
-func (ss *session) decide(req *DecisionRequest, now time.Time) (Decision, error) {
+func (ss *session) decide(ctx context.Context, req *DecisionRequest, now time.Time) (Decision, error) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	ss.lastUsed.Store(now.UnixNano())
@@ -451,7 +452,7 @@ func (ss *session) decide(req *DecisionRequest, now time.Time) (Decision, error)
 	reason := "first segment: default quality"
 	est := 0.0
 	if len(st.Samples) > 0 {
-		a := ss.policy.Decide(st)
+		a := ss.policy.Decide(ctx, st)
 		if a.Kind == abr.Fetch && a.Quality >= 0 && a.Quality < len(ss.ladder) {
 			q = a.Quality
 			reason = ss.policy.Name() + " decision"
@@ -565,7 +566,7 @@ func (s *Server) pensieve(w http.ResponseWriter, r *http.Request) {
 		dr.Last = &Transfer{RepresentationID: ss.ladder[q].ID, Bytes: req.LastChunkSize,
 			TRequestMS: req.LastChunkStartTime, TResponseMS: req.LastChunkStartTime, TFinishMS: req.LastChunkFinishTime}
 	}
-	d, err := ss.decide(dr, s.cfg.Now())
+	d, err := ss.decide(r.Context(), dr, s.cfg.Now())
 	if err != nil {
 		problem(w, http.StatusUnprocessableEntity, "bad-decision-request", "Invalid Pensieve request", err.Error())
 		return

@@ -50,10 +50,6 @@ func (r *Remote) Name() string { return "remote:" + r.URL }
 // Reset implements abr.Policy: the daemon session ends; the next decision opens a new one.
 func (r *Remote) Reset() { r.Close() }
 
-// Bind makes the daemon requests of the decisions that follow end with ctx (the player's
-// playback).
-func (r *Remote) Bind(ctx context.Context) { r.ctx = ctx }
-
 // Close deletes the daemon session, if one is open (best effort: the daemon's idle reaper
 // drops it anyway). It implements io.Closer.
 func (r *Remote) Close() error {
@@ -77,7 +73,8 @@ func (r *Remote) context() context.Context {
 }
 
 // Decide implements abr.Policy. It only fetches (the daemon's API decides levels).
-func (r *Remote) Decide(s *abr.State) abr.Action {
+func (r *Remote) Decide(ctx context.Context, s *abr.State) abr.Action {
+	r.ctx = ctx // the requests of this decision end with the caller's (a player's playback)
 	fetch := func(q int) abr.Action { return abr.Action{Kind: abr.Fetch, Segment: s.Next, Quality: q} }
 	if s.Next >= s.Video.Chunks {
 		return abr.Action{Kind: abr.Wait}

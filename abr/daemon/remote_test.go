@@ -29,7 +29,7 @@ func TestRemoteSessionLifecycle(t *testing.T) {
 	st := &abr.State{Video: v, Next: 1, Samples: []abr.Sample{{Bytes: 1e5, DelayMs: 100, DownloadMs: 50}}}
 	for seek := 0; seek < 3; seek++ {
 		r.Reset()
-		r.Decide(st)
+		r.Decide(context.Background(), st)
 		if n := sessions(d); n != 1 {
 			t.Fatalf("after seek %d the daemon holds %d sessions, want 1", seek, n)
 		}
@@ -39,9 +39,8 @@ func TestRemoteSessionLifecycle(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	r.Bind(ctx)
 	errs := r.Errors
-	if a := r.Decide(st); a.Kind != abr.Fetch || r.Errors != errs+1 || sessions(d) != 0 {
+	if a := r.Decide(ctx, st); a.Kind != abr.Fetch || r.Errors != errs+1 || sessions(d) != 0 {
 		t.Fatalf("decision with an ended context: %+v, errors %d, sessions %d", a, r.Errors, sessions(d))
 	}
 }

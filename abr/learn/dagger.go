@@ -6,6 +6,8 @@
 package learn
 
 import (
+	"context"
+
 	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/abr/nn"
 	"github.com/strata-player/strata/abr/sim"
@@ -37,8 +39,8 @@ func (t *teacher) Name() string { return "teacher(" + t.drive.Name() + ")" }
 
 func (t *teacher) Reset() { t.drive.Reset(); t.feat.Reset() }
 
-func (t *teacher) Decide(s *abr.State) abr.Action {
-	a := t.drive.Decide(s)
+func (t *teacher) Decide(ctx context.Context, s *abr.State) abr.Action {
+	a := t.drive.Decide(ctx, s)
 	acts, rows := t.feat.Candidates(s)
 	if len(acts) < 2 {
 		t.label.took(a)

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -61,7 +62,7 @@ func SimulateLayered(p abr.Policy, tr *trace.Trace, cfg LayeredConfig) (TraceRes
 		if err := ls.Apply(a); err != nil {
 			return ls.res, fmt.Errorf("policy %s on %s: %w", p.Name(), tr.Name, err)
 		}
-		a = p.Decide(ls.State())
+		a = p.Decide(context.Background(), ls.State())
 		if ls.Done(a) {
 			break
 		}

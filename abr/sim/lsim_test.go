@@ -1,9 +1,11 @@
 package sim
 
 import (
-	"github.com/strata-player/strata/abr"
+	"context"
 	"math"
 	"testing"
+
+	"github.com/strata-player/strata/abr"
 
 	"github.com/strata-player/strata/internal/shared"
 	"github.com/strata-player/strata/net/trace"
@@ -32,7 +34,7 @@ type fetchAll struct{ q int }
 
 func (fetchAll) Name() string { return "fetch-all" }
 func (fetchAll) Reset()       {}
-func (p fetchAll) Decide(s *abr.State) abr.Action {
+func (p fetchAll) Decide(ctx context.Context, s *abr.State) abr.Action {
 	return abr.Action{Kind: abr.Fetch, Segment: s.Next, Quality: p.q}
 }
 
@@ -87,7 +89,7 @@ type baseThenUpgrade struct {
 
 func (*baseThenUpgrade) Name() string { return "base-then-upgrade" }
 func (*baseThenUpgrade) Reset()       {}
-func (p *baseThenUpgrade) Decide(s *abr.State) abr.Action {
+func (p *baseThenUpgrade) Decide(ctx context.Context, s *abr.State) abr.Action {
 	if s.Next == s.Video.Chunks && !p.done {
 		p.done = true
 		return abr.Action{Kind: abr.Upgrade, Segment: p.seg, Quality: 1}
@@ -122,7 +124,7 @@ type badUpgrade struct{}
 
 func (badUpgrade) Name() string { return "bad" }
 func (badUpgrade) Reset()       {}
-func (badUpgrade) Decide(s *abr.State) abr.Action {
+func (badUpgrade) Decide(ctx context.Context, s *abr.State) abr.Action {
 	return abr.Action{Kind: abr.Upgrade, Segment: 0, Quality: 5}
 }
 

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"testing"
 
 	"github.com/strata-player/strata/abr"
@@ -49,9 +50,9 @@ func TestSimulateRejectsForeignActions(t *testing.T) {
 
 type waitPolicy struct{}
 
-func (waitPolicy) Name() string                 { return "wait" }
-func (waitPolicy) Reset()                       {}
-func (waitPolicy) Decide(*abr.State) abr.Action { return abr.Action{Kind: abr.Wait} }
+func (waitPolicy) Name() string                                  { return "wait" }
+func (waitPolicy) Reset()                                        {}
+func (waitPolicy) Decide(context.Context, *abr.State) abr.Action { return abr.Action{Kind: abr.Wait} }
 
 // BenchmarkSimulateOboeMPC runs robustMPC over every oboe trace (the `strata sim` workload).
 func BenchmarkSimulateOboeMPC(b *testing.B) {
@@ -82,7 +83,7 @@ func BenchmarkLearnedDecide(b *testing.B) {
 		Samples: []abr.Sample{{Bytes: 900e3, DelayMs: 2100}, {Bytes: 1.1e6, DelayMs: 2500}, {Bytes: 700e3, DelayMs: 1300}}}
 	b.ReportAllocs()
 	for b.Loop() {
-		p.Decide(st)
+		p.Decide(context.Background(), st)
 	}
 	b.ReportMetric(b.Elapsed().Seconds()*1e6/float64(b.N), "µs/decision")
 }

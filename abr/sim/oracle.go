@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"math"
 
 	"github.com/strata-player/strata/abr"
@@ -46,7 +47,7 @@ func (o *Oracle) Name() string { return "oracle" }
 func (o *Oracle) Reset() { o.plan, o.lplan, o.taken = o.plan[:0], o.lplan[:0], 0 }
 
 // Decide implements Policy.
-func (o *Oracle) Decide(s *abr.State) abr.Action {
+func (o *Oracle) Decide(ctx context.Context, s *abr.State) abr.Action {
 	if s.Video.Layers != nil && len(o.lplan) > 0 {
 		if o.taken < len(o.lplan) {
 			o.taken++

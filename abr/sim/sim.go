@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 
@@ -85,7 +86,7 @@ func SimulateTrace(p abr.Policy, tr *trace.Trace, cfg SimConfig) (TraceResult, e
 		prev = q
 		st.Next, st.LastQuality, st.BufferS, st.RebufferS = i+1, q, step.BufferS, step.RebufferS
 		st.Samples = append(st.Samples, abr.Sample{Bytes: step.Bytes, DelayMs: step.DelayMs, DownloadMs: step.DelayMs - link.RTTMs})
-		a := p.Decide(st)
+		a := p.Decide(context.Background(), st)
 		if i+1 == v.Chunks {
 			break
 		}
