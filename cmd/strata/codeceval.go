@@ -16,43 +16,11 @@ import (
 
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/encoder"
+	"github.com/strata-player/strata/encoder/eval"
 	"github.com/strata-player/strata/internal/y4m"
 )
 
-// evalPoint is one RD point of one codec configuration.
-type evalPoint struct {
-	Codec   string  `json:"codec"`
-	Param   string  `json:"param"` // layers k or CRF
-	BPP     float64 `json:"bpp"`
-	PSNRY   float64 `json:"psnr_y"`
-	PSNRYUV float64 `json:"psnr_yuv"` // (6·Y + U + V)/8 of per-frame PSNRs
-	WorstY  float64 `json:"worst_frame_psnr_y"`
-}
-
-type evalResult struct {
-	Clip             string                         `json:"clip"`
-	Anchors          string                         `json:"anchors"`
-	Width            int                            `json:"width"`
-	Height           int                            `json:"height"`
-	Frames           int                            `json:"frames"`
-	GOP              int                            `json:"gop"`
-	Points           []evalPoint                    `json:"points"`
-	Compared         string                         `json:"compared"`          // the strata curve in the BD-rates (strata-S<compare>)
-	BDRate           map[string]*float64            `json:"bd_rate"`           // Compared vs each anchor, cubic (VCEG-M33)
-	BDRatePCHIP      map[string]*float64            `json:"bd_rate_pchip"`     // the PCHIP cross-check
-	BDRateYUV        map[string]*float64            `json:"bd_rate_yuv"`       // on PSNR-YUV, cubic
-	BDRateByS        map[string]map[string]*float64 `json:"bd_rate_by_subgop"` // every coded S (strata-S<s>) vs each anchor, PSNR-Y, cubic
-	BDvsX264Medium   *float64                       `json:"bd_rate_vs_x264_medium"`
-	BDvsX265Medium   *float64                       `json:"bd_rate_vs_x265_medium"`
-	DecodeFPSCPU     float64                        `json:"decode_fps_cpu"` // S=8, all layers
-	DecodeFPSByK     map[string]float64             `json:"decode_fps_by_k"`
-	DecodeFPSS1      float64                        `json:"decode_fps_s1"`
-	ExtraBitsS8vsS1  float64                        `json:"extra_bits_s8_vs_s1_percent"`
-	BDRateS8vsS1     *float64                       `json:"bd_rate_s8_vs_s1"`
-	MACsPerLumaPixel float64                        `json:"decoder_macs_per_luma_pixel"`
-	EncodeSeconds    float64                        `json:"encode_seconds"`
-}
-
+// runCodecEval measures the codec on a clip against the x264/x265 anchors (encoder/eval).
 func runCodecEval(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("strata codec-eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -93,7 +61,7 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 	if !slices.Contains(sList, *compare) {
 		return fmt.Errorf("--compare %d: not one of --subgops %s", *compare, *subgops)
 	}
-	sc, err := newSegCoder(*weights, *workers, *anchors == "intra")
+	m, err := loadModel(*weights)
 	if err != nil {
 		return err
 	}
@@ -103,121 +71,16 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 	}
 	gop := int(math.Round(segment.Seconds() * float64(hdr.FPSNum) / float64(hdr.FPSDen)))
 	gop = max(1, min(gop, len(orig), 65535))
-	res := &evalResult{Clip: *in, Anchors: *anchors, Width: hdr.Width, Height: hdr.Height, Frames: len(orig), GOP: gop,
-		DecodeFPSByK: map[string]float64{}, MACsPerLumaPixel: sc.macs(),
-		BDRate: map[string]*float64{}, BDRatePCHIP: map[string]*float64{}, BDRateYUV: map[string]*float64{}}
-	pixels := float64(hdr.Width * hdr.Height * len(orig))
-	curves := map[string][]encoder.RDPoint{}
-	curvesYUV := map[string][]encoder.RDPoint{}
-	bits := map[int]float64{}
 	prog := newProgress(stderr)
-	start := time.Now()
-	for _, s := range sList {
-		prog.update(fmt.Sprintf("codec-eval: strata S=%d", s))
-		K := sc.layers()
-		bytesK := make([]float64, K)
-		qK := make([]encoder.ClipQuality, K)
-		var segs [][][]byte
-		for at := 0; at < len(orig); at += gop {
-			batch := orig[at:min(at+gop, len(orig))]
-			units, recon, err := sc.encode(batch, uint32(at/gop), s)
-			if err != nil {
-				return err
-			}
-			segs = append(segs, units)
-			total := 0
-			for k := 1; k <= K; k++ {
-				total += len(units[k-1])
-				bytesK[k-1] += float64(total)
-				for f, o := range batch {
-					qK[k-1].Add(encoder.MeasurePSNR(o, recon[k-1][f]), at == 0 && f == 0)
-				}
-			}
-		}
-		name := fmt.Sprintf("strata-S%d", s)
-		for k := 1; k <= K; k++ {
-			qK[k-1].Mean(len(orig))
-			q := qK[k-1]
-			p := evalPoint{Codec: name, Param: fmt.Sprintf("k=%d", k), BPP: bytesK[k-1] * 8 / pixels, PSNRY: q.PSNRY, PSNRYUV: q.PSNRYUV, WorstY: q.WorstY}
-			res.Points = append(res.Points, p)
-			curves[name] = append(curves[name], encoder.RDPoint{BPP: p.BPP, PSNR: p.PSNRY})
-			curvesYUV[name] = append(curvesYUV[name], encoder.RDPoint{BPP: p.BPP, PSNR: p.PSNRYUV})
-		}
-		bits[s] = bytesK[K-1]
-		if s == 8 || s == 1 {
-			for _, k := range []int{1, K} {
-				if s == 1 && k != K {
-					continue
-				}
-				fps, err := sc.decodeFPS(segs, k)
-				if err != nil {
-					return err
-				}
-				if s == 1 {
-					res.DecodeFPSS1 = fps
-				} else {
-					res.DecodeFPSByK[fmt.Sprintf("k=%d", k)] = fps
-					if k == K {
-						res.DecodeFPSCPU = fps
-					}
-				}
-			}
-		}
-	}
-	res.EncodeSeconds = time.Since(start).Seconds()
-	if b1, b8 := bits[1], bits[8]; b1 > 0 && b8 > 0 {
-		res.ExtraBitsS8vsS1 = (b8/b1 - 1) * 100
-	}
-	tmp, err := os.MkdirTemp("", "strata-codec-eval")
+	res, err := eval.Codec(context.Background(), eval.NewCoder(m, *workers, *anchors == "intra"), orig, eval.Options{
+		Clip: *in, Width: hdr.Width, Height: hdr.Height, Anchors: *anchors, GOP: gop, SubGOPs: sList, Compare: *compare,
+		Progress: func(msg string) { prog.update("codec-eval: " + msg) }})
+	prog.clear()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
-	for _, a := range encoder.Anchors {
-		for _, crf := range a.CRFs {
-			prog.update(fmt.Sprintf("codec-eval: %s crf %d", a.Name, crf))
-			n, q, err := encoder.RunAnchor(context.Background(), a, *in, orig, crf, gop, tmp)
-			if err != nil {
-				return err
-			}
-			p := evalPoint{Codec: a.Name, Param: fmt.Sprintf("crf=%d", crf), BPP: float64(n) * 8 / pixels, PSNRY: q.PSNRY, PSNRYUV: q.PSNRYUV, WorstY: q.WorstY}
-			res.Points = append(res.Points, p)
-			curves[a.Name] = append(curves[a.Name], encoder.RDPoint{BPP: p.BPP, PSNR: p.PSNRY})
-			curvesYUV[a.Name] = append(curvesYUV[a.Name], encoder.RDPoint{BPP: p.BPP, PSNR: p.PSNRYUV})
-		}
-	}
-	prog.clear()
-	if s1, s8 := curves["strata-S1"], curves["strata-S8"]; s1 != nil && s8 != nil {
-		if v, err := encoder.BDRate(s1, s8); err == nil {
-			res.BDRateS8vsS1 = &v
-		}
-	}
-	res.BDRateByS = map[string]map[string]*float64{}
-	for _, sv := range sList {
-		name := fmt.Sprintf("strata-S%d", sv)
-		res.BDRateByS[name] = map[string]*float64{}
-		for _, a := range encoder.Anchors {
-			if v, err := encoder.BDRate(curves[a.Name], curves[name]); err == nil {
-				res.BDRateByS[name][a.Name] = &v
-			}
-		}
-	}
-	res.Compared = fmt.Sprintf("strata-S%d", *compare)
-	if ours := curves[res.Compared]; ours != nil {
-		res.BDRate = res.BDRateByS[res.Compared]
-		for _, a := range encoder.Anchors {
-			if v, err := encoder.BDRatePCHIP(curves[a.Name], ours); err == nil {
-				res.BDRatePCHIP[a.Name] = &v
-			}
-			if v, err := encoder.BDRate(curvesYUV[a.Name], curvesYUV[res.Compared]); err == nil {
-				res.BDRateYUV[a.Name] = &v
-			}
-		}
-		res.BDvsX264Medium = res.BDRate["x264-medium"]
-		res.BDvsX265Medium = res.BDRate["x265-medium"]
-	}
 	if *plot != "" {
-		if err := plotRD(*plot, res.Clip, curves); err != nil {
+		if err := plotRD(*plot, res.Clip, res.Curves); err != nil {
 			return err
 		}
 	}
@@ -277,7 +140,7 @@ func readY4M(path string, limit int) (y4m.Header, []*decoder.Frame, error) {
 	return r.Header, out, nil
 }
 
-func printEval(w io.Writer, r *evalResult) {
+func printEval(w io.Writer, r *eval.Result) {
 	fmt.Fprintf(w, "%s: %dx%d, %d frames, GOP %d\n", r.Clip, r.Width, r.Height, r.Frames, r.GOP)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "codec\tparam\tbpp\tPSNR-Y dB\tPSNR-YUV dB\tworst frame Y dB")

@@ -138,3 +138,12 @@ func readModel(dir string) (*decoder.Model, []byte, map[string]any, error) {
 	}
 	return m, w, man, nil
 }
+
+// loadModel reads a model from dir, or returns the shipped one when dir is empty.
+func loadModel(dir string) (*decoder.Model, error) {
+	if dir == "" {
+		return decoder.Default()
+	}
+	m, _, _, err := readModel(dir)
+	return m, err
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/enhance"
+	"github.com/strata-player/strata/encoder/eval"
 
 	"github.com/strata-player/strata/encoder"
 )
@@ -69,14 +70,6 @@ func matchSource(dec []*decoder.Frame, w, h int) (scale int, err error) {
 	return 2, nil
 }
 
-// upscale is the player's half-resolution path: bicubic 2× to w×h, then the net if any.
-func upscale(dst, half *decoder.Frame, w, h int, net *enhance.Net, s *enhance.Scratch, threads int) *decoder.Frame {
-	if net != nil {
-		return net.Enhance(dst, half, w, h, s, threads)
-	}
-	return enhance.Upscale2(dst, half, w, h)
-}
-
 // runResample converts a clip to the half-resolution rung (--down) or back (--up).
 func runResample(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("strata resample", flag.ContinueOnError)
@@ -121,7 +114,7 @@ func runResample(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 		var s enhance.Scratch
-		conv = func(f *decoder.Frame) *decoder.Frame { return upscale(nil, f, ow, oh, net, &s, 0) }
+		conv = func(f *decoder.Frame) *decoder.Frame { return enhance.Double(nil, f, ow, oh, net, &s, 0) }
 	}
 	for i, fr := range frames {
 		frames[i] = conv(fr)
@@ -135,45 +128,6 @@ func runResample(args []string, stdout, stderr io.Writer) error {
 }
 
 // rungCurve is one rung's rate-distortion points (k = 1..K), rate in bits per source pixel.
-type rungCurve struct {
-	Name   string            `json:"name"`
-	Kbps   []float64         `json:"kbps"`
-	Points []encoder.RDPoint `json:"points"`
-}
-
-// encodeRung codes frames with codec v2 (the encoder's reconstructions are bit for bit the
-// decoder's) and returns each layer count's bytes and decoded frames.
-func encodeRung(frames []*decoder.Frame, segFrames, subgop int) ([]int, [][]*decoder.Frame, error) {
-	m, err := decoder.Default()
-	if err != nil {
-		return nil, nil, err
-	}
-	enc := &encoder.SegmentEncoder{Model: m, S: subgop, Layers: decoder.Layers, IntraAnchors: subgop > 1}
-	bytes := make([]int, decoder.Layers)
-	recon := make([][]*decoder.Frame, decoder.Layers)
-	for seg := 0; seg*segFrames < len(frames); seg++ {
-		batch := frames[seg*segFrames : min(len(frames), (seg+1)*segFrames)]
-		e, err := enc.Encode(batch, uint32(seg))
-		if err != nil {
-			return nil, nil, err
-		}
-		for l := 0; l < decoder.Layers; l++ {
-			u, err := e.Segment.AppendUnit(nil, l)
-			if err != nil {
-				return nil, nil, err
-			}
-			for k := l; k < decoder.Layers; k++ {
-				bytes[k] += len(u)
-			}
-			for _, f := range e.Recon[l] {
-				// The codec codes a padded frame; the rung is its visible part.
-				recon[l] = append(recon[l], decoder.Crop(f, batch[0].W, batch[0].H, nil))
-			}
-		}
-	}
-	return bytes, recon, nil
-}
-
 // runResampleEval measures the half-resolution rungs against each other and the
 // full-resolution one on a clip: codec v2, every layer count, PSNR-Y against the source.
 func runResampleEval(args []string, stdout, stderr io.Writer) error {
@@ -211,53 +165,11 @@ func runResampleEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fps := float64(hdr.FPSNum) / float64(hdr.FPSDen)
-	segFrames := max(1, int(2*fps+0.5))
-	srcPixels := float64(hdr.Width * hdr.Height * len(src))
 	t0 := time.Now()
-	curve := func(name string, bytes []int, recon [][]*decoder.Frame, net *enhance.Net) rungCurve {
-		c := rungCurve{Name: name}
-		var s enhance.Scratch
-		var work *decoder.Frame
-		for k := range bytes {
-			var y float64
-			for i, f := range recon[k] {
-				if f.W != hdr.Width || f.H != hdr.Height {
-					work = upscale(work, f, hdr.Width, hdr.Height, net, &s, 0)
-					f = work
-				}
-				y += encoder.MeasurePSNR(src[i], f).PSNRY
-			}
-			c.Kbps = append(c.Kbps, float64(bytes[k])*8*fps/float64(len(src))/1000)
-			c.Points = append(c.Points, encoder.RDPoint{BPP: float64(bytes[k]) * 8 / srcPixels, PSNR: y / float64(len(src))})
-		}
-		return c
-	}
-	var curves []rungCurve
-	fb, fr, err := encodeRung(src, segFrames, *subgop)
+	fps := float64(hdr.FPSNum) / float64(hdr.FPSDen)
+	curves, err := eval.Rungs(src, fps, *subgop, learnedDown, net)
 	if err != nil {
 		return err
-	}
-	curves = append(curves, curve("full resolution", fb, fr, nil))
-	for _, r := range []struct {
-		name string
-		down func(*decoder.Frame) *decoder.Frame
-	}{{"bicubic", enhance.BicubicDown}, {"learned", learnedDown}} {
-		half := make([]*decoder.Frame, len(src))
-		for i, f := range src {
-			half[i] = r.down(f)
-		}
-		b, rec, err := encodeRung(half, segFrames, *subgop)
-		if err != nil {
-			return err
-		}
-		if r.name == "bicubic" {
-			curves = append(curves, curve("half: bicubic down, bicubic up", b, rec, nil))
-			curves = append(curves, curve("half: bicubic down, learned up", b, rec, net))
-		} else {
-			curves = append(curves, curve("half: learned down, bicubic up", b, rec, nil))
-			curves = append(curves, curve("half: learned down, learned up", b, rec, net))
-		}
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "rung\tk\tkbit/s\tbpp (source)\tPSNR-Y\n")
@@ -267,26 +179,17 @@ func runResampleEval(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	tw.Flush()
-	type bd struct {
-		Test, Anchor string
-		Cubic, PCHIP *float64
-	}
-	var bds []bd
-	for _, pair := range [][2]int{{4, 1}, {2, 1}, {3, 1}, {4, 0}, {1, 0}} {
-		t, a := curves[pair[0]], curves[pair[1]]
-		row := bd{Test: t.Name, Anchor: a.Name}
-		line := fmt.Sprintf("BD-rate of %q against %q:", t.Name, a.Name)
-		if v, err := encoder.BDRate(a.Points, t.Points); err == nil {
-			row.Cubic = &v
-			line += fmt.Sprintf(" %+.1f %% (cubic)", v)
+	bds := eval.RungBDRates(curves)
+	for _, b := range bds {
+		line := fmt.Sprintf("BD-rate of %q against %q:", b.Test, b.Anchor)
+		if b.Cubic != nil {
+			line += fmt.Sprintf(" %+.1f %% (cubic)", *b.Cubic)
 		} else {
-			line += " " + err.Error()
+			line += " " + b.Err
 		}
-		if v, err := encoder.BDRatePCHIP(a.Points, t.Points); err == nil {
-			row.PCHIP = &v
-			line += fmt.Sprintf(", %+.1f %% (PCHIP)", v)
+		if b.PCHIP != nil {
+			line += fmt.Sprintf(", %+.1f %% (PCHIP)", *b.PCHIP)
 		}
-		bds = append(bds, row)
 		fmt.Fprintln(stdout, line)
 	}
 	fmt.Fprintf(stderr, "%d frames %dx%d, S=%d, %.1f s\n", len(src), hdr.Width, hdr.Height, *subgop, time.Since(t0).Seconds())

@@ -226,3 +226,12 @@ func UnmarshalDown(b []byte) (*Down, error) {
 	}
 	return d, nil
 }
+
+// Double is the player's half-resolution path: bicubic 2× of half to w×h, then the
+// upsampler net if there is one (nil: the plain bicubic double). dst is reused when it fits.
+func Double(dst, half *decoder.Frame, w, h int, net *Net, s *Scratch, threads int) *decoder.Frame {
+	if net != nil {
+		return net.Enhance(dst, half, w, h, s, threads)
+	}
+	return Upscale2(dst, half, w, h)
+}

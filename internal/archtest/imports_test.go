@@ -40,6 +40,7 @@ func TestImportsFollowTheDataFlow(t *testing.T) {
 		{"abr/sim", []string{"player", "decoder", "encoder", "live", "net/h3", "net/fetch", "net/origin"}},
 		{"decoder", []string{"encoder", "player", "abr", "net", "live"}},
 		{"encoder", []string{"player", "abr", "net", "live"}},
+		{"encoder/eval", []string{"player", "abr", "net", "live"}},
 		{"render", []string{"render/window"}},
 	} {
 		for _, d := range deps(t, c.pkg) {

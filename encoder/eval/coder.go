@@ -1,42 +1,34 @@
-package main
+package eval
 
 import (
 	"fmt"
 	"time"
 
 	"github.com/strata-player/strata/decoder"
-
 	"github.com/strata-player/strata/encoder"
 )
 
-// segCoder encodes segments with a codec model and times their decoding, for the commands
-// that measure the codec (codec-eval, resample-eval).
-type segCoder struct {
+// Coder encodes segments with a codec model and times their decoding.
+type Coder struct {
 	m       *decoder.Model
 	workers int
 	intra   bool // intra anchors (S > 1)
 }
 
-// newSegCoder loads the model in dir (an export.py output directory), or the shipped one
-// (assets/model) when dir is empty.
-func newSegCoder(dir string, workers int, intraAnchors bool) (*segCoder, error) {
-	m, err := loadModel(dir)
-	return &segCoder{m: m, workers: workers, intra: intraAnchors}, err
+// NewCoder codes with model m on workers goroutines (0: one per CPU), with intra sub-GOP
+// anchors or predicted ones.
+func NewCoder(m *decoder.Model, workers int, intraAnchors bool) *Coder {
+	return &Coder{m: m, workers: workers, intra: intraAnchors}
 }
 
-// loadModel reads a model from dir, or returns the shipped one when dir is empty.
-func loadModel(dir string) (*decoder.Model, error) {
-	if dir == "" {
-		return decoder.Default()
-	}
-	m, _, _, err := readModel(dir)
-	return m, err
-}
+// Layers is the codec's layer count.
+func (c *Coder) Layers() int { return decoder.Layers }
 
-func (c *segCoder) layers() int   { return decoder.Layers }
-func (c *segCoder) macs() float64 { return max(c.m.I.MACsPerLumaPixel(), c.m.P.MACsPerLumaPixel()) }
+// MACs is the decoder's multiply-accumulates per luma pixel.
+func (c *Coder) MACs() float64 { return max(c.m.I.MACsPerLumaPixel(), c.m.P.MACsPerLumaPixel()) }
 
-func (c *segCoder) encode(batch []*decoder.Frame, seg uint32, s int) ([][]byte, [][]*decoder.Frame, error) {
+// Encode codes one segment with sub-GOP s: its units and every layer count's reconstruction.
+func (c *Coder) Encode(batch []*decoder.Frame, seg uint32, s int) ([][]byte, [][]*decoder.Frame, error) {
 	enc := &encoder.SegmentEncoder{Model: c.m, S: s, Layers: decoder.Layers, Workers: c.workers, IntraAnchors: s > 1 && c.intra}
 	e, err := enc.Encode(batch, seg)
 	if err != nil {
@@ -53,7 +45,8 @@ func (c *segCoder) encode(batch []*decoder.Frame, seg uint32, s int) ([][]byte, 
 	return units, e.Recon, nil
 }
 
-func (c *segCoder) decodeFPS(segs [][][]byte, k int) (float64, error) {
+// DecodeFPS parses and decodes every segment with k layers: frames per second.
+func (c *Coder) DecodeFPS(segs [][][]byte, k int) (float64, error) {
 	dec := decoder.NewSegmentDecoder(c.m, c.workers)
 	parsed := make([]*decoder.Segment, len(segs))
 	for i, units := range segs {
