@@ -6,7 +6,7 @@ import (
 	"github.com/strata-player/strata/decoder/entropy"
 )
 
-// Bi-predicted frames' motion (codec v2, bitstream version 3, docs/BITSTREAM.md): per frame
+// Bi-predicted frames' motion (bitstream version 3, docs/BITSTREAM.md): per frame
 // the 16×16 blocks' modes (0 forward, 1 backward, 2 both; docs/MOTION.md), then the backward
 // vectors (median-predicted from their own field, as the forward ones: predicting them from
 // the negated forward vector cost 15 % more bits on carphone, the median of both 3 % more),

@@ -48,7 +48,7 @@ func (g *Grid) Clear() {
 
 // coder walks one layer's integers in coding order (channel by channel, raster inside a
 // channel) and yields each one's table and predicted value. The order and the contexts are
-// docs/BITSTREAM.md's (v2) and tcodec.py's contexts()/med_pred().
+// docs/BITSTREAM.md's (v2) and codec.py's contexts()/med_pred().
 type coder struct {
 	c     *Codec
 	tabs  []*entropy.CDF

@@ -12,7 +12,7 @@ var (
 	defaultErr   error
 )
 
-// Default returns the shipped codec v2 model (assets/model), parsed once.
+// Default returns the shipped the codec model (assets/model), parsed once.
 func Default() (*Model, error) {
 	defaultOnce.Do(func() {
 		defaultModel, defaultErr = LoadModel(assets.ModelWeights(), assets.ModelManifest())

@@ -9,7 +9,7 @@ import (
 // (docs/BITSTREAM.md): its reference (−1 for the I-frame), the distance to it, its tree
 // depth (0 for the I-frame and anchors) and its level-embedding distance class. Future is
 // the frame on the other side at the same distance, decoded earlier (a shallower tree frame
-// or the next anchor), which codec v2 may bi-predict from; −1 when there is none (anchors,
+// or the next anchor), which the codec may bi-predict from; −1 when there is none (anchors,
 // and the frames whose future frame lies past the segment's end).
 type FrameRef struct {
 	Index, Ref, Distance, Depth, Class int

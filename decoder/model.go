@@ -18,7 +18,7 @@ const (
 	FormatVersion = 2
 )
 
-// Fixed dimensions of design T.
+// Fixed dimensions of the codec.
 const (
 	Layers   = 4  // refinement layers
 	DClasses = 4  // reference distance classes 1, 2, 4, 8 (I-frames: 0)

@@ -223,7 +223,7 @@ func (n *Net) Analyze(x, pred *Planes, out *tensor.Tensor) (tensor.Tensor, error
 	return lin, nil
 }
 
-// DeadZone is the quantizer's dead-zone offset per layer (encoder/train/tcodec.py's DEADZONE):
+// DeadZone is the quantizer's dead-zone offset per layer (encoder/train/codec.py's DEADZONE):
 // q = sign(r)·floor(|r| + ½ − θ_l) with r = (y − ŷ_{l−1})/s_l. A refinement whose |r| is just
 // above ½ moves the reconstruction across y for almost no distortion gain but costs a non-zero
 // symbol. Measured with the step-11,531 weights on 33 frames, S = 8 (docs/MODEL.md): BD-rate
@@ -231,7 +231,7 @@ func (n *Net) Analyze(x, pred *Planes, out *tensor.Tensor) (tensor.Tensor, error
 var DeadZone = [Layers]float32{0.15, 0.25, 0.25, 0.25}
 
 // Quantize fills every layer of g from coefficients y: layer l carries the dead-zone rounding
-// of (y − ŷ_{l−1}) / s_l (DeadZone; float32 operations in tcodec.dz_round's order).
+// of (y − ŷ_{l−1}) / s_l (DeadZone; float32 operations in codec.dz_round's order).
 func (c *Codec) Quantize(y tensor.Tensor, g *Grid) { c.quantizeDZ(y, g, DeadZone) }
 
 // quantizeDZ is Quantize with dead zones dz.
@@ -255,7 +255,7 @@ func (c *Codec) quantizeDZ(y tensor.Tensor, g *Grid, dz [Layers]float32) {
 	}
 }
 
-// dzRound is sign(r)·floor(|r| + ½ − θ) (float32 operations in tcodec.dz_round's order).
+// dzRound is sign(r)·floor(|r| + ½ − θ) (float32 operations in codec.dz_round's order).
 func dzRound(r, theta float32) int32 {
 	a := float32(math.Floor(float64((float32(math.Abs(float64(r))) + 0.5) - theta)))
 	return int32(float32(math.Copysign(float64(max(a, 0)), float64(r))))

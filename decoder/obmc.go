@@ -4,7 +4,7 @@ import (
 	"fmt"
 )
 
-// Overlapped block motion compensation (docs/MOTION.md, codec v2), integer and exact: the
+// Overlapped block motion compensation (docs/MOTION.md), integer and exact: the
 // same numbers as encoder/train/motion.py's obmc. Each pixel blends the bilinear predictions
 // of four vectors — its own 16×16 block's and its neighbours' on the nearer side in each
 // direction (the own block again at the frame's edge) — with separable weights in 1/16.

@@ -40,7 +40,7 @@ func loadGolden(t testing.TB, m *Model) map[string]tensor.Array {
 	// The golden vectors hold for the exported weights and for their entropy-refit version
 	// (strata refit-tables changes nothing but the tables).
 	if meta["weights_sha256"] != m.SHA256 && meta["weights_sha256"] != m.RefitFrom() {
-		t.Fatalf("golden vectors are for weights %s, assets/model is %s: rerun encoder/train/texport.py", meta["weights_sha256"], m.SHA256)
+		t.Fatalf("golden vectors are for weights %s, assets/model is %s: rerun encoder/train/export.py", meta["weights_sha256"], m.SHA256)
 	}
 	return g
 }

@@ -288,7 +288,7 @@ func refitFlags(old []*entropy.CDF, counts [][2]int64, minCount int64) (freqs []
 func mustCDF(f []uint32) *entropy.CDF {
 	t, err := entropy.NewCDF(f)
 	if err != nil {
-		panic("nvc2: a fitted table is invalid: " + err.Error()) // tableFrom sums to 1<<CDFBits
+		panic("decoder: a fitted table is invalid: " + err.Error()) // tableFrom sums to 1<<CDFBits
 	}
 	return t
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // TestBlockModesGolden holds BlockModes equal to encoder/train/motion.py's block_modes (the
-// modes the training pool's B-frames use) on texport.py's golden frames.
+// modes the training pool's B-frames use) on export.py's golden frames.
 func TestBlockModesGolden(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("..", "decoder", "testdata", "golden.safetensors"))
 	if err != nil {

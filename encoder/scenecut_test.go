@@ -9,12 +9,12 @@ import (
 	"github.com/strata-player/strata/internal/testclip"
 )
 
-// TestV2SceneCut is codec v2's scene-cut check (issue: "two different test clips spliced
+// TestSceneCut is the codec's scene-cut check (issue: "two different test clips spliced
 // inside a sub-GOP"): carphone's frames 0–4, then bus's from frame 0, 17 frames, S = 8 with
 // intra anchors, the encoder deciding intra/inter per frame. At every k no frame after the
 // cut may be more than 3 dB below the median of the frames after the cut in PSNR-Y, -U or
-// -V (codec v1 lost 8 dB of PSNR-U on such a splice: a green picture until the anchor).
-func TestV2SceneCut(t *testing.T) {
+// -V (a retired codec lost 8 dB of PSNR-U on such a splice: a green picture until the anchor).
+func TestSceneCut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end encode: make test runs it in its pass without -race -short")
 	}

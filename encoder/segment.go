@@ -12,12 +12,12 @@ import (
 	"github.com/strata-player/strata/decoder/tensor"
 )
 
-// DefaultModeLambda is λ_K of codec v2's training (encoder/train/ttrain.py): the encoder's
+// DefaultModeLambda is λ_K of the codec's training (encoder/train/train.py): the encoder's
 // intra/inter decision minimises J = R + λ·D with R in bits per luma pixel and D the
 // (6·MSE_Y + MSE_U + MSE_V)/8 of the top layer in 8-bit units².
 const DefaultModeLambda = 0.0625
 
-// SegmentEncoder codes segments with codec v2 (docs/BITSTREAM.md, version 2). Every layer
+// SegmentEncoder codes segments with the codec (docs/BITSTREAM.md, version 2). Every layer
 // of a frame is computed once, on the prediction of clients holding every layer (the top
 // chain); every chain k is then reconstructed exactly as a client holding k layers decodes
 // it, so Recon is bit for bit what each client sees (drift is measured, not guessed).
@@ -145,7 +145,7 @@ func (e *SegmentEncoder) Encode(frames []*decoder.Frame, seg uint32) (*Encoded, 
 	}
 	K := e.Layers
 	if K < 1 || K > decoder.Layers {
-		return nil, fmt.Errorf("encode: %d layers, codec v2 has 1..%d", K, decoder.Layers)
+		return nil, fmt.Errorf("encode: %d layers, the codec has 1..%d", K, decoder.Layers)
 	}
 	workers := e.Workers
 	if workers <= 0 {

@@ -11,15 +11,15 @@ import (
 	"github.com/strata-player/strata/internal/testclip"
 )
 
-// roundTripV2 encodes frames with codec v2, serialises every unit, parses them back and
+// roundTrip encodes frames with the codec, serialises every unit, parses them back and
 // decodes with every k, requiring the decoder's frames to equal the encoder's chain-k
 // reconstructions (drift test), with one worker and with two.
-func roundTripV2(t *testing.T, m *decoder.Model, frames []*decoder.Frame, s, layers int, modes bool) *Encoded {
+func roundTrip(t *testing.T, m *decoder.Model, frames []*decoder.Frame, s, layers int, modes bool) *Encoded {
 	t.Helper()
 	return roundTripEnc(t, &SegmentEncoder{Model: m, S: s, Layers: layers, IntraAnchors: s > 1, NoModes: !modes}, frames)
 }
 
-// roundTripEnc is roundTripV2 with a configured encoder.
+// roundTripEnc is roundTrip with a configured encoder.
 func roundTripEnc(t *testing.T, enc *SegmentEncoder, frames []*decoder.Frame) *Encoded {
 	t.Helper()
 	m, s, layers := enc.Model, enc.S, enc.Layers
@@ -61,7 +61,7 @@ func roundTripEnc(t *testing.T, enc *SegmentEncoder, frames []*decoder.Frame) *E
 	return out
 }
 
-func TestV2DriftFreeOnTestClips(t *testing.T) {
+func TestDriftFreeOnTestClips(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long end-to-end run: make test runs it in its pass without -race -short")
 	}
@@ -79,7 +79,7 @@ func TestV2DriftFreeOnTestClips(t *testing.T) {
 		// B-frames 4, 2, 6, … predict from it.
 		for _, s := range []int{1, 4, 8, 16} {
 			t.Run(fmt.Sprintf("%s/S=%d", name, s), func(t *testing.T) {
-				out := roundTripV2(t, m, frames, s, decoder.Layers, true)
+				out := roundTrip(t, m, frames, s, decoder.Layers, true)
 				if s != 8 {
 					return
 				}
@@ -108,10 +108,10 @@ func TestV2DriftFreeOnTestClips(t *testing.T) {
 	// S = 32 on 18 frames: frame 16 is a P-frame at distance 16 (distance class 3, like 8),
 	// frames 8, 4, … are B-frames from it, frame 17 follows it.
 	_, frames := testclip.Frames(t, "test", "carphone_qcif", 18)
-	roundTripV2(t, m, frames, 32, decoder.Layers, true)
+	roundTrip(t, m, frames, 32, decoder.Layers, true)
 }
 
-func TestV2CorruptUnitsAreRejected(t *testing.T) {
+func TestCorruptUnitsAreRejected(t *testing.T) {
 	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -151,9 +151,9 @@ func TestV2CorruptUnitsAreRejected(t *testing.T) {
 	}
 }
 
-// TestV2AllIntraSegment: a segment whose every frame is intra-coded (no vectors at all: here
+// TestAllIntraSegment: a segment whose every frame is intra-coded (no vectors at all: here
 // one frame) serialises and parses (the vector payload is empty).
-func TestV2AllIntraSegment(t *testing.T) {
+func TestAllIntraSegment(t *testing.T) {
 	m, err := decoder.Default()
 	if err != nil {
 		t.Fatal(err)

@@ -42,7 +42,7 @@ __device__ static inline void epilogue(float* o, float acc, i64 mode) {
 	*o = v;
 }
 
-// dequant: codec v2's coefficients from the integers of the first k layers,
+// dequant: the codec's coefficients from the integers of the first k layers,
 // out[c][p] = Σ_{l<k} q[l][c][p]·steps[l·96 + c] summed in layer order (decoder's
 // dequantize). q: per frame, layers × 96 × hw int32 at qStride; out: 96 × hw per frame.
 // Thread: one position (x); z: frame·96 + channel.

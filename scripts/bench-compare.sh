@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Decode speed side by side, in one run on this machine, 2 threads each: strata's CPU engine
-# (AVX2 path and portable Go path) for every sub-GOP size at 640x360 and 1280x720, PyTorch on
-# the same weights, and ffmpeg's H.264 decoder on the demo's source at the same resolutions.
+# (AVX2 path and portable Go path) for every sub-GOP size at 640x360 and 1280x720, and
+# ffmpeg's H.264 decoder on the demo's source at the same resolutions.
 #   scripts/bench-compare.sh [../shared]
 set -euo pipefail
 shared=${1:-../shared}
@@ -14,8 +14,6 @@ for res in 640x360 1280x720; do
   echo "== strata bench decode $res, portable Go (STRATA_NOSIMD=1)"
   STRATA_NOSIMD=1 bin/strata bench decode --backend cpu --res "$res" --subgop 16 --benchtime 2s | grep -E '^Benchmark'
 done
-echo "== PyTorch, the shipped P decoder, 640x368, 2 threads, next to Go's P-frame network benchmark"
-/usr/bin/python3 encoder/train/bench_torch.py --threads 2 --seconds 10 | tail -1
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 for res in 640:360 1280:720; do
   ffmpeg -v error -i "$shared/media/demo/bbb_720p_30s_vp8.webm" -an -vf "scale=$res" -r 20 -c:v libx264 -preset medium -crf 23 "$tmp/demo.mp4"

@@ -45,7 +45,7 @@ func runEncode(args []string, stdout, stderr io.Writer) error {
 	}
 	switch {
 	case *layers < 1 || *layers > decoder.Layers:
-		return fmt.Errorf("--layers %d: codec v2 has 1..%d", *layers, decoder.Layers)
+		return fmt.Errorf("--layers %d: the codec has 1..%d", *layers, decoder.Layers)
 	case *frames < 0:
 		return fmt.Errorf("--frames %d must not be negative", *frames)
 	case *workers < 0 || *workers > 256:

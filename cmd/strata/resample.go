@@ -129,7 +129,7 @@ func runResample(args []string, stdout, stderr io.Writer) error {
 
 // rungCurve is one rung's rate-distortion points (k = 1..K), rate in bits per source pixel.
 // runResampleEval measures the half-resolution rungs against each other and the
-// full-resolution one on a clip: codec v2, every layer count, PSNR-Y against the source.
+// full-resolution one on a clip: the codec, every layer count, PSNR-Y against the source.
 func runResampleEval(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("strata resample-eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -6,7 +6,7 @@ import (
 	"math"
 )
 
-// Static-distribution symbols for codec v2's latents (docs/MODEL.md): every symbol is coded
+// Static-distribution symbols for the codec's latents (docs/MODEL.md): every symbol is coded
 // with an integer frequency table exported with the model, so entropy decoding involves no
 // floating point and every backend decodes the same symbols.
 

@@ -30,7 +30,7 @@ type codecW struct {
 	embS, embB, steps        Buf
 }
 
-// Decoder decodes codec v2 segments on a Device: entropy decoding on the CPU (the integers
+// Decoder decodes the codec'segments on a Device: entropy decoding on the CPU (the integers
 // are uploaded), everything from dequantization to the 8-bit frame on the device. Weights are
 // uploaded once (NewDecoder); work buffers grow to the largest batch and are reused. Not safe
 // for concurrent use.

@@ -1,6 +1,6 @@
-"""Codec v2, design T: layered *transform* coding with a learned lapped transform.
+"""The codec: layered *transform* coding with a learned lapped transform.
 
-Why (docs/MODEL.md, "Design T"): the first v2 design (codec2.py) coded a 1/16-grid latent
+Why (docs/MODEL.md, "Why a transform codec"): an earlier design coded a 1/16-grid latent
 through a small non-linear decoder; its layers saturate (bus: +1.4 dB for 4x the bits) because
 the synthesis cannot render detail whatever the rate. Here the synthesis is *critically
 sampled and linear*: one coefficient per sample, so finer steps always buy quality, and a

@@ -1,4 +1,4 @@
-"""Evaluates a codec v2 design-T checkpoint (codec.py) on whole frames of the test clips,
+"""Evaluates a checkpoint (codec.py) on whole frames of the test clips,
 against x264 medium and x264 intra-only (ffmpeg) on the same frames, with BD-rates.
 
     /usr/bin/python3 encoder/train/evaluate.py --ckpt build/train/ckpt.pt [--frames 17]

@@ -1,4 +1,4 @@
-"""Exports codec v2 (design T, codec.py) weights, entropy tables and golden vectors for the
+"""Exports the codec (codec.py) weights, entropy tables and golden vectors for the
 Go engine (weights format version 2, docs/MODEL.md).
 
     /usr/bin/python3 encoder/train/export.py --ckpt build/train/ckpt.pt --out assets/model \

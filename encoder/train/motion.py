@@ -133,7 +133,7 @@ def compensate(ref, by, bx, mv):
     return py, pu, pv
 
 
-# Overlapped block motion compensation (codec v2, docs/MOTION.md): own-block weight (of 16) by
+# Overlapped block motion compensation (docs/MOTION.md): own-block weight (of 16) by
 # position inside a 16x16 luma / 8x8 chroma block; the rest goes to the neighbouring block on
 # the nearer side (the same block at the frame's edge). Separable: a pixel blends the four
 # predictions (own/neighbour row block x own/neighbour column block) with weights wy*wx / 256.
@@ -161,7 +161,7 @@ def obmc(ref, mv):
     return obmc_bi(ref, None, mv, None, None)
 
 
-# Bi-prediction (codec v2, bitstream version 3; docs/MOTION.md "Bi-prediction"): a frame with
+# Bi-prediction (bitstream version 3; docs/MOTION.md "Bi-prediction"): a frame with
 # a reference on each side (the LFR tree's past and future frames) has, per 16x16 block, a
 # mode and a vector into each reference. Modes: 0 forward (past reference only), 1 backward
 # (future reference only), 2 both: (forward + backward + 1) >> 1.

@@ -1,4 +1,4 @@
-"""Prediction quality of motion tools on original frames (the measurement behind codec v2's
+"""Prediction quality of motion tools on original frames (the measurement behind the codec's
 bi-prediction, docs/MOTION.md): PSNR-Y of the OBMC prediction with one reference (bilinear
 half-pel), the average of forward and backward predictions, the per-block best of the three
 (an upper bound of block modes), and H.264's six-tap half-pel filter instead of bilinear.

@@ -1,4 +1,4 @@
-"""Quick intra-only experiment (the measurement behind design T, docs/MODEL.md) for design T (codec.py): trains the I codec on pool crops for
+"""Quick intra-only experiment for the codec (codec.py), the measurement behind its design (docs/MODEL.md): trains the I codec on pool crops for
 --minutes, then evaluates whole frames of the test clips (ideal code length)."""
 import argparse, math, os, sys, time
 import numpy as np
@@ -52,7 +52,7 @@ def main():
     ap.add_argument("--minutes", type=float, default=10)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--out", default="build/tproto/i.pt")
+    ap.add_argument("--out", default="build/proto/i.pt")
     ap.add_argument("--eval-frames", type=int, default=3)
     ap.add_argument("--groups", action="store_true",
                     help="layers = channel groups (codec.channel_bands) instead of refinements of every channel")

@@ -1,4 +1,4 @@
-"""Trains codec v2 design T (codec.py): I- and P-frame codecs on R + lambda_k * D for every
+"""Trains the codec (codec.py): I- and P-frame codecs on R + lambda_k * D for every
 layer count k, P-frames on decoded references along the LFR chains of data.py, several steps
 deep, every level on its own decoded chain (what a player holding k layers has).
 
