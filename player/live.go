@@ -150,7 +150,7 @@ func (l *liveState) view(segS float64) (*view, error) {
 // grow with the new segments (the downloader owns reach).
 func (s *Session) refreshLive(ctx context.Context) error {
 	r, err := s.cfg.Fetcher.Get(ctx, s.variant.QualityURL)
-	s.requests += fetch.Attempts(r, err)
+	s.dl.requests += fetch.Attempts(r, err)
 	if err != nil {
 		return fmt.Errorf("player: refreshing the live quality table: %w", err)
 	}
@@ -173,12 +173,12 @@ func (s *Session) takeLive(body []byte) error {
 	}
 	// reach[n] is 0 only for a segment not published yet: a failed base layer skips the
 	// segment without touching it.
-	for len(s.reach) < v.known {
-		s.reach = append(s.reach, 0)
+	for len(s.dl.reach) < v.known {
+		s.dl.reach = append(s.dl.reach, 0)
 	}
-	for n, r := range s.reach {
+	for n, r := range s.dl.reach {
 		if r == 0 {
-			s.reach[n] = len(s.live.rows[n].Levels)
+			s.dl.reach[n] = len(s.live.rows[n].Levels)
 		}
 	}
 	if s.buf != nil {
@@ -276,7 +276,7 @@ func (s *Session) maybeFetchModel(ctx context.Context, st *abr.State) {
 	if have != nil && (have.version >= m.Version || m.GainDB < have.gain+0.05 && m.Version < have.version+5) {
 		return
 	}
-	if m.GainDB <= 0 || m.Bytes <= 0 || len(st.Samples) == 0 || s.modelFailures > 3 {
+	if m.GainDB <= 0 || m.Bytes <= 0 || len(st.Samples) == 0 || s.dl.modelFailures > 3 {
 		return
 	}
 	last := st.Samples[len(st.Samples)-1]
@@ -290,19 +290,19 @@ func (s *Session) maybeFetchModel(ctx context.Context, st *abr.State) {
 	}
 	ref, _ := url.Parse(fmt.Sprintf("enhance/model-%d.senh", m.Version))
 	r, err := s.cfg.Fetcher.Get(ctx, u.ResolveReference(ref).String())
-	s.requests += fetch.Attempts(r, err)
+	s.dl.requests += fetch.Attempts(r, err)
 	if err != nil {
-		s.modelFailures++
+		s.dl.modelFailures++
 		return
 	}
-	s.bytes += int64(r.Bytes())
+	s.dl.bytes += int64(r.Bytes())
 	s.transferred(r, st.Next)
 	net, err := enhance.Unmarshal(r.Body)
 	if err != nil {
-		s.modelFailures++
+		s.dl.modelFailures++
 		return
 	}
 	net.Prepare()
-	s.models++
+	s.dl.models++
 	s.enh.Store(&enhModel{net: net, version: m.Version, layers: m.Layers, gain: m.GainDB})
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"math"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -224,18 +222,13 @@ type Session struct {
 	view atomic.Pointer[view]
 	// live is the downloader's record of a live stream (nil: static).
 	live *liveState
-	// enh is the newest enhancement model fetched (downloader writes, decoder reads);
-	// models and modelFailures count fetches (downloader).
-	enh           atomic.Pointer[enhModel]
-	models        int
-	modelFailures int
+	// enh is the newest enhancement model fetched (downloader writes, decoder reads).
+	enh atomic.Pointer[enhModel]
 	// lag is a live stream's latency in nanoseconds as the presenter's media clock stands
 	// (0 before the first frame): the decode goroutine drops segments while it exceeds the
 	// target by more than a segment.
 	lag atomic.Int64
 	buf *buffer
-	// inits caches parsed init segments by Representation id; only the downloader uses it.
-	inits map[string]cmaf.Config
 
 	start time.Time
 
@@ -243,22 +236,13 @@ type Session struct {
 	probes    []Probe
 	frameRate float64
 
-	// owned by the downloader until it finishes
-	bytes     int64
-	requests  int
-	upgrades  int
-	refetches int
-	// heldSegments counts the segments taken from the Player's held units.
-	heldSegments int
-	failures     []error
+	// dl is the downloader's (open's before the downloader starts; Run reads it after).
+	dl downloads
 	// decodeFailures are the segments that could not be decoded, with why; only the decode
 	// loop writes them, Run reads them once it has ended.
 	decodeFailures []error
 	// policyName is the policy deciding now (the downloader switches it on the A key).
 	policyName atomic.Value
-	// reach[n] is the most layers segment n can still get: a layer that failed (missing,
-	// truncated twice, server error after retries) is not asked for again.
-	reach []int
 }
 
 // Run plays the presentation to the end (or until ctx ends) and returns the summary.
@@ -275,7 +259,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if cfg.QoE == nil {
 		cfg.QoE = &abr.QoELin
 	}
-	s := &Session{cfg: cfg, inits: map[string]cmaf.Config{}}
+	s := &Session{cfg: cfg, dl: downloads{inits: map[string]cmaf.Config{}}}
 	s.policyName.Store(cfg.Policy.Name())
 	start := cfg.Clock.Now()
 	s.start = start
@@ -298,19 +282,19 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	cancel()
 	wg.Wait()
 	if sum != nil {
-		sum.Bytes, sum.Requests, sum.Upgrades, sum.Refetches = s.bytes, s.requests, s.upgrades, s.refetches
+		sum.Bytes, sum.Requests, sum.Upgrades, sum.Refetches = s.dl.bytes, s.dl.requests, s.dl.upgrades, s.dl.refetches
 		sum.Policy = s.policyName.Load().(string)
-		sum.SkippedSegments = len(s.failures) + len(s.decodeFailures)
-		sum.HeldSegments = s.heldSegments
+		sum.SkippedSegments = len(s.dl.failures) + len(s.decodeFailures)
+		sum.HeldSegments = s.dl.heldSegments
 		if err == nil && sum.Frames == 0 {
-			why := errors.Join(append(s.failures, s.decodeFailures...)...)
+			why := errors.Join(append(s.dl.failures, s.decodeFailures...)...)
 			if why == nil {
 				why = errors.New("no segment reached the decoder")
 			}
 			err = fmt.Errorf("player: nothing could be played: %w", why)
 		}
 		sum.WastedUpgrade = s.buf.wasted()
-		sum.EnhanceModels = s.models
+		sum.EnhanceModels = s.dl.models
 		sum.WallS = cfg.Clock.Now().Sub(start).Seconds()
 	}
 	return sum, err
@@ -319,7 +303,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 // open fetches and parses the MPD and the chosen variant's quality table.
 func (s *Session) open(ctx context.Context) error {
 	r, err := s.cfg.Fetcher.Get(ctx, s.cfg.MPD)
-	s.requests += fetch.Attempts(r, err)
+	s.dl.requests += fetch.Attempts(r, err)
 	if err != nil {
 		return fmt.Errorf("player: fetching the MPD: %w", err)
 	}
@@ -351,7 +335,7 @@ func (s *Session) open(ctx context.Context) error {
 		return errors.New("player: the variant lacks layer Representations or a quality table")
 	}
 	q, err := s.cfg.Fetcher.Get(ctx, s.variant.QualityURL)
-	s.requests += fetch.Attempts(q, err)
+	s.dl.requests += fetch.Attempts(q, err)
 	if err != nil {
 		return fmt.Errorf("player: fetching the quality table: %w", err)
 	}
@@ -369,9 +353,9 @@ func (s *Session) open(ctx context.Context) error {
 	if s.cfg.StartSegment < 0 || s.cfg.StartSegment >= s.pres.Segments {
 		return fmt.Errorf("player: start segment %d outside 0..%d", s.cfg.StartSegment, s.pres.Segments-1)
 	}
-	s.reach = make([]int, s.pres.Segments)
-	for n := range s.reach {
-		s.reach[n] = len(s.variant.Layers)
+	s.dl.reach = make([]int, s.pres.Segments)
+	for n := range s.dl.reach {
+		s.dl.reach[n] = len(s.variant.Layers)
 	}
 	s.buf = newBuffer(s.pres.Segments, s.pres.Segments, len(s.variant.Layers))
 	s.buf.startAt(s.cfg.StartSegment, s.pres.SegmentDurationS)
@@ -399,348 +383,9 @@ func (s *Session) openLive(sidecar []byte) error {
 	return nil
 }
 
-// get fetches a media segment of rep and returns its sample and the transfer's timing.
-func (s *Session) get(ctx context.Context, rep *manifest.Rep, n int) ([]byte, *fetch.Result, error) {
-	cfg, ok := s.inits[rep.ID]
-	if !ok {
-		cfg, ok = s.cfg.held.init(rep.ID)
-	}
-	var err error
-	if !ok {
-		ir, err := s.cfg.Fetcher.Get(ctx, rep.InitURL())
-		s.requests += fetch.Attempts(ir, err)
-		if err != nil {
-			return nil, nil, err
-		}
-		s.bytes += int64(ir.Bytes())
-		if cfg, err = cmaf.ParseInit(ir.Body); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", rep.ID, err)
-		}
-		s.inits[rep.ID] = cfg
-		s.cfg.held.setInit(rep.ID, cfg)
-	}
-	var r *fetch.Result
-	var num uint32
-	var data []byte
-	for attempt := 0; attempt < 2; attempt++ { // a malformed segment is fetched once more
-		r, err = s.cfg.Fetcher.Get(ctx, rep.MediaURL(n))
-		s.requests += fetch.Attempts(r, err)
-		if err != nil {
-			return nil, nil, err
-		}
-		s.bytes += int64(r.Bytes())
-		s.transferred(r, n)
-		if num, data, err = cmaf.ParseMedia(cfg, r.Body); err == nil {
-			break
-		}
-		s.refetches++
-	}
-	if err != nil {
-		return nil, r, fmt.Errorf("%s segment %d: %w", rep.ID, n, err)
-	}
-	if int(num) != n {
-		return nil, r, fmt.Errorf("%s segment %d: the fragment says segment %d", rep.ID, n, num)
-	}
-	return data, r, nil
-}
-
-// fetchLayers downloads segment n with layers 0..k−1 (one joined object when the variant
-// has one, else layer by layer) into the buffer, and returns the combined sample.
-func (s *Session) fetchLayers(ctx context.Context, n, k int) (abr.Sample, error) {
-	v := s.variant
-	have := 0
-	if units := s.cfg.held.units(v.SubGOP, n); len(units) > 0 {
-		// Fetched before a seek: no transfer for what is held (possibly more layers
-		// than asked for).
-		s.buf.addAll(n, units)
-		s.heldSegments++
-		if have = len(units); have >= k {
-			return abr.Sample{}, nil
-		}
-	}
-	if have == 0 && k <= len(v.Joined) {
-		data, r, err := s.get(ctx, v.Joined[k-1], n)
-		if err == nil {
-			units, err := cmaf.Split(data, k)
-			if err == nil {
-				s.buf.addAll(n, units)
-				for l, u := range units {
-					s.cfg.held.add(v.SubGOP, n, l, u)
-				}
-				return sampleOf(r, r.Bytes()), nil
-			}
-		}
-		if ctx.Err() != nil {
-			return abr.Sample{}, ctx.Err()
-		}
-		// Fall back to layer by layer.
-	}
-	var smp abr.Sample
-	for l := have; l < k; l++ {
-		data, r, err := s.get(ctx, v.Layers[l], n)
-		if err != nil {
-			if l == 0 || ctx.Err() != nil {
-				return smp, err
-			}
-			s.reach[n] = l
-			break // keep the layers we have
-		}
-		s.buf.add(n, l, data)
-		s.cfg.held.add(v.SubGOP, n, l, data)
-		smp = addSample(smp, sampleOf(r, r.Bytes()))
-	}
-	return smp, nil
-}
-
 func (s *Session) emit(e Event) {
 	if s.cfg.OnEvent != nil {
 		s.cfg.OnEvent(e)
-	}
-}
-
-// transferred reports a finished transfer.
-func (s *Session) transferred(r *fetch.Result, seg int) {
-	if s.cfg.OnEvent == nil || r == nil {
-		return
-	}
-	ms := func(t time.Time) float64 { return float64(t.Sub(s.start)) / 1e6 }
-	s.emit(Event{Kind: "transfer", URL: r.URL, Bytes: r.Bytes(), Status: r.Status, Proto: r.Proto, Segment: seg,
-		TRequest: ms(r.TRequest), TResponse: ms(r.TResponse), TFinish: ms(r.TFinish)})
-}
-
-func sampleOf(r *fetch.Result, n int) abr.Sample {
-	return abr.Sample{Bytes: int64(n), DelayMs: ms(r.TFinish.Sub(r.TRequest)), DownloadMs: ms(r.TFinish.Sub(r.TResponse))}
-}
-
-func addSample(a, b abr.Sample) abr.Sample {
-	return abr.Sample{Bytes: a.Bytes + b.Bytes, DelayMs: a.DelayMs + b.DelayMs, DownloadMs: a.DownloadMs + b.DownloadMs}
-}
-
-func ms(d time.Duration) float64 { return math.Max(float64(d)/1e6, 0.001) }
-
-// download is the downloader goroutine: one policy decision after every transfer.
-func (s *Session) download(ctx context.Context) error {
-	segS := s.pres.SegmentDurationS
-	K := len(s.variant.Layers)
-	st := &abr.State{Video: s.view.Load().video}
-	// The downloader owns the policy; the A key hands it a new one over cfg.Policies.
-	policy := s.cfg.Policy
-	defer func() { release(policy) }()
-	policy.Reset()
-	next := s.cfg.StartSegment
-	first := min(abr.DefaultQuality, K-1)
-	if ip, ok := policy.(abr.Initialer); ok {
-		first = max(0, min(ip.InitialQuality(st.Video), K-1))
-	}
-	a := abr.Action{Kind: abr.Fetch, Segment: next, Quality: first}
-	for {
-		switch a.Kind {
-		case abr.Fetch:
-			if a.Segment != next || a.Quality < 0 || a.Quality >= K {
-				return fmt.Errorf("player: policy %s asked to fetch segment %d at %d layers; next is %d of 1..%d",
-					policy.Name(), a.Segment, a.Quality+1, next, K)
-			}
-			if !s.cfg.Untimed {
-				if err := s.buf.waitPlayhead(ctx, float64(next)*segS-s.cfg.MaxBufferS); err != nil {
-					return err
-				}
-			}
-			if s.live != nil {
-				ok, err := s.waitPublished(ctx, next)
-				if err != nil || !ok {
-					return err
-				}
-			}
-			var smp abr.Sample
-			var err error
-			if s.reach[next] == 0 {
-				err = errors.New("the live origin abandoned it")
-			} else {
-				smp, err = s.fetchLayers(ctx, next, min(a.Quality+1, s.reach[next]))
-			}
-			if err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				// Nothing of this segment could be had: it is skipped, playback goes on.
-				s.failures = append(s.failures, fmt.Errorf("segment %d: %w", next, err))
-				s.buf.skip(next)
-			} else if smp.Bytes > 0 { // nothing was transferred for a held segment
-				st.Samples = append(st.Samples, smp)
-			}
-			st.LastQuality = a.Quality
-			next++
-			s.buf.fetchedThrough(next)
-		case abr.Upgrade:
-			if a.Segment < 0 || a.Segment >= next || a.Quality < 1 || a.Quality >= K {
-				return fmt.Errorf("player: policy %s asked for upgrade %+v", policy.Name(), a)
-			}
-			if a.Quality >= s.reach[a.Segment] {
-				return fmt.Errorf("player: policy %s asked for layer %d of segment %d, which failed before",
-					policy.Name(), a.Quality, a.Segment)
-			}
-			data, r, err := s.get(ctx, s.variant.Layers[a.Quality], a.Segment)
-			if err == nil {
-				s.upgrades++
-				s.buf.add(a.Segment, a.Quality, data)
-				s.cfg.held.add(s.variant.SubGOP, a.Segment, a.Quality, data)
-				st.Samples = append(st.Samples, sampleOf(r, r.Bytes()))
-			} else if ctx.Err() != nil {
-				return ctx.Err()
-			} else {
-				s.reach[a.Segment] = a.Quality
-			}
-		case abr.Wait:
-			if err := s.cfg.Clock.Sleep(ctx, 100*time.Millisecond); err != nil {
-				return err
-			}
-		}
-		s.fillState(st, next)
-		select {
-		case p := <-s.cfg.Policies:
-			release(policy)
-			p.Reset()
-			policy = p
-			s.policyName.Store(p.Name())
-		default:
-		}
-		s.maybeFetchModel(ctx, st)
-		a = policy.Decide(ctx, st)
-		if v := s.view.Load(); v.ended && next == v.known && a.Kind != abr.Upgrade {
-			return nil
-		}
-		s.emit(Event{Kind: "decision", Policy: policy.Name(), Action: [...]string{"fetch", "upgrade", "wait"}[a.Kind], Segment: a.Segment, Layers: a.Quality + 1, BufferS: st.BufferS})
-	}
-}
-
-// release ends what a policy holds outside the process (a daemon session) once the
-// session no longer uses it.
-func release(p abr.Policy) {
-	if c, ok := p.(io.Closer); ok {
-		c.Close()
-	}
-}
-
-// fillState writes what the policy sees after a transfer: the buffer (received media
-// ahead of the playhead, which is also LiFteR's virtual buffer), the layers held, the
-// commit point, the decoded part and the measured decode rate.
-func (s *Session) fillState(st *abr.State, next int) {
-	segS := s.pres.SegmentDurationS
-	st.Video = s.view.Load().video
-	playhead, held, committed := s.buf.snapshot()
-	decoded, fps := s.buf.decodeState()
-	st.Next = next
-	st.PlayheadS = playhead
-	st.BufferS = math.Max(float64(next)*segS-playhead, 0)
-	st.VirtualS = st.BufferS
-	st.DecodedS = math.Max(float64(decoded)*segS-playhead, 0)
-	st.Held = held[:next]
-	st.Reachable = s.reach[:next]
-	st.Committed = 0
-	for st.Committed < len(committed) && committed[st.Committed] {
-		st.Committed++
-	}
-	st.DecodeFPS = fps
-	st.DecodeWindowS, st.MaxBufferS = s.cfg.DecodeWindowS, s.cfg.MaxBufferS
-	if s.cfg.Untimed {
-		st.MaxBufferS = 0
-	}
-}
-
-// decoded is one segment handed from the decode goroutine to the presenter.
-type decoded struct {
-	n      int
-	frames []*decoder.Frame // nil: the segment cannot be shown
-	k      int
-	took   time.Duration
-	err    error // fatal: stop playback
-	// catchUp: a live segment dropped (not decoded) to get back to the target latency.
-	catchUp bool
-	// enhanced is the version of the enhancement model applied to the frames (0: none,
-	// −1: Config.Upsampler); upscaled, whether it doubled them.
-	enhanced int
-	upscaled bool
-}
-
-// decodeLoop is owned by play: it commits segments in order (when they enter the decode
-// window) and decodes them, alternating two decoders so the presenter can show segment n
-// while n+1 decodes. The unbuffered channel makes a decoder's frames safe to reuse: the
-// decoder that produced segment n is used again only after the presenter took n+1, i.e.
-// finished with n.
-func (s *Session) decodeLoop(ctx context.Context, out chan<- decoded) {
-	defer close(out)
-	var decs [2]SegmentDecoder
-	for i := range decs {
-		if s.cfg.NewDecoder == nil {
-			decs[i] = decoder.NewSegmentDecoder(s.cfg.Model, s.cfg.Workers)
-			continue
-		}
-		dec, err := s.cfg.NewDecoder()
-		if err != nil {
-			select {
-			case out <- decoded{err: fmt.Errorf("player: decoder: %w", err)}:
-			case <-ctx.Done():
-			}
-			return
-		}
-		decs[i] = dec
-	}
-	segS := s.pres.SegmentDurationS
-	decodedFrames, busy := 0, time.Duration(0)
-	pf := postFilter{s: s}
-	for n := s.cfg.StartSegment; ; n++ {
-		if ok, err := s.buf.await(ctx, n); !ok {
-			if err != nil {
-				return
-			}
-			break
-		}
-		// Untimed playback has no media clock, hence no decode window: a segment commits
-		// once the next segment's fetch is done (upgrades of it may come until then).
-		ready := func(int) bool {
-			if s.cfg.Untimed {
-				return n+1 < s.buf.fetched
-			}
-			return s.buf.playhead >= float64(n)*segS-s.cfg.DecodeWindowS
-		}
-		d := decoded{n: n}
-		if s.behindLive(n) {
-			s.buf.drop(n)
-			d.catchUp = true
-		} else {
-			units, err := s.buf.commit(ctx, n, ready)
-			switch {
-			case errors.Is(err, errSkipped):
-			case err != nil:
-				d.err = err
-			default:
-				t0 := s.cfg.Clock.Now()
-				frames, k, err := s.decode(decs[n%2], units)
-				if err == nil {
-					d.k = k
-					d.frames, d.enhanced, d.upscaled = pf.apply(n, frames, k)
-				} else { // a corrupt base layer: this segment cannot be shown
-					s.decodeFailures = append(s.decodeFailures, fmt.Errorf("segment %d: %w", n, err))
-				}
-				s.buf.release(n)
-				d.took = s.cfg.Clock.Now().Sub(t0)
-				decodedFrames += len(d.frames)
-				busy += d.took
-			}
-		}
-		fps := 0.0
-		if busy > 0 {
-			fps = float64(decodedFrames) / busy.Seconds()
-		}
-		s.buf.setDecoded(n+1, fps)
-		select {
-		case out <- d:
-		case <-ctx.Done():
-			return
-		}
-		if d.err != nil {
-			return
-		}
 	}
 }
 
@@ -773,20 +418,4 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 		return p.sum, err
 	}
 	return p.finish(), nil
-}
-
-// decode parses the units and decodes with as many layers as parse; a corrupt enhancement
-// layer and everything above it is dropped, a corrupt base fails the segment.
-func (s *Session) decode(dec SegmentDecoder, units [][]byte) ([]*decoder.Frame, int, error) {
-	seg, err := decoder.ParseBaseUnit(units[0])
-	if err != nil {
-		return nil, 0, err
-	}
-	for _, u := range units[1:] {
-		if seg.AddUnit(u) != nil {
-			break
-		}
-	}
-	frames, err := dec.Decode(seg, seg.Have)
-	return frames, seg.Have, err
 }
