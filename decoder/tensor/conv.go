@@ -20,16 +20,6 @@ type Conv struct {
 // MACs is the multiply-accumulates of one output pixel.
 func (c *Conv) MACs() int { return c.Cin * c.Cout * c.K * c.K }
 
-func (c *Conv) check() error {
-	if c.Cin <= 0 || c.Cout <= 0 || (c.K != 1 && c.K != 3) || (c.Stride != 1 && c.Stride != 2) {
-		return fmt.Errorf("conv %dx%d k%d s%d: unsupported", c.Cin, c.Cout, c.K, c.Stride)
-	}
-	if len(c.Weight) != c.Cout*c.Cin*c.K*c.K || len(c.Bias) != c.Cout {
-		return fmt.Errorf("conv %d->%d k%d: %d weights, %d biases", c.Cin, c.Cout, c.K, len(c.Weight), len(c.Bias))
-	}
-	return nil
-}
-
 // Parallel runs fn over [0, n) split into contiguous ranges, one per CPU.
 func Parallel(n int, fn func(lo, hi int)) { parallelN(runtime.GOMAXPROCS(0), n, fn) }
 

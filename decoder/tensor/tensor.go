@@ -38,14 +38,6 @@ func ReLU(d []float32) {
 	}
 }
 
-// addInto adds src to dst element-wise.
-func addInto(dst, src []float32) {
-	src = src[:len(dst)]
-	for i := range dst {
-		dst[i] += src[i]
-	}
-}
-
 // PixelShuffle is depth-to-space by r, as torch.nn.functional.pixel_shuffle:
 // out[c][y·r+i][x·r+j] = in[c·r²+i·r+j][y][x].
 func PixelShuffle(in Tensor, r int, out *Tensor) Tensor {
