@@ -7,34 +7,16 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/enhance"
-	"github.com/strata-player/strata/encoder"
 	"github.com/strata-player/strata/live"
 )
 
-// enhanceSegment is one segment of an enhance-eval run.
-type enhanceSegment struct {
-	Segment    int     `json:"segment"`
-	TimeS      float64 `json:"t_s"`
-	PlainY     float64 `json:"psnr_y_plain"`
-	GenericY   float64 `json:"psnr_y_generic,omitempty"`
-	OnlineY    float64 `json:"psnr_y_online"`
-	PatchBytes int     `json:"patch_bytes"`
-	Steps      int     `json:"steps"`
-	Paused     bool    `json:"paused"`
-	Scene      bool    `json:"scene_change"`
-	ValGainDB  float64 `json:"val_gain_db"`
-	Published  bool    `json:"published"` // a new version beat the starting model
-	// InteriorGain is the online model's gain away from the frame's edges (16 pixels).
-	InteriorGain float64 `json:"interior_gain_db"`
-}
-
+// runEnhanceEval simulates a live session's online-learned enhancement on a clip
+// (live.SimulateEnhancement) and reports PSNR over time and the patches' rate.
 func runEnhanceEval(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("strata enhance-eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -109,87 +91,16 @@ func runEnhanceEval(args []string, stdout, stderr io.Writer) error {
 	if *noPause {
 		cfg.SaturationDB = -1e9
 	}
-	on := enhance.NewOnline(net, cfg)
-	r := rand.New(rand.NewPCG(*seed, 3))
-	models := make([]*enhance.Net, nseg)
-	var rows []enhanceSegment
-	patchBytes := 0
 	t0 := time.Now()
-	trainTime := time.Duration(0)
-	for i := 0; i < nseg; i++ {
-		row := enhanceSegment{Segment: i, TimeS: float64(i+1) * segS}
-		lo, hi := i**segFrames, (i+1)**segFrames
-		// The streamer: a scene change, and patches where the codec did worst on two frames.
-		for f := lo + 1; f < hi; f++ {
-			if encoder.MeasurePSNR(src[f], src[f-1]).PSNRY < 18 {
-				row.Scene = true
-			}
-		}
-		var ps []enhance.Patch
-		for _, f := range []int{lo + *segFrames/4, lo + 3**segFrames/4} {
-			for _, c := range enhance.WorstCrops(src[f], dec[f], *patch, (*patches+1)/2, r) {
-				ps = append(ps, enhance.Cut(src[f], dec[f], c))
-			}
-		}
-		ps = ps[:min(len(ps), *patches)]
-		// The bytes are those of the bundle the streamer sends (live.MarshalPatches).
-		sp := make([]live.SourcePatch, len(ps))
-		for k, p := range ps {
-			sp[k] = live.SourcePatch{Size: p.W, Luma: p.Source}
-		}
-		bundle, err := live.MarshalPatches(sp)
-		if err != nil {
-			return err
-		}
-		row.PatchBytes = len(bundle)
-		patchBytes += row.PatchBytes
-		// The origin's trainer, until the next segment is published.
-		on.Add(ps, row.Scene)
-		ts := time.Now()
-		row.Steps = on.Train(*steps)
-		trainTime += time.Since(ts)
-		row.Paused, row.ValGainDB = on.Paused(), on.Gain()
-		// The origin publishes a version only when it beats the starting model on the
-		// held-out patches; until then players keep the last one published.
-		switch {
-		case on.BeatsStart() || (i == 0 && generic == nil):
-			models[i] = on.Snapshot()
-			row.Published = true
-		case i == 0:
-			models[i] = generic
-		default:
-			models[i] = models[i-1]
-		}
-		rows = append(rows, row)
+	res, err := live.SimulateEnhancement(src, dec, nseg, live.EnhanceSimOptions{SegFrames: *segFrames, SegmentS: segS, Patch: *patch,
+		Patches: *patches, Steps: *steps, Lag: *lag, Every: *every, Seed: *seed, Net: net, Generic: generic, Online: cfg})
+	if err != nil {
+		return err
 	}
-	// The player: segment i enhanced with the model published lag segments later.
-	var sc enhance.Scratch
-	work := decoder.NewFrame(hdr.Width, hdr.Height)
-	for i := range rows {
-		m := models[min(i+*lag, nseg-1)]
-		var plain, gen, online, pin, oin float64
-		n := 0
-		for f := i * *segFrames; f < (i+1)**segFrames; f += *every {
-			plain += encoder.MeasurePSNR(src[f], dec[f]).PSNRY
-			copy(work.Y, dec[f].Y)
-			m.Apply(work, &sc, 0)
-			online += encoder.MeasurePSNR(src[f], work).PSNRY
-			pin += psnrInterior(src[f].Y, dec[f].Y, hdr.Width, hdr.Height, 16)
-			oin += psnrInterior(src[f].Y, work.Y, hdr.Width, hdr.Height, 16)
-			if generic != nil {
-				copy(work.Y, dec[f].Y)
-				generic.Apply(work, &sc, 0)
-				gen += encoder.MeasurePSNR(src[f], work).PSNRY
-			}
-			n++
-		}
-		rows[i].PlainY, rows[i].OnlineY = plain/float64(n), online/float64(n)
-		rows[i].InteriorGain = (oin - pin) / float64(n)
-		if generic != nil {
-			rows[i].GenericY = gen / float64(n)
-		}
-		if *jsonOut {
-			b, _ := json.Marshal(rows[i])
+	rows := res.Segments
+	if *jsonOut {
+		for _, r := range rows {
+			b, _ := json.Marshal(r)
 			fmt.Fprintln(stdout, string(b))
 		}
 	}
@@ -202,7 +113,7 @@ func runEnhanceEval(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	steps0 := on.Steps()
+	steps0 := res.Steps
 	last := max(0, nseg-int(math.Round(30/segS)))
 	var p30, g30, o30 float64
 	for _, row := range rows[last:] {
@@ -211,9 +122,9 @@ func runEnhanceEval(args []string, stdout, stderr io.Writer) error {
 		o30 += row.OnlineY
 	}
 	k := float64(nseg - last)
-	patchKbps := float64(patchBytes) * 8 / (float64(nseg) * segS) / 1000
+	patchKbps := float64(res.PatchBytes) * 8 / (float64(nseg) * segS) / 1000
 	fmt.Fprintf(stderr, "%d segments of %.1f s; %d training steps in %.1f s (%.1f steps/s on one goroutine); %d pauses, %d resumes; %.1f s in all\n",
-		nseg, segS, steps0, trainTime.Seconds(), float64(steps0)/trainTime.Seconds(), on.Pauses, on.Resumes, time.Since(t0).Seconds())
+		nseg, segS, steps0, res.TrainTime.Seconds(), float64(steps0)/res.TrainTime.Seconds(), res.Pauses, res.Resumes, time.Since(t0).Seconds())
 	share := ""
 	if *videoKbps > 0 {
 		share = fmt.Sprintf(" (%.1f %% of the uplink beside %.0f kbit/s of video)", 100*patchKbps/(patchKbps+*videoKbps), *videoKbps)
@@ -226,17 +137,4 @@ func runEnhanceEval(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "; patches %.1f kbit/s%s\n", patchKbps, share)
 	}
 	return nil
-}
-
-// psnrInterior is the luma PSNR without a border of b pixels.
-func psnrInterior(a, c []byte, w, h, b int) float64 {
-	s, n := 0.0, 0
-	for y := b; y < h-b; y++ {
-		for x := b; x < w-b; x++ {
-			d := float64(a[y*w+x]) - float64(c[y*w+x])
-			s += d * d
-			n++
-		}
-	}
-	return encoder.PSNR(s / float64(n))
 }

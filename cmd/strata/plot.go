@@ -8,6 +8,7 @@ import (
 
 	"github.com/strata-player/strata/abr/sim"
 	"github.com/strata-player/strata/encoder"
+	"github.com/strata-player/strata/live"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -125,7 +126,7 @@ func addSeries(p *plot.Plot, name string, pts plotter.XYs, i int) error {
 // plotEnhance writes a live session's enhancement over time: PSNR-Y of the plain, generic
 // and online-enhanced frames per segment (top), and below it the patches' upload rate and
 // the training steps per segment, with the segments where the trainer was paused marked.
-func plotEnhance(path, title string, rows []enhanceSegment, segS float64) error {
+func plotEnhance(path, title string, rows []live.EnhanceSegment, segS float64) error {
 	top := plot.New()
 	top.Title.Text = title
 	top.Y.Label.Text = "PSNR-Y (dB)"
