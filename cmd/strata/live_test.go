@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/strata-player/strata/net/h3"
+	"github.com/strata-player/strata/player"
 )
 
 // TestLiveSession is the live pipeline end to end over HTTP/3 on loopback: strata serve
@@ -78,17 +79,8 @@ func TestLiveSession(t *testing.T) {
 	if err := run([]string{"play", "--headless", "--ca", ca, "--json", mpd}, &out, &errb); err != nil {
 		t.Fatal(err, errb.String())
 	}
-	var sum struct {
-		Live                                    bool
-		Join                                    int     `json:"live_join"`
-		Delay                                   float64 `json:"live_delay_s"`
-		Latency                                 float64 `json:"live_latency_s"`
-		MaxLatency                              float64 `json:"max_live_latency_s"`
-		Skipped                                 float64 `json:"live_skipped_s"`
-		Segments, Frames, Stalls, DroppedFrames int
-		StartupMS                               float64 `json:"startup_ms"`
-		AvgLayers                               float64 `json:"avg_layers"`
-	}
+	// The summary as the player wrote it (its own type: a field name cannot drift).
+	var sum player.Summary
 	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
 		t.Fatalf("%v: %s", err, out.String())
 	}
@@ -97,8 +89,8 @@ func TestLiveSession(t *testing.T) {
 	// machine: a live session at the 6 s target that played most of the stream whole.
 	// Every segment it reached is accounted for: shown, dropped, or jumped over to catch up
 	// (20 frames a second); at least 20 s of it shown.
-	accounted := sum.Frames + sum.DroppedFrames + int(math.Round(sum.Skipped*20))
-	if !sum.Live || sum.Delay != 6 || sum.Join > 8 || sum.Segments < 12 || accounted < sum.Segments*40-2 || accounted > sum.Segments*40+2 || sum.Frames < 20*20 {
+	accounted := sum.Frames + sum.DroppedFrames + int(math.Round(sum.LiveSkippedS*20))
+	if !sum.Live || sum.LiveDelayS != 6 || sum.LiveJoin > 8 || sum.Segments < 12 || accounted < sum.Segments*40-2 || accounted > sum.Segments*40+2 || sum.Frames < 20*20 {
 		t.Fatalf("live session: %s", out.String())
 	}
 	if os.Getenv("STRATA_REALTIME") == "" {
@@ -107,15 +99,15 @@ func TestLiveSession(t *testing.T) {
 	} else {
 		// On a quiet machine: the whole stream, no stall, the target's latency give or
 		// take the first segment's startup.
-		segs := 33 - sum.Join
-		if sum.Join > 4 || sum.Segments != segs || sum.Frames != segs*40 || sum.Frames < 60*20 {
+		segs := 33 - sum.LiveJoin
+		if sum.LiveJoin > 4 || sum.Segments != segs || sum.Frames != segs*40 || sum.Frames < 60*20 {
 			t.Fatalf("live session: %s", out.String())
 		}
-		if sum.Stalls != 0 || sum.DroppedFrames != 0 || sum.Skipped != 0 {
+		if sum.Stalls != 0 || sum.DroppedFrames != 0 || sum.LiveSkippedS != 0 {
 			t.Fatalf("stalls, drops or catch-up on an unshaped loopback: %s", out.String())
 		}
-		if sum.Latency < sum.Delay-0.05 || sum.MaxLatency > sum.Delay+2 {
-			t.Fatalf("latency mean %.2f s, max %.2f s for a %.0f s target", sum.Latency, sum.MaxLatency, sum.Delay)
+		if sum.LiveLatencyS < sum.LiveDelayS-0.05 || sum.MaxLiveLatencyS > sum.LiveDelayS+2 {
+			t.Fatalf("latency mean %.2f s, max %.2f s for a %.0f s target", sum.LiveLatencyS, sum.MaxLiveLatencyS, sum.LiveDelayS)
 		}
 	}
 	cancel()
