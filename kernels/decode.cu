@@ -4,7 +4,7 @@
 // --fmad=false), and g++ compiles it for the CPU through cuda_shim.h so tests run the very
 // same kernels without a GPU. Every kernel works on a batch of frames (one LFR depth of
 // one codec): blockIdx.z walks the frames. Each output value is computed with the same
-// float32 operations in the same order as the Go CPU engine (decoder/conv.go and friends),
+// float32 operations in the same order as the Go CPU engine (decoder/tensor/conv.go and friends),
 // so the 8-bit frames are bit-identical.
 //
 // Kernel parameters are pointers or 64-bit integers only (gorgonia.org/cu copies every
@@ -198,7 +198,7 @@ extern "C" __global__ void affine_relu(float* t, const float* embS, const float*
 }
 
 // conv3x3: stride 1, zero padding 1, weights [cout][cin][3][3]; the sum runs over input
-// channels, then rows, each row's three taps summed first (as decoder/conv.go's register-
+// channels, then rows, each row's three taps summed first (as decoder/tensor/conv.go's register-
 // blocked kernel). Thread: one pixel (x, y); z: frame·cout + output channel.
 extern "C" __global__ void conv3x3(const float* in, const float* w, const float* bias, float* out, i64 cin, i64 cout, i64 h,
                         i64 wd, i64 inStride, i64 outStride, i64 mode) {

@@ -65,7 +65,7 @@ def write_safetensors(path, tensors, metadata, half=()):
 
 def integer_table(b, a, bits=16):
     """The integer frequency table of a discretised Laplace(0, b) over -a..a plus one escape
-    symbol (the tails), as decoder/cdf.go reads it: every frequency >= 1, the sum exactly
+    symbol (the tails), as decoder/entropy/cdf.go reads it: every frequency >= 1, the sum exactly
     2^bits, the rounding remainder on the mode. b is in quantizer steps."""
     n = 2 * a + 2
     scale = (1 << bits) - n
