@@ -6,23 +6,15 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/strata-player/strata/assets"
 )
 
 // TestVersion1WeightsRefused: weights of format version 1 are refused with a clear error.
 func TestVersion1WeightsRefused(t *testing.T) {
-	dir := filepath.Join("..", "assets", "model")
-	w, err := os.ReadFile(filepath.Join(dir, "weights.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	man, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, man := assets.ModelWeights(), assets.ModelManifest()
 	// The same weights relabelled format version 1 (same header length), with a manifest
 	// that vouches for them: refused for their version, not their hash.
 	old := bytes.Replace(w, []byte(`"version":"2"`), []byte(`"version":"1"`), 1)

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/strata-player/strata/decoder"
-
 	"github.com/strata-player/strata/decoder/tensor"
 )
 

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/strata-player/strata/decoder"
-
 	"github.com/strata-player/strata/internal/testclip"
 )
 

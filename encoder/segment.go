@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/strata-player/strata/decoder"
-
 	"github.com/strata-player/strata/decoder/tensor"
 )
 

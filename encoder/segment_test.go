@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/strata-player/strata/decoder"
-
 	"github.com/strata-player/strata/internal/testclip"
 )
 

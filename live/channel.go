@@ -19,7 +19,6 @@ import (
 
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/cmaf"
-
 	"github.com/strata-player/strata/decoder/stream"
 	"github.com/strata-player/strata/encoder/packager"
 )

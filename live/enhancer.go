@@ -5,7 +5,6 @@ import (
 
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/enhance"
-
 	"github.com/strata-player/strata/decoder/stream"
 )
 

@@ -42,7 +42,7 @@ type downloads struct {
 func (s *Session) get(ctx context.Context, rep *manifest.Rep, n int) ([]byte, *fetch.Result, error) {
 	cfg, ok := s.dl.inits[rep.ID]
 	if !ok {
-		cfg, ok = s.cfg.held.init(rep.ID)
+		cfg, ok = s.cfg.held.initSegment(rep.ID)
 	}
 	var err error
 	if !ok {
@@ -56,7 +56,7 @@ func (s *Session) get(ctx context.Context, rep *manifest.Rep, n int) ([]byte, *f
 			return nil, nil, fmt.Errorf("%s: %w", rep.ID, err)
 		}
 		s.dl.inits[rep.ID] = cfg
-		s.cfg.held.setInit(rep.ID, cfg)
+		s.cfg.held.setInitSegment(rep.ID, cfg)
 	}
 	var r *fetch.Result
 	var num uint32

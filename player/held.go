@@ -60,8 +60,8 @@ func (h *held) add(s, n, l int, unit []byte) {
 	}
 }
 
-// init returns a cached parsed init segment.
-func (h *held) init(id string) (cmaf.Config, bool) {
+// initSegment returns a cached parsed init segment.
+func (h *held) initSegment(id string) (cmaf.Config, bool) {
 	if h == nil {
 		return cmaf.Config{}, false
 	}
@@ -71,7 +71,7 @@ func (h *held) init(id string) (cmaf.Config, bool) {
 	return c, ok
 }
 
-func (h *held) setInit(id string, c cmaf.Config) {
+func (h *held) setInitSegment(id string, c cmaf.Config) {
 	if h == nil {
 		return
 	}

@@ -2,7 +2,6 @@ package player
 
 import (
 	"context"
-	"errors"
 	"math"
 	"sync"
 	"time"
@@ -25,9 +24,9 @@ type Player struct {
 	held     *held
 
 	mu     sync.Mutex
-	seek   int                // segment the next session starts at (−1: none asked)
+	seek   int                // segment a seek asked the following session to start at (−1: none)
 	cancel context.CancelFunc // the running session's
-	policy abr.Policy         // the policy deciding now; the next session starts with it
+	policy abr.Policy         // the policy deciding now; a session started by a seek starts with it
 	last   Snapshot           // the latest presented frame's
 }
 
@@ -38,8 +37,8 @@ const MaxHeld = 64
 // untimed or brings a PausableClock, the Player's media clock is a new PausableClock.
 // cfg.Policies and cfg.StartSegment are the Player's: SetPolicy and Seek set them.
 func New(cfg Config) (*Player, error) {
-	if cfg.Fetcher == nil || cfg.Model == nil || cfg.Policy == nil || cfg.Sink == nil {
-		return nil, errors.New("player: Fetcher, Model, Policy and Sink are required")
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
 	p := &Player{cfg: cfg, policies: make(chan abr.Policy, 1), held: newHeld(MaxHeld), seek: -1, policy: cfg.Policy}
 	if pc, ok := cfg.Clock.(*PausableClock); ok {
@@ -54,7 +53,7 @@ func New(cfg Config) (*Player, error) {
 }
 
 // Run plays until the presentation ends, ctx ends or the sink fails, running a new session
-// after every seek; it returns the last session's summary.
+// after every seek; it returns the summary of the session that played to the end.
 func (p *Player) Run(ctx context.Context) (*Summary, error) {
 	start := p.cfg.StartSegment
 	for {

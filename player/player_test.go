@@ -89,9 +89,9 @@ func TestSeekKeepsTheBuffer(t *testing.T) {
 		if !equalInts(seen, want) {
 			t.Fatalf("segments presented %v, want %v", seen, want)
 		}
-		// The last session (from segment 2) held 2..11 (fetched by the first two).
+		// The session started by the second seek (at segment 2) held 2..11, fetched before it.
 		if sum.HeldSegments != 10 || sum.Frames != 40 || sum.Stalls != 0 || sum.Policy != "fixed" {
-			t.Fatalf("last session: %+v", sum)
+			t.Fatalf("session after the second seek: %+v", sum)
 		}
 		if p.Held() != 12 {
 			t.Fatalf("held %d segments, want 12", p.Held())

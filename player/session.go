@@ -13,7 +13,6 @@ import (
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/cmaf"
 	"github.com/strata-player/strata/decoder/enhance"
-
 	"github.com/strata-player/strata/net/fetch"
 	"github.com/strata-player/strata/player/manifest"
 )
@@ -245,10 +244,18 @@ type Session struct {
 	policyName atomic.Value
 }
 
+// check refuses a configuration without the parts every session needs.
+func (cfg *Config) check() error {
+	if cfg.Fetcher == nil || cfg.Model == nil || cfg.Policy == nil || cfg.Sink == nil {
+		return errors.New("player: Fetcher, Model, Policy and Sink are required")
+	}
+	return nil
+}
+
 // Run plays the presentation to the end (or until ctx ends) and returns the summary.
 func Run(ctx context.Context, cfg Config) (*Summary, error) {
-	if cfg.Fetcher == nil || cfg.Model == nil || cfg.Policy == nil || cfg.Sink == nil {
-		return nil, errors.New("player: Fetcher, Model, Policy and Sink are required")
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = WallClock{}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/decoder"
-
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/internal/testenc"
 	"github.com/strata-player/strata/net/fetch"

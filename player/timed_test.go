@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/strata-player/strata/decoder"
-
 	"github.com/strata-player/strata/net/fetch"
 )
 

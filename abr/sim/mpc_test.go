@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/strata-player/strata/abr"
-
 	"github.com/strata-player/strata/internal/shared"
 	"github.com/strata-player/strata/net/trace"
 )

@@ -79,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		a.model.SetNotice(s.Notice)
 	}
 	a.win = window.New(window.Options{Title: "strata — " + s.URL, Width: w, Height: h, Fullscreen: *fullscreen,
-		Page: *page, Stats: *stats, OnPause: a.paused}, a.model, a)
+		Page: *page, Stats: *stats, OnPause: a.paused, OnPage: a.pageShown}, a.model, a)
 	if a.player, err = player.New(a.config(s.Config)); err != nil {
 		fmt.Fprintln(stderr, "strata-player:", err)
 		return playcli.ExitUsage
@@ -177,6 +177,9 @@ func (a *app) paused(pts time.Duration) {
 		Int("subgop", s.SubGOP).Msg("paused")
 }
 
+// pageShown logs the overlay page the window now shows.
+func (a *app) pageShown(page int) { a.log.Log.Info().Int("page", page).Msg("page") }
+
 // TogglePause implements window.Controls.
 func (a *app) TogglePause() bool {
 	p := !a.player.Paused()
@@ -225,7 +228,7 @@ func (a *app) switchTo(name string) {
 func (a *app) Seek(delta time.Duration) {
 	to := a.player.Snapshot().PTS + delta
 	a.log.Log.Info().Float64("to_s", to.Seconds()).Msg("seek")
-	a.player.SeekBy(delta)
+	a.player.Seek(to)
 }
 
 // Quit implements window.Controls.

@@ -14,7 +14,6 @@ import (
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/cuda"
 	"github.com/strata-player/strata/decoder/gpu"
-
 	"github.com/strata-player/strata/encoder"
 	"github.com/strata-player/strata/internal/demo"
 	"github.com/strata-player/strata/internal/testenc"

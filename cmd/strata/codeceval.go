@@ -73,7 +73,7 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 	gop = max(1, min(gop, len(orig), 65535))
 	prog := newProgress(stderr)
 	res, err := eval.Codec(context.Background(), eval.NewCoder(m, *workers, *anchors == "intra"), orig, eval.Options{
-		Clip: *in, Width: hdr.Width, Height: hdr.Height, Anchors: *anchors, GOP: gop, SubGOPs: sList, Compare: *compare,
+		Clip: *in, Anchors: *anchors, GOP: gop, SubGOPs: sList, Compare: *compare,
 		Progress: func(msg string) { prog.update("codec-eval: " + msg) }})
 	prog.clear()
 	if err != nil {

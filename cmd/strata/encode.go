@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/strata-player/strata/decoder"
-
 	"github.com/strata-player/strata/decoder/stream"
 	"github.com/strata-player/strata/encoder"
 	"github.com/strata-player/strata/internal/y4m"

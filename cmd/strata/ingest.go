@@ -17,7 +17,6 @@ import (
 
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/enhance"
-
 	"github.com/strata-player/strata/live"
 	"github.com/strata-player/strata/net/h3"
 	"github.com/strata-player/strata/net/shape"

@@ -14,7 +14,6 @@ import (
 
 	"github.com/strata-player/strata/assets"
 	"github.com/strata-player/strata/decoder"
-
 	"github.com/strata-player/strata/encoder"
 )
 

@@ -13,9 +13,8 @@ import (
 
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/enhance"
-	"github.com/strata-player/strata/encoder/eval"
-
 	"github.com/strata-player/strata/encoder"
+	"github.com/strata-player/strata/encoder/eval"
 )
 
 // loadDown reads --down: "bicubic", "box" or a learned downsampler's file.

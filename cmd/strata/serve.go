@@ -18,7 +18,6 @@ import (
 	"github.com/strata-player/strata/assets"
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/enhance"
-
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/live"
 	"github.com/strata-player/strata/net/h3"

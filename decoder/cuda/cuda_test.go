@@ -6,7 +6,6 @@ import (
 
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/gpu"
-
 	"github.com/strata-player/strata/internal/demo"
 )
 

@@ -6,7 +6,6 @@ import (
 	"math"
 
 	"github.com/strata-player/strata/decoder"
-
 	"github.com/strata-player/strata/decoder/tensor"
 )
 

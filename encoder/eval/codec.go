@@ -49,13 +49,12 @@ type Result struct {
 
 // Options say what Codec measures.
 type Options struct {
-	Clip          string           // the source Y4M (the anchors encode it with ffmpeg)
-	Width, Height int              // the source's size
-	Anchors       string           // "intra" or "predicted" sub-GOP anchors (reported)
-	GOP           int              // frames per segment
-	SubGOPs       []int            // sub-GOP sizes coded
-	Compare       int              // the sub-GOP size whose curve the BD-rates compare
-	Progress      func(msg string) // if set, told what runs
+	Clip     string           // the source Y4M (the anchors encode it with ffmpeg)
+	Anchors  string           // "intra" or "predicted" sub-GOP anchors (reported)
+	GOP      int              // frames per segment
+	SubGOPs  []int            // sub-GOP sizes coded
+	Compare  int              // the sub-GOP size whose curve the BD-rates compare
+	Progress func(msg string) // if set, told what runs
 }
 
 func (o *Options) progress(msg string) {
@@ -69,10 +68,10 @@ func (o *Options) progress(msg string) {
 // returns the RD points, the BD-rates against the anchors and the decode speeds (S = 8 at
 // k = 1 and all layers, the S = 1 chain).
 func Codec(ctx context.Context, c *Coder, orig []*decoder.Frame, o Options) (*Result, error) {
-	res := &Result{Clip: o.Clip, Anchors: o.Anchors, Width: o.Width, Height: o.Height, Frames: len(orig), GOP: o.GOP,
+	res := &Result{Clip: o.Clip, Anchors: o.Anchors, Width: orig[0].W, Height: orig[0].H, Frames: len(orig), GOP: o.GOP,
 		DecodeFPSByK: map[string]float64{}, MACsPerLumaPixel: c.MACs(),
 		BDRate: map[string]*float64{}, BDRatePCHIP: map[string]*float64{}, BDRateYUV: map[string]*float64{}}
-	pixels := float64(o.Width * o.Height * len(orig))
+	pixels := float64(res.Width * res.Height * len(orig))
 	curves := map[string][]encoder.RDPoint{}
 	curvesYUV := map[string][]encoder.RDPoint{}
 	bits := map[int]float64{}

@@ -46,8 +46,7 @@ func TestCodecOnASyntheticClip(t *testing.T) {
 		t.Fatal(err)
 	}
 	var told int
-	res, err := Codec(context.Background(), NewCoder(m, 1, true), frames, Options{Clip: clip, Width: 64, Height: 48,
-		Anchors: "intra", GOP: 16, SubGOPs: []int{1, 8}, Compare: 8, Progress: func(string) { told++ }})
+	res, err := Codec(context.Background(), NewCoder(m, 1, true), frames, Options{Clip: clip, Anchors: "intra", GOP: 16, SubGOPs: []int{1, 8}, Compare: 8, Progress: func(string) { told++ }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/Eyevinn/dash-mpd/mpd"
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/cmaf"
-
 	"github.com/strata-player/strata/encoder"
 	"github.com/strata-player/strata/internal/testenc"
 )

@@ -10,7 +10,6 @@ import (
 	"github.com/strata-player/strata/assets"
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/cmaf"
-
 	"github.com/strata-player/strata/player/manifest"
 )
 

@@ -8,7 +8,6 @@ import (
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/cuda"
 	"github.com/strata-player/strata/decoder/gpu"
-
 	"github.com/strata-player/strata/player"
 )
 

@@ -20,7 +20,6 @@ import (
 	"github.com/strata-player/strata/abr/daemon"
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/enhance"
-
 	"github.com/strata-player/strata/net/fetch"
 	"github.com/strata-player/strata/net/h3"
 	"github.com/strata-player/strata/player"

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/strata-player/strata/decoder"
-
 	"github.com/strata-player/strata/decoder/stream"
 	"github.com/strata-player/strata/encoder"
 )

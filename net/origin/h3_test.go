@@ -16,7 +16,6 @@ import (
 	"github.com/Eyevinn/dash-mpd/mpd"
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/cmaf"
-
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/internal/shared"
 	"github.com/strata-player/strata/internal/testenc"

@@ -40,6 +40,9 @@ type Options struct {
 	// OnPause, if set, is called one second of ticks after a pause with the pts of the
 	// frame on screen (what the window actually drew), for logs and tests.
 	OnPause func(pts time.Duration)
+	// OnPage, if set, is called a tenth of a second of ticks after the screen was first
+	// drawn with a new overlay page (the page key), with that page: for logs and tests.
+	OnPage func(page int)
 }
 
 // Window implements player.Sink and ebiten.Game.
@@ -63,6 +66,8 @@ type Window struct {
 	stats      bool
 	statsUntil time.Time // i: stats shown once, until then
 	pauseTicks int       // ticks since the last pause (−1: not paused or reported)
+	pageTicks  int       // ticks since a new page was first drawn (−1: none to report)
+	pageShown  int       // the page last drawn
 	drawn      drawKey   // what the retained screen shows
 }
 
@@ -82,7 +87,7 @@ func New(opt Options, model *overlay.Model, ctl Controls) *Window {
 	if opt.Page < 1 || opt.Page > overlay.Pages {
 		opt.Page = 1
 	}
-	return &Window{opt: opt, model: model, ctl: ctl, page: opt.Page, stats: opt.Stats, pauseTicks: -1}
+	return &Window{opt: opt, model: model, ctl: ctl, page: opt.Page, stats: opt.Stats, pauseTicks: -1, pageTicks: -1, pageShown: opt.Page}
 }
 
 // Present implements player.Sink: it converts the frame to RGBA for the next draw.
@@ -173,6 +178,14 @@ func (w *Window) Update() error {
 			}
 		}
 	}
+	if w.pageTicks >= 0 {
+		if w.pageTicks++; w.pageTicks >= max(1, ebiten.TPS()/10) {
+			w.pageTicks = -1
+			if w.opt.OnPage != nil {
+				w.opt.OnPage(w.pageShown)
+			}
+		}
+	}
 	if w.pauseTicks >= 0 {
 		if w.pauseTicks++; w.pauseTicks == ebiten.TPS() {
 			w.pauseTicks = -1
@@ -216,6 +229,9 @@ func (w *Window) Draw(screen *ebiten.Image) {
 	}
 	if showStats {
 		w.drawOverlay(screen)
+		if w.page != w.pageShown {
+			w.pageShown, w.pageTicks = w.page, 0
+		}
 	}
 }
 

@@ -19,7 +19,6 @@ import (
 	"github.com/jezek/xgb/xproto"
 	"github.com/jezek/xgb/xtest"
 	"github.com/strata-player/strata/decoder"
-
 	"github.com/strata-player/strata/internal/demo"
 	"github.com/strata-player/strata/render/overlay"
 )
@@ -320,22 +319,17 @@ func TestWindowShowsDecodedFramesAndOverlay(t *testing.T) {
 	}
 	// Page 2 (ABR): the overlay changes, the paused video does not.
 	X.key(t, win, '2')
-	// Wait for the redraw (up to 20 s on a busy machine) instead of sleeping a fixed time.
-	var shot2 *image.RGBA
+	logs.wait(t, "page", 20*time.Second, func(m map[string]any) bool { return m["page"] == 2.0 })
+	shot2 := X.grab(t, at, W, H)
+	savePNG(t, shot2, "../../../build/screenshots/strata-player-page2.png")
 	changed := 0
-	for deadline := time.Now().Add(20 * time.Second); changed < 200 && time.Now().Before(deadline); {
-		time.Sleep(100 * time.Millisecond)
-		shot2 = X.grab(t, at, W, H)
-		changed = 0
-		for y := box.Min.Y; y < box.Max.Y; y++ {
-			for x := box.Min.X; x < box.Max.X; x++ {
-				if shot1.RGBAAt(x, y) != shot2.RGBAAt(x, y) {
-					changed++
-				}
+	for y := box.Min.Y; y < box.Max.Y; y++ {
+		for x := box.Min.X; x < box.Max.X; x++ {
+			if shot1.RGBAAt(x, y) != shot2.RGBAAt(x, y) {
+				changed++
 			}
 		}
 	}
-	savePNG(t, shot2, "../../../build/screenshots/strata-player-page2.png")
 	if changed < 200 {
 		t.Fatalf("page key: only %d overlay pixels changed", changed)
 	}
