@@ -105,6 +105,27 @@ func (sc *Schedule) Intra(f int) bool { return sc.Frames[f].Ref < 0 }
 // Deepest is the depth of the frames that are never referenced (0 when S = 1).
 func (sc *Schedule) Deepest() int { return bits.TrailingZeros(uint(sc.S)) }
 
+// Step is the frame stride left when the drop deepest tree levels are not decoded
+// (LiFteR's frame-rate configurations): 1 << drop, drop clamped to 0…Deepest. The frames
+// kept, every Step-th in display order, reference only each other, so skipping the rest
+// costs no drift.
+func (sc *Schedule) Step(drop int) int { return 1 << min(max(drop, 0), sc.Deepest()) }
+
+// Kept lists batch b's frames that a decode at stride step keeps (indices multiples of
+// step), in the batch's order.
+func (sc *Schedule) Kept(b, step int) []int {
+	if step <= 1 {
+		return sc.Batches[b]
+	}
+	var out []int
+	for _, f := range sc.Batches[b] {
+		if f%step == 0 {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // Referenced reports whether some frame of the schedule predicts from frame f (as its
 // reference or its future frame).
 func (sc *Schedule) Referenced(f int) bool { return sc.refd[f] }

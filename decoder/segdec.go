@@ -71,6 +71,7 @@ type SegmentDecoder struct {
 	workers int
 	coders  []*FrameCoder // coders[0] for single-frame batches, the rest one per worker
 	recon   []*Frame
+	kept    []*Frame // DecodeRate's frames at a reduced rate
 }
 
 // NewSegmentDecoder returns a decoder for model m using up to workers goroutines (0: one per
@@ -90,7 +91,12 @@ func NewSegmentDecoder(m *Model, workers int) *SegmentDecoder {
 // Decode reconstructs every frame of s with its first k layers (k ≤ s.Have), in display
 // order at the coded size; the frames are owned by the decoder and overwritten by the next
 // call (crop with Crop to show).
-func (d *SegmentDecoder) Decode(s *Segment, k int) ([]*Frame, error) {
+func (d *SegmentDecoder) Decode(s *Segment, k int) ([]*Frame, error) { return d.DecodeRate(s, k, 0) }
+
+// DecodeRate is Decode without the drop deepest levels of the LFR tree: it returns every
+// Schedule.Step(drop)-th frame in display order (½ the frame rate for drop 1, ¼ for 2),
+// each byte-identical to the same frame of a full decode.
+func (d *SegmentDecoder) DecodeRate(s *Segment, k, drop int) ([]*Frame, error) {
 	if k < 1 || k > s.Have {
 		return nil, fmt.Errorf("decode with %d layers: the segment holds %d", k, s.Have)
 	}
@@ -127,12 +133,20 @@ func (d *SegmentDecoder) Decode(s *Segment, k int) ([]*Frame, error) {
 		}
 		return nil
 	}
-	for _, batch := range sc.Batches {
-		if err := RunBatch(d.workers, batch, func(w, f int) error { return one(d.coders[1+w], f) }); err != nil {
+	step := sc.Step(drop)
+	for b := range sc.Batches {
+		if err := RunBatch(d.workers, sc.Kept(b, step), func(w, f int) error { return one(d.coders[1+w], f) }); err != nil {
 			return nil, err
 		}
 	}
-	return d.recon[:s.Frames], nil
+	if step == 1 {
+		return d.recon[:s.Frames], nil
+	}
+	d.kept = d.kept[:0]
+	for f := 0; f < s.Frames; f += step {
+		d.kept = append(d.kept, d.recon[f])
+	}
+	return d.kept, nil
 }
 
 // Net returns the coder's network for intra (false) or predicted (true) frames.

@@ -56,6 +56,24 @@ func roundTripEnc(t *testing.T, enc *SegmentEncoder, frames []*decoder.Frame) *E
 				}
 			}
 		}
+		// Reduced frame rates: without the deepest levels, every step-th frame, unchanged.
+		sc := seg.Schedule()
+		for drop := 1; drop <= sc.Deepest(); drop++ {
+			step := sc.Step(drop)
+			got, err := decoder.NewSegmentDecoder(m, 2).DecodeRate(seg, k, drop)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := (len(frames) + step - 1) / step; len(got) != want {
+				t.Fatalf("S=%d k=%d drop %d: %d frames, want %d", s, k, drop, len(got), want)
+			}
+			for i, g := range got {
+				want := out.Recon[k-1][i*step]
+				if !bytes.Equal(g.Y, want.Y) || !bytes.Equal(g.U, want.U) || !bytes.Equal(g.V, want.V) {
+					t.Fatalf("S=%d k=%d drop %d: frame %d differs from the full decode's", s, k, drop, i*step)
+				}
+			}
+		}
 	}
 	return out
 }

@@ -35,6 +35,7 @@ type buffer struct {
 	segs     []segment
 	layers   int
 	playhead float64 // media seconds presented
+	windowS  float64 // the decode window: a segment commits this long before its play time
 	decoded  int     // segments 0..decoded−1 are decoded (or skipped)
 	fps      float64 // the decoder's measured frames per second (0 before the first)
 	done     bool    // downloader finished or failed
@@ -232,6 +233,21 @@ func (b *buffer) startAt(n int, segS float64) {
 	}
 	b.playhead = float64(n) * segS
 	b.decoded, b.fetched = n, n
+}
+
+// setWindow sets the decode window (seconds before a segment's play time it commits).
+func (b *buffer) setWindow(w float64) {
+	b.mu.Lock()
+	b.windowS = w
+	b.cond.Broadcast()
+	b.mu.Unlock()
+}
+
+// window is the decode window in seconds.
+func (b *buffer) window() float64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.windowS
 }
 
 // setDecoded records that segments 0..n−1 are decoded and the decoder's rate so far.

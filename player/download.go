@@ -274,7 +274,7 @@ func (s *Session) fillState(st *abr.State, next int) {
 		st.Committed++
 	}
 	st.DecodeFPS = fps
-	st.DecodeWindowS, st.MaxBufferS = s.cfg.DecodeWindowS, s.cfg.MaxBufferS
+	st.DecodeWindowS, st.MaxBufferS = s.buf.window(), s.cfg.MaxBufferS
 	if s.cfg.Untimed {
 		st.MaxBufferS = 0
 	}

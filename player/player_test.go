@@ -46,7 +46,7 @@ func TestSeekKeepsTheBuffer(t *testing.T) {
 			Fetcher: &fetch.Fetcher{Client: &http.Client{Transport: inMemory{c}}},
 			Model:   m, Policy: fixed{3}, Sink: &render.Headless{}, MaxBufferS: 30,
 			NewDecoder: func() (SegmentDecoder, error) {
-				return slowDecoder{decoder.NewSegmentDecoder(m, 1), 20 * time.Millisecond}, nil
+				return slowDecoder{d: decoder.NewSegmentDecoder(m, 1), perSegment: 20 * time.Millisecond}, nil
 			},
 			OnSegment: func(ss SegmentStats) {
 				seen = append(seen, ss.Segment)

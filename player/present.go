@@ -2,6 +2,7 @@ package player
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"time"
 
@@ -27,6 +28,7 @@ type presenter struct {
 	prevPSNR    float64
 	psnr, layrs float64
 	presented   int  // segments presented (or skipped)
+	step        int  // the last segment's frame stride (reduced frame rates)
 	stop        bool // MaxFrames reached
 	// latency is the live latency at the last frame; latencySum adds it over frames.
 	latency, latencySum float64
@@ -74,7 +76,22 @@ func (p *presenter) segment(ctx context.Context, d decoded) error {
 	} else if d.enhanced < 0 {
 		p.sum.UpsampledFrames += len(d.frames)
 	}
-	ss := SegmentStats{Segment: d.n, Layers: d.k, DecodeMS: float64(d.took) / 1e6, Frames: len(d.frames), Enhance: d.enhanced, Upscaled: d.upscaled}
+	ss := SegmentStats{Segment: d.n, Layers: d.k, DecodeMS: float64(d.took) / 1e6, Frames: len(d.frames), Enhance: d.enhanced, Upscaled: d.upscaled,
+		FrameStep: max(d.step, 1), RateWhy: d.why}
+	if ss.FrameStep > 1 {
+		p.sum.ReducedFrames += v.quality.Quality[d.n].Frames - len(d.frames)
+		switch ss.FrameStep {
+		case 2:
+			p.sum.HalfRateSegments++
+		default:
+			p.sum.QuarterRateSegments++
+		}
+		p.sum.RateWhy = d.why
+	}
+	if ss.FrameStep != max(p.step, 1) {
+		p.step = ss.FrameStep
+		p.s.emit(Event{Kind: "rate", Segment: d.n, Action: fmt.Sprintf("1/%d", ss.FrameStep), Reason: d.why})
+	}
 	ss.PSNRY, ss.BitrateKbps = v.quality.Quality[d.n].Levels[d.k-1].PSNRY, v.video.BitratesKbps[d.k-1]
 	for i, f := range d.frames {
 		if err := p.frame(ctx, &ss, i, f); err != nil {
@@ -94,7 +111,9 @@ func (p *presenter) frame(ctx context.Context, ss *SegmentStats, i int, f *decod
 	s := p.s
 	q := s.view.Load().quality
 	n := ss.Segment
-	pts := time.Duration((float64(n*q.SegmentFrame+i) / p.fps) * float64(time.Second))
+	// Frame i of a segment decoded at a reduced rate is the stream's frame i·step, shown
+	// for step frame times.
+	pts := time.Duration((float64(n*q.SegmentFrame+i*ss.FrameStep) / p.fps) * float64(time.Second))
 	now := p.clk.Now()
 	if !p.started {
 		p.started = true
@@ -144,7 +163,7 @@ func (p *presenter) frame(ctx context.Context, ss *SegmentStats, i int, f *decod
 	if s.cfg.MaxFrames > 0 && p.sum.Frames >= s.cfg.MaxFrames {
 		p.stop = true
 	}
-	s.buf.setPlayhead((pts + time.Duration(float64(time.Second)/p.fps)).Seconds())
+	s.buf.setPlayhead((pts + time.Duration(float64(time.Second)/p.fps)*time.Duration(ss.FrameStep)).Seconds())
 	if s.cfg.OnFrame != nil {
 		s.cfg.OnFrame(p.snapshot(ss, pts))
 	}
@@ -176,7 +195,7 @@ func (p *presenter) snapshot(ss *SegmentStats, pts time.Duration) Snapshot {
 		Frames: sum.Frames, DroppedFrames: sum.DroppedFrames, BitrateKbps: ss.BitrateKbps,
 		SubGOP: s.variant.SubGOP, SegmentS: s.pres.SegmentDurationS, Segments: s.view.Load().known, StartupMS: sum.StartupMS,
 		QoE: sum.QoE, QoEQuality: sum.QoEQuality, Live: s.live != nil, LiveLatencyS: p.latency,
-		Enhance: ss.Enhance, Upscaled: ss.Upscaled}
+		Enhance: ss.Enhance, Upscaled: ss.Upscaled, FrameStep: ss.FrameStep, FPS: p.fps}
 	if dec, _ := s.buf.decodeState(); dec > 0 {
 		snap.DecodedS = max(float64(dec)*s.pres.SegmentDurationS-s.buf.playheadS(), 0)
 	}

@@ -36,8 +36,10 @@ type Config struct {
 	SubGOP int
 	// MaxBufferS stops downloading this far ahead of the playhead. It defaults to 30 s.
 	MaxBufferS float64
-	// DecodeWindowS commits a segment this long before its presentation time. It defaults
-	// to one segment duration.
+	// DecodeWindowS commits a segment this long before its presentation time. By default
+	// the player chooses it: one segment duration, or three while decoding a segment takes
+	// more than half its duration (a lead that keeps a decoder near real time at the full
+	// frame rate).
 	DecodeWindowS float64
 	// Untimed plays as fast as possible (no media clock; the buffer cap does not apply).
 	Untimed bool
@@ -81,9 +83,12 @@ type Config struct {
 }
 
 // SegmentDecoder decodes a parsed segment with k layers (decoder.SegmentDecoder and
-// gpu.Decoder are two). Frames stay valid until its next Decode.
+// gpu.Decoder are two): every frame (Decode), or every Schedule.Step(drop)-th frame
+// without the drop deepest LFR levels (DecodeRate, a reduced frame rate). Frames stay
+// valid until its next call.
 type SegmentDecoder interface {
 	Decode(s *decoder.Segment, k int) ([]*decoder.Frame, error)
+	DecodeRate(s *decoder.Segment, k, drop int) ([]*decoder.Frame, error)
 }
 
 // Snapshot is the session's state at a presented frame.
@@ -116,11 +121,15 @@ type Snapshot struct {
 	// Enhance and Upscaled: the current segment's (SegmentStats).
 	Enhance  int
 	Upscaled bool
+	// FrameStep is the current segment's (SegmentStats): 1 at the stream's frame rate FPS,
+	// 2 or 4 at ½ or ¼ of it.
+	FrameStep int
+	FPS       float64
 }
 
 // Event is one thing that happened in a session.
 type Event struct {
-	Kind string `json:"kind"` // "transfer", "decision", "stall"
+	Kind string `json:"kind"` // "transfer", "decision", "stall", "rate"
 	// transfer: the request (DASH Annex D) and its outcome
 	URL       string  `json:"url,omitempty"`
 	Bytes     int     `json:"bytes,omitempty"`
@@ -137,6 +146,8 @@ type Event struct {
 	BufferS float64 `json:"buffer_s,omitempty"`
 	// stall
 	StallS float64 `json:"stall_s,omitempty"`
+	// rate: a segment decoded at a reduced frame rate (Action "1/2" or "1/4") and why
+	Reason string `json:"reason,omitempty"`
 }
 
 // SegmentStats describes one presented segment.
@@ -155,6 +166,10 @@ type SegmentStats struct {
 	// doubled from a half-resolution rung (PSNRY is still the coded rung's).
 	Enhance  int  `json:"enhance,omitempty"`
 	Upscaled bool `json:"upscaled,omitempty"`
+	// FrameStep is the stride of the frames decoded and shown: 1, or 2 and 4 for ½ and ¼
+	// of the frame rate when decoding fell behind (RateWhy says by how much).
+	FrameStep int    `json:"frame_step"`
+	RateWhy   string `json:"rate_why,omitempty"`
 }
 
 // Summary is a finished session.
@@ -186,6 +201,14 @@ type Summary struct {
 	Requests      int     `json:"requests"`
 	Upgrades      int     `json:"upgrades"`
 	WastedUpgrade int     `json:"wasted_upgrades"`
+	// HalfRateSegments and QuarterRateSegments were shown at ½ and ¼ of the frame rate
+	// because decoding fell behind (degrade, never freeze: the deepest LFR levels are not
+	// decoded); ReducedFrames counts the frames so left out and RateWhy gives the last
+	// reason.
+	HalfRateSegments    int    `json:"half_rate_segments,omitempty"`
+	QuarterRateSegments int    `json:"quarter_rate_segments,omitempty"`
+	ReducedFrames       int    `json:"reduced_frames,omitempty"`
+	RateWhy             string `json:"rate_why,omitempty"`
 	// Refetches counts malformed segments fetched again; SkippedSegments those that could
 	// not be played at all (their frames count as dropped).
 	Refetches       int `json:"refetches"`
@@ -228,6 +251,10 @@ type Session struct {
 	// target by more than a segment.
 	lag atomic.Int64
 	buf *buffer
+	// autoWindow: the decode goroutine chooses the decode window (Config.DecodeWindowS 0).
+	autoWindow bool
+	// frames recycles the frame sets passed from the decode goroutine to the presenter.
+	frames framePool
 
 	start time.Time
 
@@ -266,7 +293,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if cfg.QoE == nil {
 		cfg.QoE = &abr.QoELin
 	}
-	s := &Session{cfg: cfg, dl: downloads{inits: map[string]cmaf.Config{}}}
+	s := &Session{cfg: cfg, dl: downloads{inits: map[string]cmaf.Config{}}, frames: newFramePool()}
 	s.policyName.Store(cfg.Policy.Name())
 	start := cfg.Clock.Now()
 	s.start = start
@@ -274,8 +301,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, err
 	}
 	if s.cfg.DecodeWindowS <= 0 {
-		s.cfg.DecodeWindowS = s.pres.SegmentDurationS
+		s.cfg.DecodeWindowS, s.autoWindow = s.pres.SegmentDurationS, true
 	}
+	s.buf.setWindow(s.cfg.DecodeWindowS)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -400,7 +428,7 @@ func (s *Session) emit(e Event) {
 func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	segments := make(chan decoded)
+	segments := make(chan decoded, maxAhead)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -414,7 +442,9 @@ func (s *Session) play(ctx context.Context, start time.Time) (*Summary, error) {
 		if d.err != nil {
 			return p.sum, d.err
 		}
-		if err := p.segment(ctx, d); err != nil {
+		err := p.segment(ctx, d)
+		s.frames.put(d.frames)
+		if err != nil {
 			return p.sum, err
 		}
 		if p.stop {

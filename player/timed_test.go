@@ -2,9 +2,11 @@ package player
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -23,15 +25,27 @@ func (m inMemory) RoundTrip(r *http.Request) (*http.Response, error) {
 	return w.Result(), nil
 }
 
-// slowDecoder decodes with the Go engine and then takes perSegment of (bubble) time.
+// slowDecoder decodes with the Go engine and then takes perSegment of (bubble) time for
+// a whole segment, in proportion for a reduced frame rate (an injected decoder speed).
+// With costs set, successive calls (over every decoder sharing it) take its durations
+// per segment instead, until it runs out.
 type slowDecoder struct {
 	d          *decoder.SegmentDecoder
 	perSegment time.Duration
+	costs      *[]time.Duration
 }
 
 func (s slowDecoder) Decode(seg *decoder.Segment, k int) ([]*decoder.Frame, error) {
-	f, err := s.d.Decode(seg, k)
-	time.Sleep(s.perSegment)
+	return s.DecodeRate(seg, k, 0)
+}
+
+func (s slowDecoder) DecodeRate(seg *decoder.Segment, k, drop int) ([]*decoder.Frame, error) {
+	f, err := s.d.DecodeRate(seg, k, drop)
+	cost := s.perSegment
+	if s.costs != nil && len(*s.costs) > 0 {
+		cost, *s.costs = (*s.costs)[0], (*s.costs)[1:]
+	}
+	time.Sleep(cost * time.Duration(len(f)) / time.Duration(seg.Frames))
 	return f, err
 }
 
@@ -56,6 +70,7 @@ func (s *slowSink) Present(f *decoder.Frame, pts time.Duration) error {
 func TestTimedPlayback(t *testing.T) {
 	m, h := layerOrigin(t, 24, 3)
 	const D = 160 * time.Millisecond
+	var costs *[]time.Duration // per decode call, when set
 	play := func(t *testing.T, decodeCost time.Duration, sink Sink, maxBufferS float64, onEvent func(Event)) *Summary {
 		var sum *Summary
 		synctest.Test(t, func(t *testing.T) {
@@ -64,7 +79,7 @@ func TestTimedPlayback(t *testing.T) {
 				Fetcher: &fetch.Fetcher{Client: &http.Client{Transport: inMemory{h}}},
 				Model:   m, Policy: fixed{3}, Sink: sink, MaxBufferS: maxBufferS, OnEvent: onEvent,
 				NewDecoder: func() (SegmentDecoder, error) {
-					return slowDecoder{decoder.NewSegmentDecoder(m, 1), decodeCost}, nil
+					return slowDecoder{decoder.NewSegmentDecoder(m, 1), decodeCost, costs}, nil
 				}})
 			if err != nil {
 				t.Fatal(err)
@@ -81,10 +96,56 @@ func TestTimedPlayback(t *testing.T) {
 		}
 	})
 	t.Run("decoder at 1.5x the segment duration", func(t *testing.T) {
-		// Segment n+1 decodes while n plays: it is late by 240 − 160 ms, five times.
-		sum := play(t, 240*time.Millisecond, &slowSink{at: -1}, 30, nil)
-		if sum.Frames != 24 || sum.Stalls != 5 || !near(sum.StallS, 0.4) || sum.DroppedFrames != 0 || !near(sum.StartupMS, 240) {
-			t.Fatalf("want 5 stalls of 80 ms, startup 240 ms: %+v", sum)
+		// At the full rate segment n+1 would be late by 240 − 160 ms five times. Degrade,
+		// never freeze: after the first segment (no deadline: startup), segments 1 to 4
+		// decode their frames 0 and 2 only (S = 4 without the deepest level) in 120 ms,
+		// each shown for two frame times; the decode window has grown to three segments
+		// (the decoder is slow), so each gains 40 ms of lead, and with 160 ms gained the
+		// last segment fits at the full rate again.
+		var rates []string
+		sum := play(t, 240*time.Millisecond, &slowSink{at: -1}, 30, func(e Event) {
+			if e.Kind == "rate" {
+				rates = append(rates, fmt.Sprintf("%d:%s", e.Segment, e.Action))
+			}
+		})
+		// (Goroutines woken at the same instant of the bubble's clock run in any order, so
+		// the lead may reach the full rate a segment sooner or later.)
+		if sum.Stalls != 0 || sum.DroppedFrames != 0 || !near(sum.StartupMS, 240) || sum.Frames != 24-sum.ReducedFrames ||
+			sum.HalfRateSegments < 3 || sum.QuarterRateSegments != 0 || sum.ReducedFrames != 2*sum.HalfRateSegments || sum.RateWhy == "" {
+			t.Fatalf("want no stall, 3 to 5 segments at half rate, the rest full, startup 240 ms: %+v", sum)
+		}
+		if len(rates) == 0 || rates[0] != "1:1/2" {
+			t.Fatalf("rate events %q, want the first at segment 1 to 1/2", rates)
+		}
+	})
+	t.Run("decoder at 3x the segment duration", func(t *testing.T) {
+		// A quarter of the frames (the I-frame of each segment) decode in 120 ms.
+		sum := play(t, 480*time.Millisecond, &slowSink{at: -1}, 30, nil)
+		// (A lead of 40 ms per segment may let one segment decode at half the rate.)
+		if sum.Stalls != 0 || sum.DroppedFrames != 0 || sum.QuarterRateSegments < 4 || sum.HalfRateSegments+sum.QuarterRateSegments != 5 ||
+			sum.Frames != 24-sum.ReducedFrames {
+			t.Fatalf("want segments 1 to 5 at a quarter (one may be at half) the rate, no stall: %+v", sum)
+		}
+	})
+	t.Run("the full rate returns", func(t *testing.T) {
+		// Slow for the first three decodes (1.5×), then quick (20 ms a segment): ½ rate
+		// for segments 1 and 2, and for 3 while the moving average still remembers the
+		// slow ones (60 ms a frame; 5 ms at segment 3 brings it to 32.5 ms), then the full
+		// rate again from segment 4.
+		c := []time.Duration{240 * time.Millisecond, 240 * time.Millisecond, 240 * time.Millisecond}
+		costs = &c
+		defer func() { costs = nil }()
+		var rates []string
+		sum := play(t, 20*time.Millisecond, &slowSink{at: -1}, 30, func(e Event) {
+			if e.Kind == "rate" {
+				rates = append(rates, fmt.Sprintf("%d:%s", e.Segment, e.Action))
+			}
+		})
+		if sum.Stalls != 0 || sum.HalfRateSegments < 2 || sum.HalfRateSegments > 3 || sum.QuarterRateSegments != 0 || sum.Frames != 24-sum.ReducedFrames {
+			t.Fatalf("want segments 1, 2 (and 3) at half rate, the rest full, no stall: %+v", sum)
+		}
+		if got := strings.Join(rates, " "); got != "1:1/2 4:1/1" && got != "1:1/2 3:1/1" {
+			t.Fatalf("rate events %q, want 1:1/2 then 1/1 from segment 3 or 4", got)
 		}
 	})
 	t.Run("a slow frame drops the next", func(t *testing.T) {

@@ -159,7 +159,11 @@ func (d *Decoder) launch(k Kernel, g, b Dim3, args ...Arg) error {
 // Decode reconstructs segment s with k layers, batch by batch (each LFR depth, split into
 // intra and predicted frames, is one set of launches over all its frames). The frames (coded
 // size) are valid until the next call.
-func (d *Decoder) Decode(s *decoder.Segment, k int) ([]*decoder.Frame, error) {
+func (d *Decoder) Decode(s *decoder.Segment, k int) ([]*decoder.Frame, error) { return d.DecodeRate(s, k, 0) }
+
+// DecodeRate is Decode without the drop deepest levels of the LFR tree: every
+// Schedule.Step(drop)-th frame in display order, as decoder.SegmentDecoder.DecodeRate.
+func (d *Decoder) DecodeRate(s *decoder.Segment, k, drop int) ([]*decoder.Frame, error) {
 	if k < 1 || k > s.Have {
 		return nil, fmt.Errorf("decode with %d layers: the segment holds %d", k, s.Have)
 	}
@@ -177,9 +181,10 @@ func (d *Decoder) Decode(s *decoder.Segment, k int) ([]*decoder.Frame, error) {
 	for i, f := range sc.DecodeOrder() {
 		pos[f] = i
 	}
-	for _, batch := range sc.Batches {
+	step := sc.Step(drop)
+	for b := range sc.Batches {
 		var groups [2][]int // intra, predicted
-		for _, f := range batch {
+		for _, f := range sc.Kept(b, step) {
 			if s.Intra[f] {
 				groups[0] = append(groups[0], f)
 			} else {
@@ -202,14 +207,16 @@ func (d *Decoder) Decode(s *decoder.Segment, k int) ([]*decoder.Frame, error) {
 	if err := d.dev.Sync(); err != nil {
 		return nil, err
 	}
-	for len(d.frames) < s.Frames {
+	kept := (s.Frames + step - 1) / step
+	for len(d.frames) < kept {
 		d.frames = append(d.frames, nil)
 	}
-	for f := 0; f < s.Frames; f++ {
-		fr := d.frames[f]
+	for i := 0; i < kept; i++ {
+		f := i * step
+		fr := d.frames[i]
 		if fr == nil || fr.W != w || fr.H != h {
 			fr = decoder.NewFrame(w, h)
-			d.frames[f] = fr
+			d.frames[i] = fr
 		}
 		off := f * frameBytes
 		for _, plane := range [][]byte{fr.Y, fr.U, fr.V} { // the pool holds Y, U, V in turn
@@ -219,8 +226,8 @@ func (d *Decoder) Decode(s *decoder.Segment, k int) ([]*decoder.Frame, error) {
 			off += len(plane)
 		}
 	}
-	d.Frames += s.Frames
-	return d.frames[:s.Frames], nil
+	d.Frames += kept
+	return d.frames[:kept], nil
 }
 
 // group runs the decoder network over frames (one codec, k layers) of one batch.

@@ -82,6 +82,25 @@ func TestEmulatedKernelsEqualCPU(t *testing.T) {
 				}
 				t.Logf("S=%d segment %d k=%d: %d frames equal, %.2f launches per frame", s, seg.Segment, k, len(want),
 					float64(gd.Launches-launches)/float64(len(want)))
+				if k < seg.Have {
+					continue
+				}
+				// Reduced frame rates (the deepest LFR levels skipped): the same frames.
+				for drop := 1; drop <= 2; drop++ {
+					step := seg.Schedule().Step(drop)
+					got, err := gd.DecodeRate(seg, k, drop)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(got) != (len(want)+step-1)/step {
+						t.Fatalf("S=%d drop %d: %d frames of %d", s, drop, len(got), len(want))
+					}
+					for i, g := range got {
+						if w := want[i*step]; !bytes.Equal(g.Y, w.Y) || !bytes.Equal(g.U, w.U) || !bytes.Equal(g.V, w.V) {
+							t.Fatalf("S=%d segment %d drop %d frame %d: differs from the full decode", s, seg.Segment, drop, i*step)
+						}
+					}
+				}
 			}
 		}
 	}

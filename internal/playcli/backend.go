@@ -77,12 +77,16 @@ type fallback struct {
 }
 
 func (f *fallback) Decode(s *decoder.Segment, k int) ([]*decoder.Frame, error) {
+	return f.DecodeRate(s, k, 0)
+}
+
+func (f *fallback) DecodeRate(s *decoder.Segment, k, drop int) ([]*decoder.Frame, error) {
 	if !f.failed {
-		frames, err := f.primary.Decode(s, k)
+		frames, err := f.primary.DecodeRate(s, k, drop)
 		if err == nil {
 			return frames, nil
 		}
-		frames, cerr := f.cpu.Decode(s, k)
+		frames, cerr := f.cpu.DecodeRate(s, k, drop)
 		if cerr != nil {
 			return nil, err // the segment itself is bad
 		}
@@ -90,5 +94,5 @@ func (f *fallback) Decode(s *decoder.Segment, k int) ([]*decoder.Frame, error) {
 		f.onFault(err)
 		return frames, nil
 	}
-	return f.cpu.Decode(s, k)
+	return f.cpu.DecodeRate(s, k, drop)
 }

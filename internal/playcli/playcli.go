@@ -337,6 +337,8 @@ func logEvent(log zerolog.Logger, e player.Event) {
 		log.Info().Int("segment", e.Segment).Float64("stall_s", e.StallS).Msg("stall")
 	case "probe":
 		log.Info().Str("result", e.Action).Msg("sub-GOP probe")
+	case "rate":
+		log.Info().Int("segment", e.Segment).Str("frame_rate", e.Action).Str("why", e.Reason).Msg("frame rate")
 	}
 }
 
@@ -346,6 +348,11 @@ func Summary(sum *player.Summary) string {
 	if sum.Live {
 		live = fmt.Sprintf(", live from segment %d at %.1f s latency (mean %.2f s, max %.2f s)", sum.LiveJoin, sum.LiveDelayS, sum.LiveLatencyS, sum.MaxLiveLatencyS)
 	}
+	rate := ", full frame rate"
+	if sum.HalfRateSegments+sum.QuarterRateSegments > 0 {
+		rate = fmt.Sprintf(", frame rate ½ in %d segments and ¼ in %d (%d frames not decoded: the decoder fell behind)",
+			sum.HalfRateSegments, sum.QuarterRateSegments, sum.ReducedFrames)
+	}
 	return fmt.Sprintf("%s on %s: %d segments, %d frames (%d dropped), startup %.0f ms, %d stalls (%.2f s), %.2f layers, PSNR-Y %.2f dB, QoE %.3f, decode %.1f frames/s, %d requests (%d upgrades), %.2f MB",
-		sum.Policy, sum.Backend, sum.Segments, sum.Frames, sum.DroppedFrames, sum.StartupMS, sum.Stalls, sum.StallS, sum.AvgLayers, sum.AvgPSNRY, sum.QoE, sum.DecodeFPS, sum.Requests, sum.Upgrades, float64(sum.Bytes)/1e6) + live
+		sum.Policy, sum.Backend, sum.Segments, sum.Frames, sum.DroppedFrames, sum.StartupMS, sum.Stalls, sum.StallS, sum.AvgLayers, sum.AvgPSNRY, sum.QoE, sum.DecodeFPS, sum.Requests, sum.Upgrades, float64(sum.Bytes)/1e6) + rate + live
 }

@@ -169,6 +169,7 @@ func (m *Model) Lines(page int, renderFPS float64) []string {
 			fmt.Sprintf("video:       %dx%d  nvc1  layers %d/%d  PSNR-Y %.2f dB%s", m.width, m.height, s.Layers, s.LayersMax, s.PSNRY, codedNote(s)),
 			fmt.Sprintf("backend:     %s   decode %.1f fps   render %.1f fps", m.backend, s.DecodeFPS, renderFPS),
 			fmt.Sprintf("frames:      %d shown, %d dropped   segment %d   t %.1f s", s.Frames, s.DroppedFrames, s.Segment, s.PTS.Seconds()),
+			"frame rate:  "+frameRate(s),
 			fmt.Sprintf("bitrate:     %.0f kbit/s", s.BitrateKbps),
 			fmt.Sprintf("buffer:      %.1f s decoded, %.1f s virtual", s.DecodedS, s.BufferS),
 		)
@@ -183,6 +184,15 @@ func (m *Model) Lines(page int, renderFPS float64) []string {
 		l = append(l, m.notice)
 	}
 	return l
+}
+
+// frameRate is the rate the current segment is shown at, and why when reduced.
+func frameRate(s player.Snapshot) string {
+	step := max(s.FrameStep, 1)
+	if step == 1 {
+		return fmt.Sprintf("%.4g fps (full)", s.FPS)
+	}
+	return fmt.Sprintf("%.4g of %.4g fps (1/%d: the decoder fell behind)", s.FPS/float64(step), s.FPS, step)
 }
 
 // codedNote marks a PSNR-Y that is the coded rung's, not the picture's (upscaled frames).
