@@ -159,7 +159,9 @@ func (d *Decoder) launch(k Kernel, g, b Dim3, args ...Arg) error {
 // Decode reconstructs segment s with k layers, batch by batch (each LFR depth, split into
 // intra and predicted frames, is one set of launches over all its frames). The frames (coded
 // size) are valid until the next call.
-func (d *Decoder) Decode(s *decoder.Segment, k int) ([]*decoder.Frame, error) { return d.DecodeRate(s, k, 0) }
+func (d *Decoder) Decode(s *decoder.Segment, k int) ([]*decoder.Frame, error) {
+	return d.DecodeRate(s, k, 0)
+}
 
 // DecodeRate is Decode without the drop deepest levels of the LFR tree: every
 // Schedule.Step(drop)-th frame in display order, as decoder.SegmentDecoder.DecodeRate.
