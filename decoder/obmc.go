@@ -91,77 +91,85 @@ type field struct {
 	nbx, nby int
 }
 
-type axis struct {
-	own, nbr int
-	w        int32
-}
-
-func axisTable(n, bs, nb int, w []int32) []axis {
-	t := make([]axis, n)
-	for p := range t {
-		own, off := p/bs, p%bs
-		nbr := own + 1
-		if off < bs/2 {
-			nbr = own - 1
-		}
-		nbr = min(max(nbr, 0), nb-1)
-		t[p] = axis{own, nbr, w[off]}
-	}
-	return t
-}
-
+// obmcPlane predicts one plane quadrant by quadrant: the pixels of a block's quadrant
+// (bs/2 × bs/2) all blend the same four blocks — their own, the horizontal and vertical
+// neighbours on the quadrant's side and the diagonal one (clamped to the frame) — so each
+// of the four predictions is a displaced bilinear block (interp), and the blend weights
+// depend only on the pixel's offset in its block. When the four blocks predict alike (same
+// vectors and modes), the weights sum to 256 and the prediction is the block itself.
 func obmcPlane(src, srcB []byte, w, h int, dst []byte, bs int, wt []int32, n int, f *field) {
-	ys := axisTable(h, bs, f.nby, wt)
-	xs := axisTable(w, bs, f.nbx, wt)
-	nn := int32(n)
-	sample := func(p []byte, y, x int, v MV) int32 {
-		iy, fy := floorDiv(v.Y, n)
-		ix, fx := floorDiv(v.X, n)
-		y0, x0 := y+iy, x+ix
-		at := func(y, x int) int32 {
-			y = min(max(y, 0), h-1)
-			x = min(max(x, 0), w-1)
-			return int32(p[y*w+x])
-		}
-		a, b, c, d := at(y0, x0), at(y0, x0+1), at(y0+1, x0), at(y0+1, x0+1)
-		fyy, fxx := int32(fy), int32(fx)
-		s := (nn-fxx)*(nn-fyy)*a + fxx*(nn-fyy)*b + (nn-fxx)*fyy*c + fxx*fyy*d
-		return (s + nn*nn/2) / (nn * nn)
-	}
-	value := func(y, x, blk int) int32 {
-		if f.modes == nil {
-			return sample(src, y, x, f.mvf[blk])
-		}
-		switch f.modes[blk] {
-		case ModeFwd:
-			return sample(src, y, x, f.mvf[blk])
-		case ModeBwd:
-			return sample(srcB, y, x, f.mvb[blk])
-		}
-		return (sample(src, y, x, f.mvf[blk]) + sample(srcB, y, x, f.mvb[blk]) + 1) >> 1
-	}
-	nbx := f.nbx
-	for y := 0; y < h; y++ {
-		ay := ys[y]
-		for x := 0; x < w; x++ {
-			ax := xs[x]
-			var acc int32
-			acc += value(y, x, ay.own*nbx+ax.own) * ay.w * ax.w
-			acc += value(y, x, ay.own*nbx+ax.nbr) * ay.w * (16 - ax.w)
-			acc += value(y, x, ay.nbr*nbx+ax.own) * (16 - ay.w) * ax.w
-			acc += value(y, x, ay.nbr*nbx+ax.nbr) * (16 - ay.w) * (16 - ax.w)
-			dst[y*w+x] = byte((acc + 128) >> 8)
+	half := bs / 2
+	var pred [4][64]byte // half × half ≤ 8 × 8
+	var blk [4]int
+	for by := 0; by < f.nby; by++ {
+		for bx := 0; bx < f.nbx; bx++ {
+			for q := 0; q < 4; q++ {
+				qy, qx := q>>1, q&1
+				ny, nx := min(max(by+2*qy-1, 0), f.nby-1), min(max(bx+2*qx-1, 0), f.nbx-1)
+				blk = [4]int{by*f.nbx + bx, by*f.nbx + nx, ny*f.nbx + bx, ny*f.nbx + nx}
+				y0, x0 := by*bs+qy*half, bx*bs+qx*half
+				d := dst[y0*w+x0:]
+				if f.alike(blk) {
+					f.predict(d, w, src, srcB, w, h, y0, x0, half, n, blk[0])
+					continue
+				}
+				for i, b := range blk {
+					f.predict(pred[i][:], half, src, srcB, w, h, y0, x0, half, n, b)
+				}
+				wy, wx := wt[qy*half:qy*half+half], wt[qx*half:qx*half+half]
+				for y := 0; y < half; y++ {
+					a, c := wy[y], 16-wy[y]
+					row := d[y*w : y*w+half]
+					p0, p1, p2, p3 := pred[0][y*half:y*half+half], pred[1][y*half:y*half+half], pred[2][y*half:y*half+half], pred[3][y*half:y*half+half]
+					for x := range row {
+						b, e := wx[x], 16-wx[x]
+						acc := int32(p0[x])*a*b + int32(p1[x])*a*e + int32(p2[x])*c*b + int32(p3[x])*c*e
+						row[x] = byte((acc + 128) >> 8)
+					}
+				}
+			}
 		}
 	}
 }
 
-// floorDiv splits v into v = q·n + r with 0 ≤ r < n.
-func floorDiv(v, n int) (int, int) {
-	q := v / n
-	r := v - q*n
-	if r < 0 {
-		q--
-		r += n
+// alike reports whether the four blocks predict the same way (same mode and vectors).
+func (f *field) alike(b [4]int) bool {
+	for _, o := range b[1:] {
+		if f.mvf[o] != f.mvf[b[0]] {
+			return false
+		}
+		if f.modes != nil && (f.modes[o] != f.modes[b[0]] || f.mvb[o] != f.mvb[b[0]]) {
+			return false
+		}
 	}
-	return q, r
+	return true
+}
+
+// predict writes block blk's prediction of the size × size pixels at (y0, x0) into dst
+// (stride ds): bilinear from the past reference, the future one, or their rounded mean,
+// by the block's mode. n is the vectors' units per pel (2 luma, 4 chroma).
+func (f *field) predict(dst []byte, ds int, src, srcB []byte, w, h, y0, x0, size, n, blk int) {
+	mode := uint8(ModeFwd)
+	if f.modes != nil {
+		mode = f.modes[blk]
+	}
+	switch mode {
+	case ModeFwd:
+		v := f.mvf[blk]
+		interp(dst, ds, src, w, h, y0, x0, size, size, v.Y, v.X, n)
+	case ModeBwd:
+		v := f.mvb[blk]
+		interp(dst, ds, srcB, w, h, y0, x0, size, size, v.Y, v.X, n)
+	default:
+		var b [64]byte
+		v, u := f.mvf[blk], f.mvb[blk]
+		interp(dst, ds, src, w, h, y0, x0, size, size, v.Y, v.X, n)
+		interp(b[:], size, srcB, w, h, y0, x0, size, size, u.Y, u.X, n)
+		for y := 0; y < size; y++ {
+			r := dst[y*ds : y*ds+size]
+			for x := range r {
+				r[x] = byte((int(r[x]) + int(b[y*size+x]) + 1) >> 1)
+			}
+		}
+	}
 }

@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +37,10 @@ type benchResult struct {
 	// GMACs is the decoder network's multiply-accumulates per second (P-frame count per
 	// luma pixel × pixels × frames/s).
 	GMACs float64 `json:"gmac_per_s,omitempty"`
+	// Cores is GOMAXPROCS during the run; Scaling, on runs with more than one core under
+	// --cores, is FPS over the same configuration's at one core.
+	Cores   int     `json:"cores"`
+	Scaling float64 `json:"scaling,omitempty"`
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
@@ -51,6 +57,8 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	workers := fs.Int("workers", 0, "decoder goroutines (0: one per CPU)")
 	asJSON := fs.Bool("json", false, "print one JSON object per configuration instead of Go benchmark lines")
 	plot := fs.String("plot", "", "write a PNG of frames/s per backend and sub-GOP size")
+	coresFlag := fs.String("cores", "", "comma-separated core counts to run each configuration at (GOMAXPROCS), e.g. 1,2: reports the scaling over one core (default: all cores once)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the decoding here")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -78,9 +86,32 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if *workers < 0 || *workers > 1024 {
 		return fmt.Errorf("--workers %d out of range 0..1024", *workers)
 	}
+	cores := []int{runtime.GOMAXPROCS(0)}
+	if *coresFlag != "" {
+		cores = cores[:0]
+		for _, c := range strings.Split(*coresFlag, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(c))
+			if err != nil || n < 1 || n > 1024 {
+				return fmt.Errorf("--cores %q: want counts from 1 to 1024, comma-separated", *coresFlag)
+			}
+			cores = append(cores, n)
+		}
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	m, err := decoder.Default()
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	newDec, dev, closeDev, err := benchBackend(*backend, m, *workers)
 	if err != nil {
@@ -96,25 +127,37 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		r, err := benchDecode(newDec, segs, *benchtime)
-		if err != nil {
-			return err
-		}
-		r.Backend, r.Device, r.Res, r.SubGOP, r.Source = *backend, dev, *res, s, src
-		r.GMACs = r.FPS * max(m.I.MACsPerLumaPixel(), m.P.MACsPerLumaPixel()) * float64(w*h) / 1e9
-		results = append(results, r)
-		if *asJSON {
-			if err := printJSON(stdout, r); err != nil {
+		one := 0.0 // frames/s at one core
+		for _, c := range cores {
+			runtime.GOMAXPROCS(c)
+			r, err := benchDecode(newDec, segs, *benchtime)
+			if err != nil {
 				return err
 			}
-			continue
+			r.Backend, r.Device, r.Res, r.SubGOP, r.Source, r.Cores = *backend, dev, *res, s, src, c
+			r.GMACs = r.FPS * max(m.I.MACsPerLumaPixel(), m.P.MACsPerLumaPixel()) * float64(w*h) / 1e9
+			if c == 1 {
+				one = r.FPS
+			} else if one > 0 {
+				r.Scaling = r.FPS / one
+			}
+			results = append(results, r)
+			if *asJSON {
+				if err := printJSON(stdout, r); err != nil {
+					return err
+				}
+				continue
+			}
+			line := fmt.Sprintf("BenchmarkDecode/backend:%s/res:%s/subgop:%d-%d\t%8d\t%12.0f ns/op\t%8.2f frames/s\t%6.2f GMAC/s",
+				r.Backend, r.Res, r.SubGOP, c, r.Frames, r.Seconds/float64(r.Frames)*1e9, r.FPS, r.GMACs)
+			if r.Launches > 0 {
+				line += fmt.Sprintf("\t%8.2f launches/frame", r.Launches)
+			}
+			if r.Scaling > 0 {
+				line += fmt.Sprintf("\t%5.2fx over 1 core", r.Scaling)
+			}
+			fmt.Fprintln(stdout, line)
 		}
-		line := fmt.Sprintf("BenchmarkDecode/backend:%s/res:%s/subgop:%d-%d\t%8d\t%12.0f ns/op\t%8.2f frames/s\t%6.2f GMAC/s",
-			r.Backend, r.Res, r.SubGOP, runtime.GOMAXPROCS(0), r.Frames, r.Seconds/float64(r.Frames)*1e9, r.FPS, r.GMACs)
-		if r.Launches > 0 {
-			line += fmt.Sprintf("\t%8.2f launches/frame", r.Launches)
-		}
-		fmt.Fprintln(stdout, line)
 	}
 	if *plot != "" {
 		return plotBench(*plot, results)
