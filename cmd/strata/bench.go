@@ -102,15 +102,13 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The profile covers decoding only (it starts after the first clip is ready).
+	var prof *os.File
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
+		if prof, err = os.Create(*cpuProfile); err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
+		defer prof.Close()
 		defer pprof.StopCPUProfile()
 	}
 	newDec, dev, closeDev, err := benchBackend(*backend, m, *workers)
@@ -126,6 +124,12 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		segs, src, err := benchSegments(m, w, h, s)
 		if err != nil {
 			return err
+		}
+		if prof != nil {
+			if err := pprof.StartCPUProfile(prof); err != nil {
+				return err
+			}
+			prof = nil
 		}
 		one := 0.0 // frames/s at one core
 		for _, c := range cores {

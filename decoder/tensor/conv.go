@@ -184,6 +184,11 @@ func (c *Conv) rows3x3(pad, o Tensor, lo, hi int) {
 			o3 := o.Data[(co+3)*hw+y*W : (co+3)*hw+(y+1)*W]
 			b0, b1, b2, b3 := c.Bias[co], c.Bias[co+1], c.Bias[co+2], c.Bias[co+3]
 			x := 0
+			if SIMD && AVX512 {
+				for ; x+32 <= W; x += 32 {
+					conv3x3x32z(&o0[x], &o1[x], &o2[x], &o3[x], &pad.Data[y*pw+x], pw, pad.H*pw, &wb[0], cin, &c.Bias[co])
+				}
+			}
 			if SIMD {
 				for ; x+8 <= W; x += 8 {
 					conv3x3x8(&o0[x], &o1[x], &o2[x], &o3[x], &pad.Data[y*pw+x], pw, pad.H*pw, &wb[0], cin, &c.Bias[co])

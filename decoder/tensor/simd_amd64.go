@@ -12,6 +12,14 @@ import (
 // bit-identical.
 var SIMD = cpu.X86.HasAVX2 && os.Getenv("STRATA_NOSIMD") == ""
 
+// AVX512 reports whether the 3×3 convolution uses its AVX-512 kernel where a row allows
+// (with SIMD; unless STRATA_NOAVX512 is set): the same operations per value again, so the
+// frames stay bit-identical.
+var AVX512 = cpu.X86.HasAVX512F && os.Getenv("STRATA_NOAVX512") == ""
+
+//go:noescape
+func conv3x3x32z(o0, o1, o2, o3 *float32, in *float32, rowStride, planeStride int, w *float32, cin int, bias *float32)
+
 //go:noescape
 func conv3x3x8(o0, o1, o2, o3 *float32, in *float32, rowStride, planeStride int, w *float32, cin int, bias *float32)
 
