@@ -17,7 +17,13 @@ const CDFBits = 16
 // cum[s+1] − cum[s] > 0, and cum[n] = 1 << CDFBits.
 type CDF struct {
 	cum []uint32
+	// lut[b] is the symbol whose interval holds b << lutShift (the decoder's first guess
+	// for a value in bucket b: a table lookup, then a short step forward).
+	lut []uint16
 }
+
+// lutShift: the decoder's lookup table has 1 << (CDFBits − lutShift) buckets.
+const lutShift = 6
 
 // ErrCDF is wrapped by errors of malformed frequency tables.
 var ErrCDF = errors.New("frequency table")
@@ -39,6 +45,14 @@ func NewCDF(freqs []uint32) (*CDF, error) {
 	}
 	if c.cum[len(freqs)] != 1<<CDFBits {
 		return nil, fmt.Errorf("%w: frequencies sum to %d, want %d", ErrCDF, c.cum[len(freqs)], 1<<CDFBits)
+	}
+	c.lut = make([]uint16, 1<<(CDFBits-lutShift))
+	s := 0
+	for b := range c.lut {
+		for c.cum[s+1] <= uint32(b)<<lutShift {
+			s++
+		}
+		c.lut[b] = uint16(s)
 	}
 	return c, nil
 }
@@ -66,21 +80,16 @@ func (d *Decoder) Symbol(c *CDF) int {
 		v = 1<<CDFBits - 1
 		d.err = ErrRangeCoder
 	}
-	// The symbol s with cum[s] ≤ v < cum[s+1] (binary search, no closure: this is the
-	// entropy decoder's inner loop).
+	// The symbol s with cum[s] ≤ v < cum[s+1]: the lookup table's symbol for v's bucket,
+	// then forward past the intervals that end at or before v (this is the entropy
+	// decoder's inner loop).
 	cum := c.cum
-	lo, hi := 0, len(cum)-2
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if cum[mid+1] > v {
-			hi = mid
-		} else {
-			lo = mid + 1
-		}
+	s := int(c.lut[v>>lutShift])
+	for cum[s+1] <= v {
+		s++
 	}
-	s := lo
-	d.code -= r * c.cum[s]
-	d.rng = r * (c.cum[s+1] - c.cum[s])
+	d.code -= r * cum[s]
+	d.rng = r * (cum[s+1] - cum[s])
 	for d.rng < topValue {
 		d.rng <<= 8
 		d.code = d.code<<8 | uint32(d.next())
