@@ -18,8 +18,10 @@ type Grid struct {
 	// F[l][plane][p] is layer l's coded-block flag (any non-zero integer of the plane at
 	// position p), set by EncodeLayer and DecodeLayer; the next layer's contexts read it.
 	F [Layers][3][]bool
-	// lower is scratch for the coder (per position: non-zero channels coded so far).
+	// lower is scratch for the coder (per position: non-zero channels coded so far), at
+	// its list of coded positions.
 	lower []uint8
+	at    []int32
 	// rd is QuantizeRD's scratch.
 	rd *rdScratch
 }
@@ -59,6 +61,9 @@ type coder struct {
 	q     []int32   // this layer (being written by the decoder)
 	lower []uint8   // per position: non-zero channels of this group already coded
 	flags [3][]bool // per plane and position: the coded-block flag of this layer
+	// zeroed: the layer's integers are all zero before walk (DecodeLayer clears them), so
+	// walk need not zero those of uncoded blocks.
+	zeroed bool
 	// ctx is the index of the symbol being coded in Codec.Flags (walkFlags) or Codec.Table
 	// (walk), for the callbacks that count symbols per context (Stats).
 	ctx int
@@ -150,66 +155,86 @@ func (k *coder) walk(fn func(i int, t *entropy.CDF, mu, sigma int32) (int32, err
 	base := k.layer * Channels * Contexts
 	for gi, gr := range groups {
 		clear(k.lower)
-		coded := k.flags[gi]
+		// The coded positions of this plane, in raster order, each with whether it has a
+		// left and an upper neighbour (p<<2 | left<<1 | top): uncoded blocks are skipped
+		// whole, their integers zero.
+		at := k.g.at[:0]
+		for p, c := range k.flags[gi] {
+			if c {
+				e := int32(p) << 2
+				if p%k.w != 0 {
+					e |= 2
+				}
+				if p >= k.w {
+					e |= 1
+				}
+				at = append(at, e)
+			}
+		}
+		k.g.at = at
 		for ch := gr[0]; ch < gr[1]; ch++ {
 			plane := k.q[ch*hw : (ch+1)*hw]
+			if !k.zeroed {
+				for p, c := range k.flags[gi] {
+					if !c {
+						plane[p] = 0
+					}
+				}
+			}
+			if len(at) == 0 {
+				continue
+			}
 			tabRow := k.c.Table[base+ch*Contexts : base+(ch+1)*Contexts]
 			dc := k.intra && k.layer == 0 && ch == gr[0]
-			for y := 0; y < k.h; y++ {
-				for x := 0; x < k.w; x++ {
-					p := y*k.w + x
-					if !coded[p] {
-						plane[p] = 0
-						continue
+			for _, e := range at {
+				p := int(e >> 2)
+				var left, top, topLeft int32
+				if e&2 != 0 {
+					left = plane[p-1]
+				}
+				if e&1 != 0 {
+					top = plane[p-k.w]
+					if e&2 != 0 {
+						topLeft = plane[p-k.w-1]
 					}
-					var left, top, topLeft int32
-					if x > 0 {
-						left = plane[p-1]
+				}
+				nb := min(abs32(left)+abs32(top), 3)
+				low := k.lower[p]
+				var ctx int32
+				sigma := int32(1)
+				if k.layer == 0 {
+					lb := int32(0)
+					switch {
+					case low >= 6:
+						lb = 3
+					case low >= 3:
+						lb = 2
+					case low >= 1:
+						lb = 1
 					}
-					if y > 0 {
-						top = plane[p-k.w]
-						if x > 0 {
-							topLeft = plane[p-k.w-1]
-						}
+					ctx = nb*4 + lb
+				} else {
+					ctx = nb * 4
+					if low > 0 {
+						ctx += 2
 					}
-					nb := min(abs32(left)+abs32(top), 3)
-					low := k.lower[p]
-					var ctx int32
-					sigma := int32(1)
-					if k.layer == 0 {
-						lb := int32(0)
-						switch {
-						case low >= 6:
-							lb = 3
-						case low >= 3:
-							lb = 2
-						case low >= 1:
-							lb = 1
-						}
-						ctx = nb*4 + lb
-					} else {
-						ctx = nb * 4
-						if low > 0 {
-							ctx += 2
-						}
-						if ps := k.prevSign(ch*hw + p); ps != 0 {
-							ctx++
-							sigma = ps
-						}
+					if ps := k.prevSign(ch*hw + p); ps != 0 {
+						ctx++
+						sigma = ps
 					}
-					var mu int32
-					if dc {
-						mu = med(left, top, topLeft)
-					}
-					k.ctx = base + ch*Contexts + int(ctx)
-					v, err := fn(ch*hw+p, k.tabs[tabRow[ctx]], mu, sigma)
-					if err != nil {
-						return err
-					}
-					plane[p] = v
-					if v != 0 && low < 255 {
-						k.lower[p] = low + 1
-					}
+				}
+				var mu int32
+				if dc {
+					mu = med(left, top, topLeft)
+				}
+				k.ctx = base + ch*Contexts + int(ctx)
+				v, err := fn(ch*hw+p, k.tabs[tabRow[ctx]], mu, sigma)
+				if err != nil {
+					return err
+				}
+				plane[p] = v
+				if v != 0 && low < 255 {
+					k.lower[p] = low + 1
 				}
 			}
 		}
@@ -309,6 +334,8 @@ func (m *Model) DecodeLayer(c *Codec, g *Grid, layer int, payload []byte) error 
 		}
 		return nil
 	}
+	clear(g.Q[layer])
+	k.zeroed = true
 	d := entropy.NewDecoder(payload)
 	err := k.walkFlags(func(gi, p int, t *entropy.CDF) (bool, error) {
 		f := d.Symbol(t) == 1

@@ -19,12 +19,13 @@ func NewFrameCoder(m *Model, threads int) *FrameCoder {
 	return &FrameCoder{m: m, inet: NewNet(m.I, threads), pnet: NewNet(m.P, threads)}
 }
 
-// Grid returns the coder's coefficient grid for a w×h coded frame, every layer zeroed.
+// Grid returns the coder's coefficient grid for a w×h coded frame. Its layers hold the
+// previous frame's integers: DecodeLayer overwrites every integer and flag of the layers it
+// decodes, and decoding with k layers reads no other.
 func (fc *FrameCoder) Grid(w, h int) *Grid {
 	if fc.grid == nil || fc.grid.W != w/8 || fc.grid.H != h/8 {
 		fc.grid = NewGrid(h/8, w/8)
 	}
-	fc.grid.Clear()
 	return fc.grid
 }
 

@@ -93,11 +93,14 @@ func (c *Conv) Apply(in Tensor, out *Tensor, scratch *Tensor, threads int) Tenso
 	// Zero-padded copy: (H+2)×(W+2) per channel.
 	ph, pw := in.H+2, in.W+2
 	pad := Ensure(scratch, in.C, ph, pw)
-	clear(pad.Data)
 	for ci := 0; ci < in.C; ci++ {
 		src, dst := in.Plane(ci), pad.Plane(ci)
+		clear(dst[:pw]) // the zero border: top and bottom rows, first and last columns
+		clear(dst[(ph-1)*pw:])
 		for y := 0; y < in.H; y++ {
-			copy(dst[(y+1)*pw+1:], src[y*in.W:(y+1)*in.W])
+			row := dst[(y+1)*pw : (y+2)*pw]
+			row[0], row[pw-1] = 0, 0
+			copy(row[1:], src[y*in.W:(y+1)*in.W])
 		}
 	}
 	if c.Stride == 1 {
