@@ -260,7 +260,9 @@ func (m *Model) EncodeLayer(c *Codec, g *Grid, layer int) ([]byte, error) {
 	if layer < 0 || layer >= Layers {
 		return nil, fmt.Errorf("layer %d outside 0..%d", layer, Layers-1)
 	}
-	q := append([]int32(nil), g.Q[layer]...)
+	// walk writes each integer back as fn returns it: the same value (and zero in uncoded
+	// blocks, which are all zero by their flags), so the layer is read in place.
+	q := g.Q[layer]
 	k := newCoder(c, m.Tables, !c.Inter, g, layer)
 	if allZero(q) {
 		// Version 4: a layer with no non-zero integer is the empty payload.

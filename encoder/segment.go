@@ -334,17 +334,8 @@ func (e *SegmentEncoder) candidate(fe *frameEnc, slot int, s *decoder.Segment, o
 		for len(fe.preds) < K {
 			fe.preds = append(fe.preds, decoder.Planes{})
 		}
-		for k := 1; k <= K; k++ {
-			mo := decoder.Motion{Ref: out.Recon[k-1][fr.Ref], MVs: s.MVs[fr.Index]}
-			if s.Modes[fr.Index] != nil {
-				mo.Fut, mo.Bwd, mo.Modes = out.Recon[k-1][fr.Future], s.Bwd[fr.Index], s.Modes[fr.Index]
-			}
-			if err := mo.Predict(&fe.predF); err != nil {
-				return err
-			}
-			if err := decoder.PlanesOf(&fe.predF, &fe.preds[k-1]); err != nil {
-				return err
-			}
+		if err := e.predict(fe, s, out, fr, K); err != nil {
+			return err
 		}
 	}
 	var pred *decoder.Planes
@@ -399,21 +390,56 @@ func (e *SegmentEncoder) candidate(fe *frameEnc, slot int, s *decoder.Segment, o
 	for len(fe.recon[slot]) < K {
 		fe.recon[slot] = append(fe.recon[slot], decoder.NewFrame(w, h))
 	}
-	class := 0
-	if inter {
-		class = fr.Class
-	}
-	for k := 1; k <= K; k++ {
-		var pk *decoder.Planes
-		if inter {
-			pk = &fe.preds[k-1]
-		}
-		if err := net.Decode(g, k, class, pk, &fe.out); err != nil {
-			return err
-		}
-		fe.out.Frame(fe.recon[slot][k-1])
+	// The top layer's reconstruction decides between the candidates (J); the kept one's
+	// lower layers are reconstructed by finish.
+	if err := e.reconstruct(fe, slot, fr, K); err != nil {
+		return err
 	}
 	fe.dist[slot] = yuvMSE(orig, fe.recon[slot][K-1])
+	return nil
+}
+
+// predict writes the motion-compensated prediction of frame fr from the chain-k
+// reconstructions into fe.preds[k-1].
+func (e *SegmentEncoder) predict(fe *frameEnc, s *decoder.Segment, out *Encoded, fr decoder.FrameRef, k int) error {
+	mo := decoder.Motion{Ref: out.Recon[k-1][fr.Ref], MVs: s.MVs[fr.Index]}
+	if s.Modes[fr.Index] != nil {
+		mo.Fut, mo.Bwd, mo.Modes = out.Recon[k-1][fr.Future], s.Bwd[fr.Index], s.Modes[fr.Index]
+	}
+	if err := mo.Predict(&fe.predF); err != nil {
+		return err
+	}
+	return decoder.PlanesOf(&fe.predF, &fe.preds[k-1])
+}
+
+// reconstruct decodes candidate slot's grid with k layers into fe.recon[slot][k-1] (for
+// the predicted candidate, from fe.preds[k-1]).
+func (e *SegmentEncoder) reconstruct(fe *frameEnc, slot int, fr decoder.FrameRef, k int) error {
+	var pk *decoder.Planes
+	class := 0
+	if slot == 1 {
+		pk, class = &fe.preds[k-1], fr.Class
+	}
+	if err := fe.fc.Net(slot == 1).Decode(fe.grids[slot], k, class, pk, &fe.out); err != nil {
+		return err
+	}
+	fe.out.Frame(fe.recon[slot][k-1])
+	return nil
+}
+
+// finish reconstructs the kept candidate's layers below the top one (chains 1 … K−1),
+// which only it needs.
+func (e *SegmentEncoder) finish(fe *frameEnc, slot int, s *decoder.Segment, out *Encoded, fr decoder.FrameRef) error {
+	for k := 1; k < s.Layers; k++ {
+		if slot == 1 {
+			if err := e.predict(fe, s, out, fr, k); err != nil {
+				return err
+			}
+		}
+		if err := e.reconstruct(fe, slot, fr, k); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -468,6 +494,9 @@ func (e *SegmentEncoder) codeFrame(fe *frameEnc, s *decoder.Segment, out *Encode
 		return err
 	}
 	s.Intra[fr.Index] = slot == 0
+	if err := e.finish(fe, slot, s, out, fr); err != nil {
+		return err
+	}
 	if slot == 1 && s.Layers > 1 && e.deferLambda() > 0 && s.Deferrable(fr.Index) {
 		if err := e.deferMotion(fe, s, out, orig, fr); err != nil {
 			return err

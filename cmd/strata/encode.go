@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/strata-player/strata/decoder"
@@ -28,8 +29,20 @@ func runEncode(args []string, stdout, stderr io.Writer) error {
 	workers := fs.Int("workers", 0, "goroutines (0: one per CPU)")
 	anchors := fs.String("anchors", "intra", "sub-GOP anchors: intra (I-frames) or predicted (from the previous anchor); S=1 is always a chain")
 	noModes := fs.Bool("no-modes", false, "code every frame that has a reference as a P-frame (default: intra when it costs less, J = R + λD)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the encoding here")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *in == "" || *out == "" || fs.NArg() > 0 {
 		fs.Usage()

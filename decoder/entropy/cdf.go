@@ -20,6 +20,8 @@ type CDF struct {
 	// lut[b] is the symbol whose interval holds b << lutShift (the decoder's first guess
 	// for a value in bucket b: a table lookup, then a short step forward).
 	lut []uint16
+	// bits[s] is SymbolBits(s), computed once (encoders ask for it in their inner loops).
+	bits []float64
 }
 
 // lutShift: the decoder's lookup table has 1 << (CDFBits − lutShift) buckets.
@@ -45,6 +47,10 @@ func NewCDF(freqs []uint32) (*CDF, error) {
 	}
 	if c.cum[len(freqs)] != 1<<CDFBits {
 		return nil, fmt.Errorf("%w: frequencies sum to %d, want %d", ErrCDF, c.cum[len(freqs)], 1<<CDFBits)
+	}
+	c.bits = make([]float64, len(freqs))
+	for i, f := range freqs {
+		c.bits[i] = CDFBits - math.Log2(float64(f))
 	}
 	c.lut = make([]uint16, 1<<(CDFBits-lutShift))
 	s := 0
@@ -185,7 +191,7 @@ func (c *CDF) ValueBits(v int) float64 {
 }
 
 // SymbolBits is the ideal code length in bits of symbol s under c.
-func (c *CDF) SymbolBits(s int) float64 { return CDFBits - math.Log2(float64(c.Freq(s))) }
+func (c *CDF) SymbolBits(s int) float64 { return c.bits[s] }
 
 // Freq is symbol s's frequency (of 1 << CDFBits).
 func (c *CDF) Freq(s int) uint32 { return c.cum[s+1] - c.cum[s] }

@@ -191,6 +191,10 @@ func (c *Conv) rows3x3(pad, o Tensor, lo, hi int) {
 				for ; x+32 <= W; x += 32 {
 					conv3x3x32z(&o0[x], &o1[x], &o2[x], &o3[x], &pad.Data[y*pw+x], pw, pad.H*pw, &wb[0], cin, &c.Bias[co])
 				}
+				if x+16 <= W {
+					conv3x3x16z(&o0[x], &o1[x], &o2[x], &o3[x], &pad.Data[y*pw+x], pw, pad.H*pw, &wb[0], cin, &c.Bias[co])
+					x += 16
+				}
 			}
 			if SIMD {
 				for ; x+8 <= W; x += 8 {

@@ -18,6 +18,9 @@ var SIMD = cpu.X86.HasAVX2 && os.Getenv("STRATA_NOSIMD") == ""
 var AVX512 = cpu.X86.HasAVX512F && os.Getenv("STRATA_NOAVX512") == ""
 
 //go:noescape
+func conv3x3x16z(o0, o1, o2, o3 *float32, in *float32, rowStride, planeStride int, w *float32, cin int, bias *float32)
+
+//go:noescape
 func conv3x3x32z(o0, o1, o2, o3 *float32, in *float32, rowStride, planeStride int, w *float32, cin int, bias *float32)
 
 //go:noescape
