@@ -19,6 +19,13 @@ func (p *plane) row(y, x, n int) []byte {
 	return p.pix[o : o+n]
 }
 
+// block is the samples from (y, x) to the end of the h×w block's last row (rows stride
+// apart), bounds-checked here so the kernels may read the block through its first byte.
+func (p *plane) block(y, x, h, w int) []byte {
+	o := (y+p.m)*p.stride + x + p.m
+	return p.pix[o : o+(h-1)*p.stride+w]
+}
+
 func newPlane(src []byte, w, h, m int) plane {
 	p := plane{w: w, h: h, m: m, stride: w + 2*m, pix: make([]byte, (w+2*m)*(h+2*m))}
 	for y := -m; y < h+m; y++ {
@@ -86,6 +93,15 @@ func abs(v int) int {
 }
 
 func sad(cur, ref *plane, cy, cx, ry, rx, n int) int {
+	if asmSAD {
+		a, b := cur.block(cy, cx, n, n), ref.block(ry, rx, n, n)
+		return sadBlock(&a[0], cur.stride, &b[0], ref.stride, n)
+	}
+	return sadPortable(cur, ref, cy, cx, ry, rx, n)
+}
+
+// sadPortable is sad in plain Go (the reference of the SSE2 kernel).
+func sadPortable(cur, ref *plane, cy, cx, ry, rx, n int) int {
 	s := 0
 	for y := 0; y < n; y++ {
 		a := cur.row(cy+y, cx, n)
@@ -104,6 +120,20 @@ func sad(cur, ref *plane, cy, cx, ry, rx, n int) int {
 // halfSAD is the SAD of the current 16×16 block against the reference interpolated at the
 // half-pel vector (hy, hx).
 func halfSAD(cur, ref *plane, by, bx, hy, hx int) int {
+	iy, fy := hy>>1, hy&1
+	ix, fx := hx>>1, hx&1
+	if asmSAD {
+		a, r := cur.block(by, bx, 16, 16), ref.block(by+iy, bx+ix, 17, 17)
+		if fx == 0 && fy == 0 {
+			return sadBlock(&a[0], cur.stride, &r[0], ref.stride, 16)
+		}
+		return sadHalf16(&a[0], cur.stride, &r[0], ref.stride, fx, fy)
+	}
+	return halfSADPortable(cur, ref, by, bx, hy, hx)
+}
+
+// halfSADPortable is halfSAD in plain Go (the reference of the SSE2 kernel).
+func halfSADPortable(cur, ref *plane, by, bx, hy, hx int) int {
 	iy, fy := hy>>1, hy&1
 	ix, fx := hx>>1, hx&1
 	w00, w01, w10, w11 := (2-fx)*(2-fy), fx*(2-fy), (2-fx)*fy, fx*fy
