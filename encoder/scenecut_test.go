@@ -13,6 +13,7 @@ import (
 // intra anchors, the encoder deciding intra/inter per frame. At every k no frame after the
 // cut may be more than 3 dB below the median of the frames after the cut in PSNR-Y, -U or
 // -V (a retired codec lost 8 dB of PSNR-U on such a splice: a green picture until the anchor).
+// Every preset: the live one tries intra only after its scene-cut test, which must fire.
 func TestSceneCut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end encode: make test runs it in its pass without -race -short")
@@ -25,7 +26,16 @@ func TestSceneCut(t *testing.T) {
 	_, a := testclip.Frames(t, "test", "carphone_qcif", cut)
 	_, b := testclip.Frames(t, "test", "bus_qcif", n-cut)
 	frames := append(append([]*decoder.Frame{}, a...), b...)
-	out, err := (&SegmentEncoder{Model: m, S: 8, Layers: decoder.Layers, IntraAnchors: true}).Encode(frames, 0)
+	for _, p := range Presets {
+		t.Run(p.Name, func(t *testing.T) { sceneCut(t, m, p, frames, cut) })
+	}
+}
+
+func sceneCut(t *testing.T, m *decoder.Model, p Preset, frames []*decoder.Frame, cut int) {
+	n := len(frames)
+	enc := &SegmentEncoder{Model: m, S: 8, Layers: decoder.Layers, IntraAnchors: true}
+	p.Apply(enc)
+	out, err := enc.Encode(frames, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,5 +61,20 @@ func TestSceneCut(t *testing.T) {
 				t.Errorf("k=%d: a frame after the cut is %.2f dB below the median PSNR-%s (%.2f dB)", k, med-s[0], name, med)
 			}
 		}
+	}
+}
+
+// TestSceneCutTest: the live preset's cheap test fires on a prediction from another clip and
+// stays quiet on the previous frame of the same one.
+func TestSceneCutTest(t *testing.T) {
+	_, a := testclip.Frames(t, "test", "carphone_qcif", 2)
+	_, b := testclip.Frames(t, "test", "bus_qcif", 1)
+	e := &SegmentEncoder{SceneCut: DefaultSceneCut}
+	w, h := a[0].W, a[0].H
+	if !e.sceneCut(a[1].Y, b[0].Y, w, h) {
+		t.Error("a bus frame as carphone's prediction: no scene cut detected")
+	}
+	if e.sceneCut(a[1].Y, a[0].Y, w, h) {
+		t.Error("carphone's previous frame as its prediction: a scene cut detected")
 	}
 }

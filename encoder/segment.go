@@ -51,6 +51,10 @@ type SegmentEncoder struct {
 	// DeferLambda scales the λ of the deferred-motion decision (deferMotion); 0:
 	// DefaultDeferLambda, < 0: every frame's motion in unit 0.
 	DeferLambda float64
+	// SceneCut, when positive, tries the intra candidate of a predicted frame only when its
+	// prediction is poor (sceneCut: mean absolute luma error above SceneCut × the frame's
+	// luma activity) instead of always; the live preset's scene-cut test.
+	SceneCut float64
 }
 
 // DefaultMVLambda is SmoothRD's default λ. Measured with the step-15,950 weights and the
@@ -476,7 +480,7 @@ func (e *SegmentEncoder) codeFrame(fe *frameEnc, s *decoder.Segment, out *Encode
 			return err
 		}
 		slot = 1
-		if !e.NoModes {
+		if !e.NoModes && (e.SceneCut <= 0 || e.sceneCut(orig.Y, fe.predF.Y, orig.W, orig.H)) {
 			if err := e.candidate(fe, 0, s, out, orig, fr); err != nil {
 				return err
 			}

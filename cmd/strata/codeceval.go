@@ -34,6 +34,7 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 	workers := fs.Int("workers", 0, "goroutines (0: one per CPU)")
 	weights := fs.String("weights", "", "a model directory (weights.safetensors, manifest.json) instead of the shipped one")
 	anchors := fs.String("anchors", "intra", "sub-GOP anchors: intra (I-frames) or predicted (from the previous anchor)")
+	presetName := fs.String("preset", "quality", "encoder preset: quality or live (strata encode --preset)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -61,6 +62,10 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 	if !slices.Contains(sList, *compare) {
 		return fmt.Errorf("--compare %d: not one of --subgops %s", *compare, *subgops)
 	}
+	preset, err := encoder.PresetByName(*presetName)
+	if err != nil {
+		return fmt.Errorf("--preset: %w", err)
+	}
 	m, err := loadModel(*weights)
 	if err != nil {
 		return err
@@ -72,7 +77,9 @@ func runCodecEval(args []string, stdout, stderr io.Writer) error {
 	gop := int(math.Round(segment.Seconds() * float64(hdr.FPSNum) / float64(hdr.FPSDen)))
 	gop = max(1, min(gop, len(orig), 65535))
 	prog := newProgress(stderr)
-	res, err := eval.Codec(context.Background(), eval.NewCoder(m, *workers, *anchors == "intra"), orig, eval.Options{
+	coder := eval.NewCoder(m, *workers, *anchors == "intra")
+	coder.Preset = preset
+	res, err := eval.Codec(context.Background(), coder, orig, eval.Options{
 		Clip: *in, Anchors: *anchors, GOP: gop, SubGOPs: sList, Compare: *compare,
 		Progress: func(msg string) { prog.update("codec-eval: " + msg) }})
 	prog.clear()

@@ -30,8 +30,13 @@ func runEncode(args []string, stdout, stderr io.Writer) error {
 	anchors := fs.String("anchors", "intra", "sub-GOP anchors: intra (I-frames) or predicted (from the previous anchor); S=1 is always a chain")
 	noModes := fs.Bool("no-modes", false, "code every frame that has a reference as a P-frame (default: intra when it costs less, J = R + λD)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the encoding here")
+	presetName := fs.String("preset", "quality", "encoder decisions: quality (every decision by rate–distortion) or live (cheap decisions for real-time encoding)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	preset, err := encoder.PresetByName(*presetName)
+	if err != nil {
+		return fmt.Errorf("--preset: %w", err)
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -89,6 +94,7 @@ func runEncode(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	enc := &encoder.SegmentEncoder{Model: m, S: *subgop, Layers: *layers, Workers: *workers, NoModes: *noModes, IntraAnchors: intraAnchors}
+	preset.Apply(enc)
 	si := &stream.Info{Version: decoder.BitstreamVersion, Width: r.Width, Height: r.Height,
 		FPSNum: r.FPSNum, FPSDen: r.FPSDen, SubGOP: *subgop, Layers: *layers, SegmentFrame: segFrames, ModelSHA256: m.SHA256}
 	prog := newProgress(stderr)

@@ -13,6 +13,8 @@ type Coder struct {
 	m       *decoder.Model
 	workers int
 	intra   bool // intra anchors (S > 1)
+	// Preset is applied to every segment encoder (the zero Preset: the defaults, quality).
+	Preset encoder.Preset
 }
 
 // NewCoder codes with model m on workers goroutines (0: one per CPU), with intra sub-GOP
@@ -30,6 +32,7 @@ func (c *Coder) MACs() float64 { return max(c.m.I.MACsPerLumaPixel(), c.m.P.MACs
 // Encode codes one segment with sub-GOP s: its units and every layer count's reconstruction.
 func (c *Coder) Encode(batch []*decoder.Frame, seg uint32, s int) ([][]byte, [][]*decoder.Frame, error) {
 	enc := &encoder.SegmentEncoder{Model: c.m, S: s, Layers: decoder.Layers, Workers: c.workers, IntraAnchors: s > 1 && c.intra}
+	c.Preset.Apply(enc)
 	e, err := enc.Encode(batch, seg)
 	if err != nil {
 		return nil, nil, err
