@@ -61,7 +61,7 @@ type Net struct {
 	threads int
 	yhat    tensor.Tensor
 	g, pad  tensor.Tensor
-	q, pq   tensor.Tensor
+	q       tensor.Tensor
 	f1, f2  tensor.Tensor
 	res     tensor.Tensor
 	ana     tensor.Tensor
@@ -75,14 +75,22 @@ func NewNet(c *Codec, threads int) *Net { return &Net{c: c, threads: threads} }
 // Dequantize fills n's coefficient tensor from the first k layers of g.
 func (n *Net) dequantize(g *Grid, k int) tensor.Tensor {
 	t := tensor.Ensure(&n.yhat, Channels, g.H, g.W)
-	clear(t.Data)
 	hw := g.H * g.W
 	for l := 0; l < k; l++ {
 		q := g.Q[l]
 		for ch := 0; ch < Channels; ch++ {
 			s := n.c.Steps[l*Channels+ch]
 			d := t.Data[ch*hw : (ch+1)*hw]
-			for i, v := range q[ch*hw : (ch+1)*hw] {
+			src := q[ch*hw : (ch+1)*hw]
+			if l == 0 {
+				// 0 + q·s, as a sum from zero (the kernels' order; −0 becomes +0).
+				var zero float32
+				for i, v := range src {
+					d[i] = zero + float32(v)*s
+				}
+				continue
+			}
+			for i, v := range src {
 				d[i] += float32(v) * s
 			}
 		}
@@ -132,14 +140,18 @@ func (n *Net) Decode(g *Grid, k, d int, pred *Planes, out *Planes) error {
 		}
 	}
 	// Restoration on the 1/4 grid.
-	xq := toQuarter(out, &n.q)
-	in := xq
+	var xq, in tensor.Tensor
 	if pred != nil {
-		pq := toQuarter(pred, &n.pq)
-		cat := tensor.Ensure(&n.res, 2*quarter, xq.H, xq.W)
-		copy(cat.Data, xq.Data)
-		copy(cat.Data[len(xq.Data):], pq.Data)
+		// The restoration's input is [frame, prediction] on the 1/4 grid, unshuffled in
+		// place; the frame's channels are xq.
+		cat := tensor.Ensure(&n.res, 2*quarter, H/4, W/4)
+		quarterInto(out, cat, 0)
+		quarterInto(pred, cat, quarter)
+		xq = tensor.Tensor{C: quarter, H: cat.H, W: cat.W, Data: cat.Data[:quarter*cat.H*cat.W]}
 		in = cat
+	} else {
+		xq = toQuarter(out, &n.q)
+		in = xq
 	}
 	f := n.c.RestA.Apply(in, &n.f1, &n.pad, n.threads)
 	emb := ((k-1)*DClasses + d) * restCh
@@ -170,10 +182,15 @@ func add(dst, src []float32) {
 // by 2 (4 each).
 func toQuarter(p *Planes, out *tensor.Tensor) tensor.Tensor {
 	t := tensor.Ensure(out, quarter, p.Y.H/4, p.Y.W/4)
-	tensor.PixelUnshuffle(p.Y, 4, t, 0)
-	tensor.PixelUnshuffle(p.U, 2, t, 16)
-	tensor.PixelUnshuffle(p.V, 2, t, 20)
+	quarterInto(p, t, 0)
 	return t
+}
+
+// quarterInto is toQuarter into channels c0 … c0+quarter of t (sized already).
+func quarterInto(p *Planes, t tensor.Tensor, c0 int) {
+	tensor.PixelUnshuffle(p.Y, 4, t, c0)
+	tensor.PixelUnshuffle(p.U, 2, t, c0+16)
+	tensor.PixelUnshuffle(p.V, 2, t, c0+20)
 }
 
 func fromQuarter(t tensor.Tensor, out *Planes) {
