@@ -44,9 +44,13 @@ type benchResult struct {
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "encode" {
+		return runBenchEncode(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "decode" {
 		fmt.Fprintln(stderr, "usage: strata bench decode [--backend cpu] [--res WxH] [--subgop S|all] [--json] [--plot out.png]")
-		return errors.New("bench: want the subcommand decode")
+		fmt.Fprintln(stderr, "       strata bench encode --in clip.y4m [--frames 40] [--presets quality,live] [--x264 veryfast,medium] [--json]")
+		return errors.New("bench: want the subcommand decode or encode")
 	}
 	fs := flag.NewFlagSet("strata bench decode", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -2,9 +2,15 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/strata-player/strata/internal/testenc"
+	"github.com/strata-player/strata/internal/y4m"
 
 	"github.com/strata-player/strata/decoder/gpu"
 )
@@ -63,4 +69,54 @@ func FuzzParseBenchJSON(f *testing.F) {
 			decodeFPSFor(rs, r.SubGOP, 640, 360) // must not panic
 		}
 	})
+}
+
+// TestBenchEncode measures both presets and x264 veryfast on a small synthetic clip and
+// reads the JSON back; absurd flags are refused.
+func TestBenchEncode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end encode: make test runs it in its pass without -race -short")
+	}
+	clip := filepath.Join(t.TempDir(), "clip.y4m")
+	f, err := os.Create(clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := y4m.NewWriter(f, y4m.Header{Width: 64, Height: 48, FPSNum: 25, FPSDen: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fr := range testenc.Synthetic(64, 48, 6) {
+		if err := w.Write(fr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	var out, errb bytes.Buffer
+	if err := run([]string{"bench", "encode", "--in", clip, "--frames", "6", "--subgop", "4", "--x264", "veryfast", "--json"}, &out, &errb); err != nil {
+		t.Fatal(err, errb.String())
+	}
+	var got []string
+	dec := json.NewDecoder(&out)
+	for dec.More() {
+		var r encodeResult
+		if err := dec.Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Frames != 6 || r.Res != "64x48" || !(r.FPS > 0) || r.Cores < 1 {
+			t.Fatalf("%+v", r)
+		}
+		got = append(got, r.Codec+"/"+r.Preset)
+	}
+	if strings.Join(got, " ") != "strata/quality strata/live x264/veryfast" {
+		t.Fatalf("measurements %v", got)
+	}
+	for _, bad := range [][]string{{"--in", clip, "--presets", "turbo"}, {"--in", clip, "--frames", "0"}, {"--in", clip, "--subgop", "3"}, {"--frames", "4"}} {
+		if err := run(append([]string{"bench", "encode"}, bad...), &out, &errb); err == nil {
+			t.Errorf("bench encode %v accepted", bad)
+		}
+	}
 }
