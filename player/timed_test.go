@@ -49,6 +49,14 @@ func (s slowDecoder) DecodeRate(seg *decoder.Segment, k, drop int) ([]*decoder.F
 	return f, err
 }
 
+// ptsSink records the presentation times it is handed.
+type ptsSink struct{ at []time.Duration }
+
+func (s *ptsSink) Present(f *decoder.Frame, pts time.Duration) error {
+	s.at = append(s.at, pts)
+	return nil
+}
+
 // slowSink takes extra (bubble) time presenting frame number at.
 type slowSink struct {
 	at    int
@@ -103,7 +111,8 @@ func TestTimedPlayback(t *testing.T) {
 		// (the decoder is slow), so each gains 40 ms of lead, and with 160 ms gained the
 		// last segment fits at the full rate again.
 		var rates []string
-		sum := play(t, 240*time.Millisecond, &slowSink{at: -1}, 30, func(e Event) {
+		pts := &ptsSink{}
+		sum := play(t, 240*time.Millisecond, pts, 30, func(e Event) {
 			if e.Kind == "rate" {
 				rates = append(rates, fmt.Sprintf("%d:%s", e.Segment, e.Action))
 			}
@@ -116,6 +125,14 @@ func TestTimedPlayback(t *testing.T) {
 		}
 		if len(rates) == 0 || rates[0] != "1:1/2" {
 			t.Fatalf("rate events %q, want the first at segment 1 to 1/2", rates)
+		}
+		// Each frame is shown at its own time: the half-rate segments' frames 0 and 2 at
+		// 0 and 80 ms into the segment, so presentation times stay on the 40 ms grid and
+		// move forward by 40 or 80 ms.
+		for i := 1; i < len(pts.at); i++ {
+			if d := pts.at[i] - pts.at[i-1]; d != 40*time.Millisecond && d != 80*time.Millisecond {
+				t.Fatalf("frame %d presented %v after the one before (want 40 or 80 ms): %v", i, d, pts.at)
+			}
 		}
 	})
 	t.Run("decoder at 3x the segment duration", func(t *testing.T) {

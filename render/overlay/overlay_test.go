@@ -34,8 +34,8 @@ func TestPages(t *testing.T) {
 	}
 }
 
-// TestPicture: the overlay says when a learned model made the picture, and that PSNR-Y is
-// then the coded rung's.
+// TestPicture: the overlay says when a learned model made the picture, that PSNR-Y is then
+// the coded rung's, and at which frame rate the segment is shown.
 func TestPicture(t *testing.T) {
 	for _, c := range []struct {
 		snap       player.Snapshot
@@ -46,6 +46,9 @@ func TestPicture(t *testing.T) {
 		{player.Snapshot{Layers: 3, LayersMax: 4, Enhance: -1, Upscaled: true}, "learned 2x upsampler (--upsampler)", ""},
 		{player.Snapshot{Layers: 3, LayersMax: 4, Enhance: 7, Upscaled: true}, "learned 2x upsampler (live model v7)", ""},
 		{player.Snapshot{Layers: 1, LayersMax: 4, Enhance: 5}, "learned post-filter (live model v5)", "(coded rung)"},
+		{player.Snapshot{Layers: 2, LayersMax: 4, FrameStep: 1, FPS: 20}, "frame rate:  20 fps (full)", "fell behind"},
+		{player.Snapshot{Layers: 2, LayersMax: 4, FrameStep: 2, FPS: 20}, "frame rate:  10 of 20 fps (1/2: the decoder fell behind)", "(full)"},
+		{player.Snapshot{Layers: 2, LayersMax: 4, FrameStep: 4, FPS: 24}, "6 of 24 fps (1/4", ""},
 	} {
 		m := New("https://127.0.0.1:4433/manifest.mpd", "cpu", "swift")
 		m.OnFrame(c.snap)
