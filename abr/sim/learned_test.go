@@ -3,11 +3,11 @@ package sim
 import (
 	"encoding/json"
 	"flag"
-	"github.com/strata-player/strata/abr"
 	"math"
 	"os"
 	"testing"
 
+	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/internal/shared"
 	"github.com/strata-player/strata/net/trace"
 )

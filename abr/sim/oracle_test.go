@@ -1,10 +1,10 @@
 package sim
 
 import (
-	"github.com/strata-player/strata/abr"
 	"math"
 	"testing"
 
+	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/internal/shared"
 	"github.com/strata-player/strata/net/trace"
 )

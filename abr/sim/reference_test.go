@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"github.com/strata-player/strata/abr"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/internal/shared"
 	"github.com/strata-player/strata/net/trace"
 )
