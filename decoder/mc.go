@@ -26,6 +26,12 @@ func interp(dst []byte, ds int, p []byte, pw, ph, y0, x0, h, w, mvy, mvx, n int)
 	round, norm := n*n/2, 2*shift
 	sy, sx := y0+iy, x0+ix
 	inside := sy >= 0 && sx >= 0 && sy+h < ph && sx+w < pw
+	if inside && fx == 0 && fy == 0 { // a whole-sample vector: the block itself
+		for y := 0; y < h; y++ {
+			copy(dst[y*ds:y*ds+w], p[(sy+y)*pw+sx:])
+		}
+		return
+	}
 	for y := 0; y < h; y++ {
 		d := dst[y*ds : y*ds+w]
 		if inside {
