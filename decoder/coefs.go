@@ -18,8 +18,8 @@ type Grid struct {
 	// F[l][plane][p] is layer l's coded-block flag (any non-zero integer of the plane at
 	// position p), set by EncodeLayer and DecodeLayer; the next layer's contexts read it.
 	F [Layers][3][]bool
-	// lower is scratch for the coder (per position: non-zero channels coded so far), at
-	// its list of coded positions.
+	// lower is scratch for the coder (per position: non-zero channels coded so far); at is
+	// walk's list of coded positions.
 	lower []uint8
 	at    []int32
 	// rd is QuantizeRD's scratch.
@@ -61,9 +61,6 @@ type coder struct {
 	q     []int32   // this layer (being written by the decoder)
 	lower []uint8   // per position: non-zero channels of this group already coded
 	flags [3][]bool // per plane and position: the coded-block flag of this layer
-	// zeroed: the layer's integers are all zero before walk (DecodeLayer clears them), so
-	// walk need not zero those of uncoded blocks.
-	zeroed bool
 	// ctx is the index of the symbol being coded in Codec.Flags (walkFlags) or Codec.Table
 	// (walk), for the callbacks that count symbols per context (Stats).
 	ctx int
@@ -149,7 +146,9 @@ func abs32(v int32) int32 {
 // its table, prediction μ and sign σ: the coded value is σ·(v − μ) (bitstream version 6:
 // a refinement of a coefficient that a lower layer left non-zero is coded relative to that
 // layer's sign, σ = its sign; else σ = 1); fn returns the integer v (the encoder's, or the
-// one it decoded), which walk records for the contexts. Integers of uncoded blocks are zero.
+// one it decoded), which walk records for the contexts. Uncoded blocks are not visited: their
+// integers must be zero already (DecodeLayer clears the layer; encoders derive the flags
+// from the integers).
 func (k *coder) walk(fn func(i int, t *entropy.CDF, mu, sigma int32) (int32, error)) error {
 	hw := k.h * k.w
 	base := k.layer * Channels * Contexts
@@ -174,13 +173,6 @@ func (k *coder) walk(fn func(i int, t *entropy.CDF, mu, sigma int32) (int32, err
 		k.g.at = at
 		for ch := gr[0]; ch < gr[1]; ch++ {
 			plane := k.q[ch*hw : (ch+1)*hw]
-			if !k.zeroed {
-				for p, c := range k.flags[gi] {
-					if !c {
-						plane[p] = 0
-					}
-				}
-			}
 			if len(at) == 0 {
 				continue
 			}
@@ -260,8 +252,8 @@ func (m *Model) EncodeLayer(c *Codec, g *Grid, layer int) ([]byte, error) {
 	if layer < 0 || layer >= Layers {
 		return nil, fmt.Errorf("layer %d outside 0..%d", layer, Layers-1)
 	}
-	// walk writes each integer back as fn returns it: the same value (and zero in uncoded
-	// blocks, which are all zero by their flags), so the layer is read in place.
+	// walk writes each integer back as fn returns it, the same value, so the layer is read
+	// in place.
 	q := g.Q[layer]
 	k := newCoder(c, m.Tables, !c.Inter, g, layer)
 	if allZero(q) {
@@ -336,8 +328,7 @@ func (m *Model) DecodeLayer(c *Codec, g *Grid, layer int, payload []byte) error 
 		}
 		return nil
 	}
-	clear(g.Q[layer])
-	k.zeroed = true
+	clear(g.Q[layer]) // walk visits coded blocks only
 	d := entropy.NewDecoder(payload)
 	err := k.walkFlags(func(gi, p int, t *entropy.CDF) (bool, error) {
 		f := d.Symbol(t) == 1

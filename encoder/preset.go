@@ -25,9 +25,10 @@ func (p Preset) Apply(e *SegmentEncoder) {
 // whose cost a real-time encoder cannot pay, replaced by cheap ones). Measured on carphone
 // (60 frames, S = 32, BD-rate vs x264 medium; quality +72.3 %): no deferral trial +79.7 %
 // (and +20.9 points on flower), the plain dead-zone quantizer instead of RD quantization
-// +293.5 % — both far too dear for what they save, so live keeps them. The analysis transform's linear branch alone (about 6× less analysis work)
-// was tried too and is not offered: on 40 frames of the demo's source its top layer took 38 %
-// more bits for 2.75 dB less PSNR-Y.
+// +293.5 % — both far too dear for what they save, so live keeps them. The analysis
+// transform's linear branch alone (about 6× less analysis work) was tried too and is not
+// offered: on 40 frames of the demo's source its top layer took 38 % more bits for 2.75 dB
+// less PSNR-Y.
 var Presets = []Preset{
 	{Name: "quality", About: "every decision by rate–distortion: intra/inter trial of each predicted frame, RD quantization, deferred motion", apply: func(*SegmentEncoder) {}},
 	{Name: "live", About: "the intra trial only after a cheap scene-cut test",
@@ -76,18 +77,11 @@ func (e *SegmentEncoder) sceneCut(orig, pred []byte, w, h int) bool {
 				o := orig[(by+y)*w+bx : (by+y)*w+bx+8]
 				p := pred[(by+y)*w+bx : (by+y)*w+bx+8]
 				for x, v := range o {
-					act += int64(absInt(int(v) - mean))
-					errSum += int64(absInt(int(v) - int(p[x])))
+					act += int64(abs(int(v) - mean))
+					errSum += int64(abs(int(v) - int(p[x])))
 				}
 			}
 		}
 	}
 	return float64(errSum) > e.SceneCut*float64(act) && errSum > sceneCutLevel*int64(w*h)
-}
-
-func absInt(v int) int {
-	if v < 0 {
-		return -v
-	}
-	return v
 }

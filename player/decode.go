@@ -84,13 +84,11 @@ func (s *Session) decodeLoop(ctx context.Context, out chan<- decoded) {
 			default:
 				t0 := s.cfg.Clock.Now()
 				// The time left before the segment is due (none for the first: startup).
-				var segFrames int
 				left := time.Duration((float64(n)*segS - s.buf.playheadS()) * float64(time.Second))
 				rate := func(seg *decoder.Segment) int {
 					if s.cfg.Untimed {
 						return 0
 					}
-					segFrames = seg.Frames
 					drop, why := rc.choose(seg.Frames, seg.Schedule().Deepest(), left, first)
 					d.step, d.why = seg.Schedule().Step(drop), why
 					return drop
@@ -111,7 +109,7 @@ func (s *Session) decodeLoop(ctx context.Context, out chan<- decoded) {
 				decodedFrames += len(d.frames)
 				busy += d.took
 				if s.autoWindow {
-					s.buf.setWindow(rc.window(segFrames, segS))
+					s.buf.setWindow(rc.window(s.view.Load().quality.Quality[n].Frames, segS))
 				}
 			}
 		}

@@ -17,32 +17,28 @@ func (p *framePool) copy(frames []*decoder.Frame) []*decoder.Frame {
 		return nil
 	}
 	var set []*decoder.Frame
-	if p.free != nil {
-		select {
-		case set = <-p.free:
-		default:
-		}
+	select {
+	case set = <-p.free:
+		set = set[:cap(set)] // frames a longer segment left beyond its length are reused too
+	default:
 	}
-	set = set[:0]
 	for i, f := range frames {
-		var dst *decoder.Frame
-		if i < cap(set) {
-			dst = set[:i+1][i]
+		if i == len(set) {
+			set = append(set, nil)
 		}
-		if dst == nil || dst.W != f.W || dst.H != f.H {
-			dst = decoder.NewFrame(f.W, f.H)
+		if d := set[i]; d == nil || d.W != f.W || d.H != f.H {
+			set[i] = decoder.NewFrame(f.W, f.H)
 		}
-		copy(dst.Y, f.Y)
-		copy(dst.U, f.U)
-		copy(dst.V, f.V)
-		set = append(set, dst)
+		copy(set[i].Y, f.Y)
+		copy(set[i].U, f.U)
+		copy(set[i].V, f.V)
 	}
-	return set
+	return set[:len(frames)]
 }
 
 // put gives a shown set back (dropped when the pool is full).
 func (p *framePool) put(set []*decoder.Frame) {
-	if set == nil || p.free == nil {
+	if set == nil {
 		return
 	}
 	select {

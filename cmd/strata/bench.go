@@ -6,9 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -106,15 +104,6 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// The profile covers decoding only (it starts after the first clip is ready).
-	var prof *os.File
-	if *cpuProfile != "" {
-		if prof, err = os.Create(*cpuProfile); err != nil {
-			return err
-		}
-		defer prof.Close()
-		defer pprof.StopCPUProfile()
-	}
 	newDec, dev, closeDev, err := benchBackend(*backend, m, *workers)
 	if err != nil {
 		return err
@@ -124,16 +113,20 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "goos: %s\ngoarch: %s\npkg: strata/bench/decode\ncpu: %s\ndevice: %s\nmodel: %.12s\n", runtime.GOOS, runtime.GOARCH, gpu.CPUName(), dev, m.SHA256)
 	}
 	var results []benchResult
+	profiling := false
 	for _, s := range sizes {
 		segs, src, err := benchSegments(m, w, h, s)
 		if err != nil {
 			return err
 		}
-		if prof != nil {
-			if err := pprof.StartCPUProfile(prof); err != nil {
+		if !profiling && *cpuProfile != "" {
+			// The profile covers decoding (it starts once the first clip is ready).
+			stop, err := startCPUProfile(*cpuProfile)
+			if err != nil {
 				return err
 			}
-			prof = nil
+			defer stop()
+			profiling = true
 		}
 		one := 0.0 // frames/s at one core
 		for _, c := range cores {

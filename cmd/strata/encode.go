@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"time"
 
 	"github.com/strata-player/strata/decoder"
@@ -38,17 +37,11 @@ func runEncode(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--preset: %w", err)
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	if *in == "" || *out == "" || fs.NArg() > 0 {
 		fs.Usage()
 		return errors.New("--in and --out are required")
