@@ -31,9 +31,10 @@ func (p Preset) Apply(e *SegmentEncoder) {
 // less PSNR-Y.
 var Presets = []Preset{
 	{Name: "quality", About: "every decision by rate–distortion: intra/inter trial of each predicted frame, RD quantization, deferred motion", apply: func(*SegmentEncoder) {}},
-	{Name: "live", About: "the intra trial only after a cheap scene-cut test",
+	{Name: "live", About: "the intra trial only after a cheap scene-cut test; never-referenced frames reconstructed at the top layer only, their motion deferred by prediction error",
 		apply: func(e *SegmentEncoder) {
 			e.SceneCut = DefaultSceneCut
+			e.TopOnlyUnreferenced = true
 		}},
 }
 

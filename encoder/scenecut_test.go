@@ -35,6 +35,7 @@ func sceneCut(t *testing.T, m *decoder.Model, p Preset, frames []*decoder.Frame,
 	n := len(frames)
 	enc := &SegmentEncoder{Model: m, S: 8, Layers: decoder.Layers, IntraAnchors: true}
 	p.Apply(enc)
+	enc.ReconAll = true
 	out, err := enc.Encode(frames, 0)
 	if err != nil {
 		t.Fatal(err)

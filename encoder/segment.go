@@ -55,6 +55,15 @@ type SegmentEncoder struct {
 	// prediction is poor (sceneCut: mean absolute luma error above SceneCut × the frame's
 	// luma activity) instead of always; the live preset's scene-cut test.
 	SceneCut float64
+	// TopOnlyUnreferenced reconstructs the frames no other frame predicts from at the top
+	// layer only (the one the intra/inter decision needs), and decides where a deferrable
+	// frame's motion goes from its top-chain predictions (deferByPrediction) instead of from
+	// three more reconstructions; the live preset's decision. Their lower chains are nil in
+	// Encoded.Recon unless ReconAll. The bitstream does not depend on ReconAll.
+	TopOnlyUnreferenced bool
+	// ReconAll reconstructs every chain of every frame even with TopOnlyUnreferenced (for
+	// measuring: codec-eval, the quality rows of tests).
+	ReconAll bool
 }
 
 // DefaultMVLambda is SmoothRD's default λ. Measured with the step-15,950 weights and the
@@ -119,7 +128,9 @@ func (e *SegmentEncoder) mvLambda() int {
 // Encoded is one coded segment with every chain's reconstruction.
 type Encoded struct {
 	Segment *decoder.Segment
-	// Recon[k-1][f] is frame f as a client with k layers reconstructs it (coded size).
+	// Recon[k-1][f] is frame f as a client with k layers reconstructs it (coded size); nil
+	// for the lower chains of a frame the encoder did not reconstruct there
+	// (SegmentEncoder.TopOnlyUnreferenced).
 	Recon [][]*decoder.Frame
 }
 
@@ -136,6 +147,7 @@ type frameEnc struct {
 	bits     [2]int
 	dist     [2]float64
 	direct   []*decoder.Frame // deferMotion's reconstructions
+	directF  decoder.Frame    // deferByPrediction's prediction
 	// motionBits is the predicted candidate's vectors and modes, coded alone (in fe.bits[1]).
 	motionBits int
 }
@@ -447,6 +459,31 @@ func (e *SegmentEncoder) finish(fe *frameEnc, slot int, s *decoder.Segment, out 
 	return nil
 }
 
+// finishAsDecoded reconstructs the kept candidate's chains 1 … K−1 with the motion each
+// client uses (decoder.Segment.MotionFields: direct motion below the unit that carries the
+// frame's vectors), after deferByPrediction decided where they go.
+func (e *SegmentEncoder) finishAsDecoded(fe *frameEnc, slot int, s *decoder.Segment, out *Encoded, fr decoder.FrameRef) error {
+	for k := 1; k < s.Layers; k++ {
+		if slot == 1 {
+			mo := decoder.Motion{Ref: out.Recon[k-1][fr.Ref]}
+			mo.MVs, mo.Bwd, mo.Modes = s.MotionFields(fr.Index, k)
+			if mo.Modes != nil {
+				mo.Fut = out.Recon[k-1][fr.Future]
+			}
+			if err := mo.Predict(&fe.predF); err != nil {
+				return err
+			}
+			if err := decoder.PlanesOf(&fe.predF, &fe.preds[k-1]); err != nil {
+				return err
+			}
+		}
+		if err := e.reconstruct(fe, slot, fr, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // count adds the kept candidate's K layers to e.Stats.
 func (e *SegmentEncoder) count(g *decoder.Grid, inter bool, K int) error {
 	c := e.Model.I
@@ -498,11 +535,25 @@ func (e *SegmentEncoder) codeFrame(fe *frameEnc, s *decoder.Segment, out *Encode
 		return err
 	}
 	s.Intra[fr.Index] = slot == 0
-	if err := e.finish(fe, slot, s, out, fr); err != nil {
-		return err
+	deferral := slot == 1 && s.Layers > 1 && e.deferLambda() > 0 && s.Deferrable(fr.Index)
+	topOnly := e.TopOnlyUnreferenced && !s.Schedule().Referenced(fr.Index)
+	switch {
+	case !topOnly:
+		if err := e.finish(fe, slot, s, out, fr); err != nil {
+			return err
+		}
+		if deferral {
+			if err := e.deferMotion(fe, s, out, orig, fr); err != nil {
+				return err
+			}
+		}
+	case deferral:
+		if err := e.deferByPrediction(fe, s, out, orig, fr); err != nil {
+			return err
+		}
 	}
-	if slot == 1 && s.Layers > 1 && e.deferLambda() > 0 && s.Deferrable(fr.Index) {
-		if err := e.deferMotion(fe, s, out, orig, fr); err != nil {
+	if topOnly && e.ReconAll {
+		if err := e.finishAsDecoded(fe, slot, s, out, fr); err != nil {
 			return err
 		}
 	}
@@ -518,6 +569,10 @@ func (e *SegmentEncoder) codeFrame(fe *frameEnc, s *decoder.Segment, out *Encode
 		s.Payloads[l][i] = p
 	}
 	for k := range out.Recon {
+		if topOnly && !e.ReconAll && k < s.Layers-1 {
+			out.Recon[k][fr.Index] = nil
+			continue
+		}
 		r := fe.recon[slot][k]
 		dst := out.Recon[k][fr.Index]
 		copy(dst.Y, r.Y)

@@ -23,19 +23,22 @@ type Clock = clock.Clock
 // WallClock is the real clock.
 type WallClock = clock.Wall
 
-// Streamer publishes a Source as a live stream on a wall-clock schedule: segment i is
-// captured at start + (i+1)·D (D the segment duration); the streamer then uploads its base
-// layers, then its enhancement layers one by one for as long as the next segment is not
-// due (an upload still running then is abandoned, with every layer above it), then its
-// quality rows, which publish it. The source loops when more segments are asked for than
-// it has. Uploads go through an optional trace-shaped uplink.
+// Streamer publishes a live stream: a Feed's segments as they are ready (an encoder's,
+// EncodeFeed), or a pre-encoded Source on a wall-clock schedule (segment i is captured at
+// start + (i+1)·D, D the segment duration; the source loops when more segments are asked
+// for than it has). For each segment it uploads the base layers, then the enhancement layers
+// one by one for as long as the next segment is not due (an upload still running then is
+// abandoned, with every layer above it), then the quality rows, which publish it. Uploads go
+// through an optional trace-shaped uplink.
 type Streamer struct {
 	Client *http.Client
 	// Ingest is the origin's ingest URL (https://host:port/ingest/).
 	Ingest string
 	Token  string
+	// Feed, if set, gives the segments; else Source does.
+	Feed   Feed
 	Source *Source
-	// Segments is how many live segments to publish (0: the source's length).
+	// Segments is how many live segments to publish from Source (0: the source's length).
 	Segments int
 	// Uplink, if set, shapes every upload (the streamer's uplink).
 	Uplink *shape.Link
@@ -44,6 +47,7 @@ type Streamer struct {
 	// output.
 	videoBytes, patchBytes int
 	bundles                chan bundle
+	configs                []cmaf.Config // the feed's variants
 	// OnSegment, if set, is called after each published segment.
 	OnSegment func(Report)
 	// Patches, if set, returns the bundle of high-quality patches (MarshalPatches) to send
@@ -67,6 +71,8 @@ type Report struct {
 	Upload     time.Duration `json:"upload_ns"`
 	// Late is how long after its capture time the segment was published.
 	Late time.Duration `json:"late_ns"`
+	// Encoded is what the feed's encoder said of the segment (nil for a pre-encoded source).
+	Encoded *EncodeReport `json:"encoded,omitempty"`
 }
 
 // uploadChunk is the size of the shaped writes (small, so an abandoned upload stops soon).
@@ -75,19 +81,31 @@ const uploadChunk = 2 << 10
 // Run publishes the stream and ends it; it returns when every segment is published (and
 // the origin told the stream ended) or ctx ends.
 func (s *Streamer) Run(ctx context.Context) error {
-	if s.Client == nil || s.Source == nil || len(s.Source.Variants) == 0 || !strings.HasSuffix(s.Ingest, "/") {
-		return errors.New("live: a streamer needs a client, a source and an ingest URL ending in /")
+	if s.Client == nil || (s.Feed == nil) == (s.Source == nil || len(s.Source.Variants) == 0) || !strings.HasSuffix(s.Ingest, "/") {
+		return errors.New("live: a streamer needs a client, a feed or a source (one of them) and an ingest URL ending in /")
 	}
 	if s.Clock == nil {
 		s.Clock = WallClock{}
 	}
 	total := s.Segments
-	if total <= 0 {
+	if total <= 0 && s.Source != nil {
 		total = s.Source.Segments()
 	}
-	for _, v := range s.Source.Variants {
-		for l := 0; l < int(v.Base.Layers); l++ {
-			cfg := v.Base
+	feed := s.Feed
+	if feed == nil {
+		feed = &loopFeed{src: s.Source, total: total, clock: s.Clock}
+	}
+	configs, err := feed.Configs(ctx)
+	if err != nil {
+		return err
+	}
+	if len(configs) == 0 {
+		return errors.New("live: the feed has no variants")
+	}
+	s.configs = configs
+	for _, base := range configs {
+		for l := 0; l < int(base.Layers); l++ {
+			cfg := base
 			cfg.Layer = uint8(l)
 			b, err := cmaf.BuildInit(cfg)
 			if err != nil {
@@ -98,10 +116,13 @@ func (s *Streamer) Run(ctx context.Context) error {
 			}
 		}
 	}
-	base := s.Source.Variants[0].Base
+	base := configs[0]
 	segD := time.Duration(float64(base.SegmentDuration()) / float64(base.Timescale()) * float64(time.Second))
 	t0 := s.Clock.Now()
-	if s.Patches != nil {
+	if lf, ok := feed.(*loopFeed); ok {
+		lf.t0, lf.segD = t0, segD
+	}
+	if s.Patches != nil && s.Source != nil {
 		// Patches are made by a goroutine of their own as segments are captured; they go
 		// with the first segment published after they are ready.
 		pctx, cancel := context.WithCancel(ctx)
@@ -109,42 +130,53 @@ func (s *Streamer) Run(ctx context.Context) error {
 		s.bundles = make(chan bundle, 2)
 		go s.makeBundles(pctx, t0, segD, total)
 	}
-	for i := 0; i < total; i++ {
-		due := t0.Add(time.Duration(i+1) * segD)
-		if err := s.Clock.Sleep(ctx, due.Sub(s.Clock.Now())); err != nil {
-			return err
+	for i := 0; ; i++ {
+		c, err := feed.Next(ctx, i)
+		if errors.Is(err, io.EOF) {
+			break
 		}
-		r, err := s.segment(ctx, i, due.Add(segD))
 		if err != nil {
 			return fmt.Errorf("live: segment %d: %w", i, err)
 		}
-		r.Late = s.Clock.Now().Sub(due)
+		// The enhancement layers may take until the next segment is ready.
+		until := c.Until
+		if until.IsZero() {
+			until = s.Clock.Now().Add(segD)
+		}
+		r, err := s.segment(ctx, i, c, until)
+		if err != nil {
+			return fmt.Errorf("live: segment %d: %w", i, err)
+		}
+		r.Late = s.Clock.Now().Sub(c.At)
+		r.Encoded = c.Report
 		if s.OnSegment != nil {
 			s.OnSegment(r)
 		}
 	}
-	_, err := s.put(ctx, "end", nil)
+	_, err = s.put(ctx, "end", nil)
 	return err
 }
 
-// segment uploads live segment i (source segment i mod N) before deadline where it can.
-func (s *Streamer) segment(ctx context.Context, i int, deadline time.Time) (Report, error) {
-	src := i % s.Source.Segments()
-	r := Report{Segment: i, Layers: make([]int, len(s.Source.Variants))}
+// segment uploads live segment i (c) before deadline where it can.
+func (s *Streamer) segment(ctx context.Context, i int, c Captured, deadline time.Time) (Report, error) {
+	if len(c.Units) != len(s.configs) || len(c.Rows) != len(s.configs) {
+		return Report{}, fmt.Errorf("the feed gave %d variants' units and %d rows, want %d", len(c.Units), len(c.Rows), len(s.configs))
+	}
+	r := Report{Segment: i, Layers: make([]int, len(s.configs))}
 	start := s.Clock.Now()
 	maxL := 0
-	for _, v := range s.Source.Variants {
-		maxL = max(maxL, int(v.Base.Layers))
+	for _, u := range c.Units {
+		maxL = max(maxL, len(u))
 	}
 	dropped := false
 	for l := 0; l < maxL && !dropped; l++ {
-		for vi, v := range s.Source.Variants {
-			if l >= int(v.Base.Layers) {
+		for vi, base := range s.configs {
+			if l >= len(c.Units[vi]) || l >= int(base.Layers) {
 				continue
 			}
-			cfg := v.Base
+			cfg := base
 			cfg.Layer = uint8(l)
-			b, err := cmaf.BuildMedia(cfg, uint32(i), v.Units[src][l])
+			b, err := cmaf.BuildMedia(cfg, uint32(i), c.Units[vi][l])
 			if err != nil {
 				return r, err
 			}
@@ -169,21 +201,26 @@ func (s *Streamer) segment(ctx context.Context, i int, deadline time.Time) (Repo
 			r.Layers[vi] = l + 1
 		}
 	}
-	for vi, v := range s.Source.Variants {
-		row := v.Rows[src]
+	for vi, base := range s.configs {
+		row := c.Rows[vi]
 		row.Segment = i
-		row.Levels = row.Levels[:r.Layers[vi]]
+		row.Levels = row.Levels[:min(len(row.Levels), r.Layers[vi])]
 		b, err := json.Marshal(row)
 		if err != nil {
 			return r, err
 		}
-		if _, err := s.put(ctx, fmt.Sprintf("quality-s%d/seg-%d.json", v.Base.SubGOP, i+1), b); err != nil {
+		if _, err := s.put(ctx, fmt.Sprintf("quality-s%d/seg-%d.json", base.SubGOP, i+1), b); err != nil {
 			return r, err
 		}
 	}
 	s.videoBytes += r.Bytes
-	if s.Patches != nil {
-		if err := s.sendPatches(ctx, i, deadline, &r); err != nil {
+	if c.Patches != nil || c.PatchErr != nil {
+		if err := s.sendBundle(ctx, bundle{i, c.Patches, c.PatchErr}, true, deadline, &r); err != nil {
+			return r, err
+		}
+	} else if s.Patches != nil && s.Source != nil {
+		bd, ok := s.readyBundle(i)
+		if err := s.sendBundle(ctx, bd, ok, deadline, &r); err != nil {
 			return r, err
 		}
 	}
@@ -242,10 +279,9 @@ func (s *Streamer) readyBundle(i int) (bundle, bool) {
 	}
 }
 
-// sendPatches uploads the newest ready bundle if it fits the share of the bytes sent so
-// far and the time before deadline; an upload cut by the deadline is simply lost.
-func (s *Streamer) sendPatches(ctx context.Context, i int, deadline time.Time, r *Report) error {
-	bd, ok := s.readyBundle(i)
+// sendBundle uploads bundle bd (if ok) if it fits the share of the bytes sent so far and
+// the time before deadline; an upload cut by the deadline is simply lost.
+func (s *Streamer) sendBundle(ctx context.Context, bd bundle, ok bool, deadline time.Time, r *Report) error {
 	b := bd.b
 	if !ok || bd.err != nil || len(b) == 0 {
 		if bd.err != nil {
@@ -262,8 +298,7 @@ func (s *Streamer) sendPatches(ctx context.Context, i int, deadline time.Time, r
 	}
 	uctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	v := s.Source.Variants[0]
-	n, err := s.put(uctx, fmt.Sprintf("patches-s%d/seg-%d.bin", v.Base.SubGOP, bd.i+1), b)
+	n, err := s.put(uctx, fmt.Sprintf("patches-s%d/seg-%d.bin", s.configs[0].SubGOP, bd.i+1), b)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -88,6 +88,7 @@ func runEncode(args []string, stdout, stderr io.Writer) error {
 	}
 	enc := &encoder.SegmentEncoder{Model: m, S: *subgop, Layers: *layers, Workers: *workers, NoModes: *noModes, IntraAnchors: intraAnchors}
 	preset.Apply(enc)
+	enc.ReconAll = true // the quality rows measure every frame of every chain
 	si := &stream.Info{Version: decoder.BitstreamVersion, Width: r.Width, Height: r.Height,
 		FPSNum: r.FPSNum, FPSDen: r.FPSDen, SubGOP: *subgop, Layers: *layers, SegmentFrame: segFrames, ModelSHA256: m.SHA256}
 	prog := newProgress(stderr)

@@ -33,6 +33,7 @@ func (c *Coder) MACs() float64 { return max(c.m.I.MACsPerLumaPixel(), c.m.P.MACs
 func (c *Coder) Encode(batch []*decoder.Frame, seg uint32, s int) ([][]byte, [][]*decoder.Frame, error) {
 	enc := &encoder.SegmentEncoder{Model: c.m, S: s, Layers: decoder.Layers, Workers: c.workers, IntraAnchors: s > 1 && c.intra}
 	c.Preset.Apply(enc)
+	enc.ReconAll = true // every chain is measured
 	e, err := enc.Encode(batch, seg)
 	if err != nil {
 		return nil, nil, err
