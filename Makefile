@@ -91,7 +91,7 @@ emutest:
 # Real-time measurements on the wall clock (not in make test: they need a quiet machine):
 # the player against the simulator over a shaped HTTP/3 origin, the shaper against a trace.
 fidelity:
-	STRATA_REALTIME=1 $(GO) test -count=1 -v -run 'Fidelity|ShapedThroughput|TestLiveSession$$' ./player ./net/origin ./cmd/strata
+	STRATA_REALTIME=1 $(GO) test -count=1 -v -run 'Fidelity|ShapedThroughput|TestLiveSession$$|TestLiveEncodeSession' ./player ./net/origin ./cmd/strata
 
 # The CUDA backend built and linked (-tags cuda) against the stub driver; its tests run,
 # GPU-only ones skip with the driver's error as the reason.

@@ -36,6 +36,9 @@ type EncodeConfig struct {
 	// Queue is how many captured segments may wait for an encoder; beyond it the oldest is
 	// dropped (and reported). 0: 2.
 	Queue int
+	// Pace reads the input at its frame rate (a file standing in for a camera); without
+	// it the input is taken to arrive in real time (a pipe from a capture).
+	Pace  bool
 	Clock Clock // defaults to WallClock
 	// Cost, if set, is waited on Clock after each segment's encoding (tests inject an
 	// encoder speed with it: under testing/synctest the encoding itself takes no time).
@@ -220,9 +223,18 @@ func (f *EncodeFeed) read(ctx context.Context, r *y4m.Reader) {
 		f.cond.Broadcast()
 		f.mu.Unlock()
 	}()
+	t0 := f.cfg.Clock.Now()
+	n := 0
 	for src := 0; ctx.Err() == nil; src++ {
 		frames := make([]*decoder.Frame, 0, f.segFrames)
 		for len(frames) < f.segFrames {
+			if f.cfg.Pace {
+				due := t0.Add(time.Duration(float64(n) * float64(time.Second) * float64(f.hdr.FPSDen) / float64(f.hdr.FPSNum)))
+				if err := f.cfg.Clock.Sleep(ctx, due.Sub(f.cfg.Clock.Now())); err != nil {
+					return
+				}
+			}
+			n++
 			fr, err := r.Next(nil)
 			if errors.Is(err, io.EOF) {
 				f.mu.Lock()

@@ -153,7 +153,7 @@ func TestEncodeFeedPipeline(t *testing.T) {
 	})
 }
 
-// TestEncodeFeedDegrades: an encoder slower than real time (its speed injected: 0.4 of a
+// TestEncodeFeedDegrades: from a file read at its frame rate, an encoder slower than real time (its speed injected: 0.4 of a
 // segment's duration per layer, one segment at a time) codes fewer layers while segments
 // wait and says why, drops nothing once it keeps up, and every segment is published.
 func TestEncodeFeedDegrades(t *testing.T) {
@@ -174,7 +174,21 @@ func TestEncodeFeedDegrades(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		const segD = 160 * time.Millisecond
-		feed, err := NewEncodeFeed(ctx, camera(t, frames), EncodeConfig{Model: m, Preset: live, S: 4, Segment: segD, Parallel: 1, Queue: 3,
+		// A file read at its frame rate (Pace) rather than a camera.
+		var file bytes.Buffer
+		w, err := y4m.NewWriter(&file, y4m.Header{Width: 48, Height: 32, FPSNum: 25, FPSDen: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range frames {
+			if err := w.Write(f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		feed, err := NewEncodeFeed(ctx, &file, EncodeConfig{Model: m, Preset: live, S: 4, Segment: segD, Parallel: 1, Queue: 3, Pace: true,
 			Cost: func(_, layers int) time.Duration { return time.Duration(layers) * segD * 4 / 10 }})
 		if err != nil {
 			t.Fatal(err)

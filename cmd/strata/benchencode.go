@@ -19,14 +19,16 @@ import (
 
 // encodeResult is one `strata bench encode` measurement.
 type encodeResult struct {
-	Codec   string  `json:"codec"`  // strata, x264
-	Preset  string  `json:"preset"` // strata's preset or x264's
-	Res     string  `json:"res"`
-	Frames  int     `json:"frames"`
-	Layers  int     `json:"layers,omitempty"`
-	Seconds float64 `json:"seconds"`
-	FPS     float64 `json:"fps"`
-	Cores   int     `json:"cores"`
+	Codec  string `json:"codec"`  // strata, x264
+	Preset string `json:"preset"` // strata's preset or x264's
+	Res    string `json:"res"`
+	Frames int    `json:"frames"`
+	Layers int    `json:"layers,omitempty"`
+	// Parallel is how many segments were encoded at once.
+	Parallel int     `json:"parallel,omitempty"`
+	Seconds  float64 `json:"seconds"`
+	FPS      float64 `json:"fps"`
+	Cores    int     `json:"cores"`
 }
 
 // runBenchEncode is `strata bench encode`: encode speed per preset on a clip's frames (the
@@ -36,12 +38,13 @@ func runBenchEncode(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("strata bench encode", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	in := fs.String("in", "", "input Y4M (8-bit 4:2:0)")
-	frames := fs.Int("frames", 40, "frames to encode")
+	frames := fs.Int("frames", 96, "frames to encode")
 	presets := fs.String("presets", "quality,live", "strata presets to measure, comma-separated")
 	subgop := fs.Int("subgop", 32, "sub-GOP size")
 	layers := fs.Int("layers", 0, "layers K (0: all the codec has)")
 	segment := fs.Duration("segment", 2*time.Second, "segment duration")
 	x264 := fs.String("x264", "veryfast,medium", "x264 presets to run through ffmpeg on the same frames (empty: none)")
+	parallel := fs.Int("parallel", 0, "segments encoded at once, each on cores/parallel goroutines (0: 2 on two or more cores, as strata ingest --source does)")
 	asJSON := fs.Bool("json", false, "one JSON object per measurement")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -58,6 +61,12 @@ func runBenchEncode(args []string, stdout, stderr io.Writer) error {
 	}
 	if *segment <= 0 || *segment > time.Hour {
 		return fmt.Errorf("--segment %v out of range", *segment)
+	}
+	if *parallel < 0 || *parallel > 64 {
+		return fmt.Errorf("--parallel %d out of range 0..64", *parallel)
+	}
+	if *parallel == 0 {
+		*parallel = min(2, runtime.GOMAXPROCS(0))
 	}
 	var ps []encoder.Preset
 	for _, name := range strings.Split(*presets, ",") {
@@ -94,17 +103,36 @@ func runBenchEncode(args []string, stdout, stderr io.Writer) error {
 			r.Codec, r.Preset, r.Res, r.Cores, r.Frames, r.Seconds/float64(r.Frames)*1e9, r.FPS)
 		return err
 	}
+	segs := (len(orig) + segFrames - 1) / segFrames
 	for _, p := range ps {
-		enc := &encoder.SegmentEncoder{Model: m, S: *subgop, Layers: K, IntraAnchors: *subgop > 1}
-		p.Apply(enc)
+		// Closed GOPs are independent: parallel segments at once, like the live encoder.
 		t0 := time.Now()
-		for s := 0; s*segFrames < len(orig); s++ {
-			if _, err := enc.Encode(orig[s*segFrames:min((s+1)*segFrames, len(orig))], uint32(s)); err != nil {
-				return fmt.Errorf("preset %s, segment %d: %w", p.Name, s, err)
+		jobs := make(chan int)
+		errs := make(chan error, *parallel)
+		for range *parallel {
+			go func() {
+				enc := &encoder.SegmentEncoder{Model: m, S: *subgop, Layers: K, IntraAnchors: *subgop > 1, Workers: max(1, cores / *parallel)}
+				p.Apply(enc)
+				var first error
+				for s := range jobs {
+					if _, err := enc.Encode(orig[s*segFrames:min((s+1)*segFrames, len(orig))], uint32(s)); err != nil && first == nil {
+						first = fmt.Errorf("preset %s, segment %d: %w", p.Name, s, err)
+					}
+				}
+				errs <- first
+			}()
+		}
+		for s := range segs {
+			jobs <- s
+		}
+		close(jobs)
+		for range *parallel {
+			if err := <-errs; err != nil {
+				return err
 			}
 		}
 		sec := time.Since(t0).Seconds()
-		if err := emit(encodeResult{Codec: "strata", Preset: p.Name, Res: res, Frames: len(orig), Layers: K, Seconds: sec, FPS: float64(len(orig)) / sec, Cores: cores}); err != nil {
+		if err := emit(encodeResult{Codec: "strata", Preset: p.Name, Res: res, Frames: len(orig), Layers: K, Parallel: *parallel, Seconds: sec, FPS: float64(len(orig)) / sec, Cores: cores}); err != nil {
 			return err
 		}
 	}
