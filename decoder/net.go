@@ -273,7 +273,15 @@ func (c *Codec) quantizeDZ(y tensor.Tensor, g *Grid, dz [Layers]float32) {
 }
 
 // dzRound is sign(r)·floor(|r| + ½ − θ) (float32 operations in codec.dz_round's order).
+// For a > 0 (a < 2³¹) the floor is the conversion's truncation, so no float64 round trip
+// is needed (dzRoundRef in the tests is the formula as written).
 func dzRound(r, theta float32) int32 {
-	a := float32(math.Floor(float64((float32(math.Abs(float64(r))) + 0.5) - theta)))
-	return int32(float32(math.Copysign(float64(max(a, 0)), float64(r))))
+	a := (float32(math.Abs(float64(r))) + 0.5) - theta
+	if !(a >= 1) {
+		return 0
+	}
+	if r < 0 {
+		return -int32(a)
+	}
+	return int32(a)
 }

@@ -68,4 +68,27 @@ func TestTopOnlyUnreferenced(t *testing.T) {
 	if deferred == 0 {
 		t.Error("no frame's motion deferred: the decision by prediction never moved it")
 	}
+	// One in two never-referenced frames reconstructed in every chain, weighted for both.
+	enc.SampleUnreferenced = 2
+	smp, err := enc.Encode(frames, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, sampled := 0.0, 0
+	for f, w := range smp.Weights {
+		sum += w
+		if sc.Referenced(f) || w == 0 {
+			continue
+		}
+		sampled++
+		for k := 1; k < decoder.Layers; k++ {
+			r, want := smp.Recon[k-1][f], all.Recon[k-1][f]
+			if r == nil || !bytes.Equal(r.Y, want.Y) {
+				t.Errorf("sampled frame %d with %d layers: not the ReconAll reconstruction", f, k)
+			}
+		}
+	}
+	if sum != float64(len(frames)) || sampled != 2 {
+		t.Errorf("weights %v: sum %v, %d sampled; want %d and 2 (4 never-referenced frames)", smp.Weights, sum, sampled, len(frames))
+	}
 }

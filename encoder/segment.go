@@ -59,11 +59,16 @@ type SegmentEncoder struct {
 	// layer only (the one the intra/inter decision needs), and decides where a deferrable
 	// frame's motion goes from its top-chain predictions (deferByPrediction) instead of from
 	// three more reconstructions; the live preset's decision. Their lower chains are nil in
-	// Encoded.Recon unless ReconAll. The bitstream does not depend on ReconAll.
+	// Encoded.Recon unless ReconAll or sampled (SampleUnreferenced). The bitstream does not
+	// depend on either.
 	TopOnlyUnreferenced bool
 	// ReconAll reconstructs every chain of every frame even with TopOnlyUnreferenced (for
-	// measuring: codec-eval, the quality rows of tests).
+	// measuring: codec-eval, strata encode's quality rows).
 	ReconAll bool
+	// SampleUnreferenced, with TopOnlyUnreferenced, still reconstructs every chain of one in
+	// this many never-referenced frames, so that Encoded.Levels estimates the others (the
+	// live encoder's quality rows; 0: none).
+	SampleUnreferenced int
 }
 
 // DefaultMVLambda is SmoothRD's default λ. Measured with the step-15,950 weights and the
@@ -132,6 +137,10 @@ type Encoded struct {
 	// for the lower chains of a frame the encoder did not reconstruct there
 	// (SegmentEncoder.TopOnlyUnreferenced).
 	Recon [][]*decoder.Frame
+	// Weights, when set, is what each frame counts for in the lower chains' means
+	// (Levels): 0 for a frame not reconstructed there, n for a sampled never-referenced
+	// frame standing for n of them (SegmentEncoder.SampleUnreferenced), 1 otherwise.
+	Weights []float64
 }
 
 type frameEnc struct {
@@ -145,7 +154,6 @@ type frameEnc struct {
 	preds    []decoder.Planes
 	payloads [2][][]byte
 	bits     [2]int
-	dist     [2]float64
 	direct   []*decoder.Frame // deferMotion's reconstructions
 	directF  decoder.Frame    // deferByPrediction's prediction
 	// motionBits is the predicted candidate's vectors and modes, coded alone (in fe.bits[1]).
@@ -182,7 +190,6 @@ func (e *SegmentEncoder) Encode(frames []*decoder.Frame, seg uint32) (*Encoded, 
 	if err != nil {
 		return nil, err
 	}
-	w, h := padded[0].W, padded[0].H
 	model, err := hex.DecodeString(m.SHA256[:16])
 	if err != nil {
 		return nil, err
@@ -210,11 +217,9 @@ func (e *SegmentEncoder) Encode(frames []*decoder.Frame, seg uint32) (*Encoded, 
 	}
 	out := &Encoded{Segment: s, Recon: make([][]*decoder.Frame, K)}
 	for k := range out.Recon {
-		out.Recon[k] = make([]*decoder.Frame, len(frames))
-		for f := range out.Recon[k] {
-			out.Recon[k][f] = decoder.NewFrame(w, h)
-		}
+		out.Recon[k] = make([]*decoder.Frame, len(frames)) // codeFrame hands its frames over
 	}
+	sampled := e.sampled(sc, len(frames), out)
 	coders := make([]*frameEnc, workers)
 	for i := range coders {
 		coders[i] = &frameEnc{fc: decoder.NewFrameCoder(m, 1)}
@@ -226,7 +231,7 @@ func (e *SegmentEncoder) Encode(frames []*decoder.Frame, seg uint32) (*Encoded, 
 			if w >= 0 {
 				fe = coders[w]
 			}
-			if err := e.codeFrame(fe, s, out, padded[f], pyr[f], sc.Frames[f], pos[f]); err != nil {
+			if err := e.codeFrame(fe, s, out, padded[f], pyr[f], sc.Frames[f], pos[f], sampled[f]); err != nil {
 				return fmt.Errorf("encode: frame %d: %w", f, err)
 			}
 			return nil
@@ -338,7 +343,7 @@ func yuvMSE(a, b *decoder.Frame) float64 {
 }
 
 // candidate codes frame x in one mode (slot 0 intra, 1 predicted) into fe's slot buffers:
-// its K payloads, every chain's reconstruction, its bits and its top-layer distortion.
+// its K payloads, its top chain's reconstruction and its bits.
 func (e *SegmentEncoder) candidate(fe *frameEnc, slot int, s *decoder.Segment, out *Encoded, orig *decoder.Frame, fr decoder.FrameRef) error {
 	K := s.Layers
 	w, h := orig.W, orig.H
@@ -404,14 +409,18 @@ func (e *SegmentEncoder) candidate(fe *frameEnc, slot int, s *decoder.Segment, o
 		fe.bits[slot] += fe.motionBits
 	}
 	for len(fe.recon[slot]) < K {
-		fe.recon[slot] = append(fe.recon[slot], decoder.NewFrame(w, h))
+		fe.recon[slot] = append(fe.recon[slot], nil)
+	}
+	for k, r := range fe.recon[slot] {
+		if r == nil || r.W != w || r.H != h {
+			fe.recon[slot][k] = decoder.NewFrame(w, h)
+		}
 	}
 	// The top layer's reconstruction decides between the candidates (J); the kept one's
 	// lower layers are reconstructed by finish.
 	if err := e.reconstruct(fe, slot, fr, K); err != nil {
 		return err
 	}
-	fe.dist[slot] = yuvMSE(orig, fe.recon[slot][K-1])
 	return nil
 }
 
@@ -459,6 +468,34 @@ func (e *SegmentEncoder) finish(fe *frameEnc, slot int, s *decoder.Segment, out 
 	return nil
 }
 
+// sampled says which never-referenced frames SampleUnreferenced reconstructs in every chain
+// and sets out.Weights: of each run of n of them in frame order, the (g mod n)-th for the
+// g-th run, so that the sample visits every position between the references.
+func (e *SegmentEncoder) sampled(sc *decoder.Schedule, n int, out *Encoded) []bool {
+	s := make([]bool, n)
+	if !e.TopOnlyUnreferenced || e.ReconAll {
+		return s
+	}
+	out.Weights = make([]float64, n)
+	var unref []int
+	for f := range n {
+		if sc.Referenced(f) {
+			out.Weights[f] = 1
+		} else {
+			unref = append(unref, f)
+		}
+	}
+	if m := e.SampleUnreferenced; m > 0 {
+		for g := 0; g*m < len(unref); g++ {
+			run := unref[g*m : min((g+1)*m, len(unref))]
+			f := run[min(g%m, len(run)-1)]
+			s[f] = true
+			out.Weights[f] = float64(len(run))
+		}
+	}
+	return s
+}
+
 // finishAsDecoded reconstructs the kept candidate's chains 1 … K−1 with the motion each
 // client uses (decoder.Segment.MotionFields: direct motion below the unit that carries the
 // frame's vectors), after deferByPrediction decided where they go.
@@ -502,7 +539,7 @@ func (e *SegmentEncoder) count(g *decoder.Grid, inter bool, K int) error {
 
 // codeFrame codes frame fr (decode-order position i): intra when it has no reference, else
 // predicted, or intra when that costs less (J = R + λ·D at the top layer).
-func (e *SegmentEncoder) codeFrame(fe *frameEnc, s *decoder.Segment, out *Encoded, orig *decoder.Frame, po *Pyramid, fr decoder.FrameRef, i int) error {
+func (e *SegmentEncoder) codeFrame(fe *frameEnc, s *decoder.Segment, out *Encoded, orig *decoder.Frame, po *Pyramid, fr decoder.FrameRef, i int, sampled bool) error {
 	if err := decoder.PlanesOf(orig, &fe.x); err != nil {
 		return err
 	}
@@ -526,7 +563,7 @@ func (e *SegmentEncoder) codeFrame(fe *frameEnc, s *decoder.Segment, out *Encode
 				lam = DefaultModeLambda
 			}
 			npix := float64(orig.W * orig.H)
-			j := func(sl int) float64 { return float64(fe.bits[sl])/npix + lam*fe.dist[sl] }
+			j := func(sl int) float64 { return float64(fe.bits[sl])/npix + lam*yuvMSE(orig, fe.recon[sl][s.Layers-1]) }
 			if j(0) < j(1) {
 				slot = 0
 			}
@@ -537,6 +574,7 @@ func (e *SegmentEncoder) codeFrame(fe *frameEnc, s *decoder.Segment, out *Encode
 	s.Intra[fr.Index] = slot == 0
 	deferral := slot == 1 && s.Layers > 1 && e.deferLambda() > 0 && s.Deferrable(fr.Index)
 	topOnly := e.TopOnlyUnreferenced && !s.Schedule().Referenced(fr.Index)
+	all := e.ReconAll || sampled // every chain reconstructed all the same
 	switch {
 	case !topOnly:
 		if err := e.finish(fe, slot, s, out, fr); err != nil {
@@ -552,7 +590,7 @@ func (e *SegmentEncoder) codeFrame(fe *frameEnc, s *decoder.Segment, out *Encode
 			return err
 		}
 	}
-	if topOnly && e.ReconAll {
+	if topOnly && all {
 		if err := e.finishAsDecoded(fe, slot, s, out, fr); err != nil {
 			return err
 		}
@@ -569,15 +607,12 @@ func (e *SegmentEncoder) codeFrame(fe *frameEnc, s *decoder.Segment, out *Encode
 		s.Payloads[l][i] = p
 	}
 	for k := range out.Recon {
-		if topOnly && !e.ReconAll && k < s.Layers-1 {
+		if topOnly && !all && k < s.Layers-1 {
 			out.Recon[k][fr.Index] = nil
 			continue
 		}
-		r := fe.recon[slot][k]
-		dst := out.Recon[k][fr.Index]
-		copy(dst.Y, r.Y)
-		copy(dst.U, r.U)
-		copy(dst.V, r.V)
+		out.Recon[k][fr.Index] = fe.recon[slot][k]
+		fe.recon[slot][k] = nil // candidate allocates another
 	}
 	return nil
 }
