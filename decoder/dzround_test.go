@@ -18,7 +18,7 @@ func TestDZRoundMatchesFormula(t *testing.T) {
 	for range 1_000_000 {
 		vals = append(vals, float32(rng.NormFloat64()*float64([]float32{0.5, 2, 20, 500}[rng.IntN(4)])))
 	}
-	for _, theta := range []float32{0, 0.1, 0.15, 0.25} {
+	for _, theta := range []float32{0, 0.1, 0.15, 0.25, 0.45} {
 		for _, r := range vals {
 			if got, want := dzRound(r, theta), dzRoundRef(r, theta); got != want {
 				t.Fatalf("dzRound(%v, %v) = %d, want %d", r, theta, got, want)

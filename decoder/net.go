@@ -273,15 +273,11 @@ func (c *Codec) quantizeDZ(y tensor.Tensor, g *Grid, dz [Layers]float32) {
 }
 
 // dzRound is sign(r)·floor(|r| + ½ − θ) (float32 operations in codec.dz_round's order).
-// For a > 0 (a < 2³¹) the floor is the conversion's truncation, so no float64 round trip
-// is needed (dzRoundRef in the tests is the formula as written).
+// Branch-free: a is at least ½ − θ > 0 (every θ in use is below ½), so its floor is the
+// conversion's truncation and no float64 round trip is needed (dzRoundRef in the tests is
+// the formula as written).
 func dzRound(r, theta float32) int32 {
-	a := (float32(math.Abs(float64(r))) + 0.5) - theta
-	if !(a >= 1) {
-		return 0
-	}
-	if r < 0 {
-		return -int32(a)
-	}
-	return int32(a)
+	v := int32((float32(math.Abs(float64(r))) + 0.5) - theta)
+	sign := int32(math.Float32bits(r)) >> 31 // −1 for a negative r, else 0
+	return (v ^ sign) - sign
 }

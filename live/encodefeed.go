@@ -186,6 +186,10 @@ func cmpErr(a, b error) error {
 	return b
 }
 
+// Latency is the time from a segment's capture to its encoding's end that the encoders
+// keep up with when they keep up at all: Parallel segment durations (a Streamer's Hold).
+func (f *EncodeFeed) Latency() time.Duration { return time.Duration(f.cfg.Parallel) * f.segD }
+
 // SegmentFrames is the frames per segment.
 func (f *EncodeFeed) SegmentFrames() int { return f.segFrames }
 

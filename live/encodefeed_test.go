@@ -46,7 +46,7 @@ func camera(t *testing.T, frames []*decoder.Frame) io.Reader {
 
 // TestEncodeFeedPipeline drives the live pipeline on the bubble's clock: a camera writes 26
 // frames of a 48×32 clip in real time, the encode feed codes them (live preset, S = 4,
-// 4-frame segments: 0.16 s), the streamer publishes them to a channel. Every published
+// 4-frame segments: 0.16 s), the streamer publishes them to a channel 0.1 s after capture. Every published
 // segment must parse, decode with the layers published, and equal the encoder's
 // reconstruction of every frame it made; the 2 frames of the incomplete last segment are
 // reported, not encoded.
@@ -80,7 +80,7 @@ func TestEncodeFeedPipeline(t *testing.T) {
 		var reports []Report
 		var published []time.Duration
 		s := &Streamer{Client: &http.Client{Transport: handlerTransport{ingestMux(c)}}, Ingest: "https://origin/ingest/",
-			Token: testToken, Feed: feed, OnSegment: func(r Report) {
+			Token: testToken, Feed: feed, Hold: 100 * time.Millisecond, OnSegment: func(r Report) {
 				reports = append(reports, r)
 				published = append(published, time.Since(start))
 			}}
@@ -91,9 +91,9 @@ func TestEncodeFeedPipeline(t *testing.T) {
 			t.Fatalf("%d segments published, %d frames left over: want 6 and 2", len(reports), feed.Tail())
 		}
 		// The encoding takes no time on the bubble's clock: each segment is published the
-		// instant its last frame arrives, with every layer.
+		// Hold after its last frame arrives, with every layer.
 		for i, r := range reports {
-			if r.Late != 0 || published[i] != time.Duration(4*(i+1))*40*time.Millisecond || r.Layers[0] != decoder.Layers ||
+			if r.Late != 100*time.Millisecond || published[i] != time.Duration(4*(i+1))*40*time.Millisecond+100*time.Millisecond || r.Layers[0] != decoder.Layers ||
 				r.Encoded == nil || r.Encoded.Layers != decoder.Layers || r.Encoded.Source != i || r.Encoded.Why != "" {
 				t.Errorf("segment %d published at %v: %+v %+v", i, published[i], r, r.Encoded)
 			}

@@ -40,6 +40,11 @@ type Streamer struct {
 	Source *Source
 	// Segments is how many live segments to publish from Source (0: the source's length).
 	Segments int
+	// Hold publishes each segment no sooner than this long after its capture: a steady
+	// latency that absorbs an encoder's varying time (the origin's timeline is set by the
+	// first segment, so a first segment faster than the rest would leave the player no
+	// slack for them). 0: as soon as it is ready.
+	Hold time.Duration
 	// Uplink, if set, shapes every upload (the streamer's uplink).
 	Uplink *shape.Link
 	Clock  Clock // defaults to WallClock
@@ -137,6 +142,9 @@ func (s *Streamer) Run(ctx context.Context) error {
 		}
 		if err != nil {
 			return fmt.Errorf("live: segment %d: %w", i, err)
+		}
+		if err := s.Clock.Sleep(ctx, c.At.Add(s.Hold).Sub(s.Clock.Now())); err != nil {
+			return err
 		}
 		// The enhancement layers may take until the next segment is ready.
 		until := c.Until

@@ -100,6 +100,21 @@ func (l *liveState) merge(si *stream.Info) {
 	l.model = si.Live.Enhance
 }
 
+// fillLevels completes have (a segment's published levels) with template's higher ones:
+// their qualities, and their layers' sizes on top of have's bytes (a level's bytes count
+// every unit below it, and the template's base may be larger than the whole of have).
+func fillLevels(have, template []stream.Level) []stream.Level {
+	out := append([]stream.Level(nil), have...)
+	for k := len(have); k < len(template); k++ {
+		l := template[k]
+		if k > 0 {
+			l.Bytes = out[k-1].Bytes + template[k].Bytes - template[k-1].Bytes
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
 // view completes every row to a level per layer (a missing level takes the nearest
 // complete segment's, for the ABR's estimates only: reach keeps it from being asked for)
 // and builds the ABR's video, extended past the live edge while the stream goes on.
@@ -126,7 +141,7 @@ func (l *liveState) view(segS float64) (*view, error) {
 		if last != nil {
 			t = last
 		}
-		q.Levels = append(append([]stream.Level(nil), q.Levels...), t.Levels[len(q.Levels):]...)
+		q.Levels = fillLevels(q.Levels, t.Levels)
 		rows[n] = q
 	}
 	v := &view{known: len(rows), ended: l.ended}

@@ -13,6 +13,7 @@ import (
 	"github.com/strata-player/strata/abr"
 	"github.com/strata-player/strata/decoder"
 	"github.com/strata-player/strata/decoder/enhance"
+	"github.com/strata-player/strata/decoder/stream"
 	"github.com/strata-player/strata/encoder/packager"
 	"github.com/strata-player/strata/internal/testenc"
 	"github.com/strata-player/strata/live"
@@ -338,5 +339,24 @@ func TestLiveCatchUpWithPartialSegments(t *testing.T) {
 	sum, _ := runLiveWith(t, &stallingSink{at: 30, pause: time.Second}, fixed{1}, 0.8)
 	if sum.LiveSkippedS < 0.32 || sum.Segments < 30 {
 		t.Fatalf("summary %+v", sum)
+	}
+}
+
+// TestFillLevels: a live segment published with fewer layers (an encoder behind, an uplink
+// that dropped some) is completed for the ABR's estimates with the template's layer sizes on
+// top of its own bytes, never smaller than what it has (a segment coded with one big layer
+// once made a negative layer size and ended the session).
+func TestFillLevels(t *testing.T) {
+	have := []stream.Level{{Layers: 1, Bytes: 5000, PSNRY: 33}}
+	tmpl := []stream.Level{{Layers: 1, Bytes: 1000, PSNRY: 30}, {Layers: 2, Bytes: 1500, PSNRY: 34}, {Layers: 3, Bytes: 2500, PSNRY: 38}}
+	got := fillLevels(have, tmpl)
+	want := []int{5000, 5500, 6500}
+	for k, l := range got {
+		if l.Layers != k+1 || l.Bytes != want[k] {
+			t.Fatalf("level %d: %+v, want %d bytes", k+1, l, want[k])
+		}
+	}
+	if got[0].PSNRY != 33 || got[2].PSNRY != 38 || have[0].Bytes != 5000 || len(have) != 1 {
+		t.Fatalf("%+v (have %+v)", got, have)
 	}
 }

@@ -34,11 +34,12 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 	dir := fs.String("stream", "assets/demo", "the pre-encoded layered stream to publish, looped (a strata package directory)")
 	subgops := fs.String("subgops", "", "--stream: sub-GOP variants to publish, comma-separated (default: the largest the stream has)")
 	preset := fs.String("preset", "live", "--source: encoder preset (live or quality)")
-	subgop := fs.Int("subgop", 8, "--source: sub-GOP size")
+	subgop := fs.Int("subgop", 32, "--source: sub-GOP size")
 	layers := fs.Int("layers", 0, "--source: most layers coded (0: all the codec has; fewer while the encoder is behind)")
 	segment := fs.Duration("segment", 2*time.Second, "--source: segment duration")
 	parallel := fs.Int("parallel", 0, "--source: segments encoded at once (0: 2 on two or more CPUs; each adds a segment of latency)")
 	queue := fs.Int("queue", 2, "--source: captured segments that may wait for the encoder before the oldest is dropped")
+	hold := fs.Duration("hold", -1, "--source: publish each segment this long after its capture, for a steady latency (negative: --parallel segment durations, the encoders' share of real time)")
 	to := fs.String("to", "https://127.0.0.1:4433/ingest/", "the live origin's ingest URL (strata serve --live)")
 	caFile := fs.String("ca", "", "PEM certificate to trust for the origin (strata serve --ca writes it)")
 	token := fs.String("token", os.Getenv("STRATA_INGEST_TOKEN"), "the origin's ingest token (default $STRATA_INGEST_TOKEN)")
@@ -52,9 +53,15 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 	patchSize := fs.Int("patch-size", 48, "patch size in pixels")
 	patchShare := fs.Float64("patch-share", 0.15, "the most of the uplink's bytes the patches may take")
 	enhLayers := fs.Int("enhance-layers", 1, "the layer count the enhancement is trained for (patches are ranked on that decode)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the session here")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	if fs.NArg() > 0 {
 		fs.Usage()
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -70,8 +77,8 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 	if *patches < 1 || *patches > 64 || *patchSize < 16 || *patchSize > 128 || *patchSize%2 != 0 || !(*patchShare > 0 && *patchShare <= 0.5) || *enhLayers < 1 || *enhLayers > decoder.Layers {
 		return fmt.Errorf("--patches must be in 1..64, --patch-size even in 16..128, --patch-share in (0, 0.5], --enhance-layers in 1..%d", decoder.Layers)
 	}
-	if *layers < 0 || *layers > decoder.Layers || *segment <= 0 || *segment > time.Minute || *parallel < 0 || *parallel > 16 || *queue < 1 || *queue > 16 {
-		return fmt.Errorf("--layers must be in 0..%d, --segment in (0, 1m], --parallel in 0..16, --queue in 1..16", decoder.Layers)
+	if *layers < 0 || *layers > decoder.Layers || *segment <= 0 || *segment > time.Minute || *parallel < 0 || *parallel > 16 || *queue < 1 || *queue > 16 || *hold > time.Minute {
+		return fmt.Errorf("--layers must be in 0..%d, --segment in (0, 1m], --parallel in 0..16, --queue in 1..16, --hold at most 1m", decoder.Layers)
 	}
 	u, err := url.Parse(*to)
 	if err != nil || u.Scheme != "https" || u.Host == "" || !strings.HasSuffix(u.Path, "/") {
@@ -127,6 +134,10 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		s.Feed = feed
+		s.Hold = *hold
+		if *hold < 0 {
+			s.Hold = feed.Latency()
+		}
 		defer func() {
 			if t := feed.Tail(); t > 0 {
 				fmt.Fprintf(stderr, "the last %d frames (less than a segment) were not encoded\n", t)
