@@ -46,9 +46,15 @@ func runBenchEncode(args []string, stdout, stderr io.Writer) error {
 	x264 := fs.String("x264", "veryfast,medium", "x264 presets to run through ffmpeg on the same frames (empty: none)")
 	parallel := fs.Int("parallel", 0, "segments encoded at once, each on cores/parallel goroutines (0: 2 on two or more cores, as strata ingest --source does)")
 	asJSON := fs.Bool("json", false, "one JSON object per measurement")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) of strata's encoding here")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	if *in == "" || fs.NArg() > 0 {
 		fs.Usage()
 		return errors.New("--in is required")
