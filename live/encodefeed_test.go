@@ -44,6 +44,19 @@ func camera(t *testing.T, frames []*decoder.Frame) io.Reader {
 	return pr
 }
 
+// liveModel is the codec's model and the live preset.
+func liveModel(t *testing.T) (*decoder.Model, encoder.Preset) {
+	m, err := decoder.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := encoder.PresetByName("live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, p
+}
+
 // TestEncodeFeedPipeline drives the live pipeline on the bubble's clock: a camera writes 26
 // frames of a 48×32 clip in real time, the encode feed codes them (live preset, S = 4,
 // 4-frame segments: 0.16 s), the streamer publishes them to a channel 0.1 s after capture. Every published
@@ -51,15 +64,8 @@ func camera(t *testing.T, frames []*decoder.Frame) io.Reader {
 // reconstruction of every frame it made; the 2 frames of the incomplete last segment are
 // reported, not encoded.
 func TestEncodeFeedPipeline(t *testing.T) {
-	m, err := decoder.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, live := liveModel(t)
 	frames := testenc.Synthetic(48, 32, 26)
-	live, err := encoder.PresetByName("live")
-	if err != nil {
-		t.Fatal(err)
-	}
 	synctest.Test(t, func(t *testing.T) {
 		c, err := NewChannel(Config{Token: testToken})
 		if err != nil {
@@ -157,15 +163,8 @@ func TestEncodeFeedPipeline(t *testing.T) {
 // segment's duration per layer, one segment at a time) codes fewer layers while segments
 // wait and says why, drops nothing once it keeps up, and every segment is published.
 func TestEncodeFeedDegrades(t *testing.T) {
-	m, err := decoder.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, live := liveModel(t)
 	frames := testenc.Synthetic(48, 32, 48)
-	live, err := encoder.PresetByName("live")
-	if err != nil {
-		t.Fatal(err)
-	}
 	synctest.Test(t, func(t *testing.T) {
 		c, err := NewChannel(Config{Token: testToken})
 		if err != nil {

@@ -29,57 +29,11 @@ func TestLiveSession(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 70 s real-time run: make test runs it in its pass without -race -short")
 	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := pc.LocalAddr().String()
-	pc.Close()
-	dir := t.TempDir()
-	ca := filepath.Join(dir, "ca.pem")
-	const token = "live-session-test-token"
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	interruptible = func() (context.Context, context.CancelFunc) { return context.WithCancel(ctx) }
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel()
-	errs := make(chan error, 2)
-	var serveErr bytes.Buffer
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var out bytes.Buffer
-		errs <- run([]string{"serve", "--live", "--addr", addr, "--ca", ca, "--ingest-token", token}, &out, &serveErr)
-	}()
-	mpd := "https://" + addr + "/manifest.mpd"
-	client := waitForOrigin(t, ca, mpd, http.StatusNotFound) // up, nothing published yet
-
-	var ingestOut, ingestErr bytes.Buffer
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		errs <- run([]string{"ingest", "--stream", "../../assets/demo", "--to", "https://" + addr + "/ingest/", "--ca", ca,
-			"--token", token, "--duration", "66s"}, &ingestOut, &ingestErr)
-	}()
-	// Join as soon as the stream is live (its first segment published).
-	for {
-		r, err := client.Get(mpd)
-		if err == nil {
-			r.Body.Close()
-			if r.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		select {
-		case err := <-errs:
-			t.Fatalf("a command ended early: %v\n%s%s", err, serveErr.String(), ingestErr.String())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	rig := startLive(t)
+	rig.ingest("--stream", "../../assets/demo", "--duration", "66s")
+	rig.waitLive(t) // join as soon as the stream is live (its first segment published)
 	var out, errb bytes.Buffer
-	if err := run([]string{"play", "--headless", "--ca", ca, "--json", mpd}, &out, &errb); err != nil {
+	if err := run([]string{"play", "--headless", "--ca", rig.ca, "--json", rig.mpd}, &out, &errb); err != nil {
 		t.Fatal(err, errb.String())
 	}
 	// The summary as the player wrote it (its own type: a field name cannot drift).
@@ -87,7 +41,7 @@ func TestLiveSession(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
 		t.Fatalf("%v: %s", err, out.String())
 	}
-	t.Logf("%s\ningest: %s", out.String(), ingestOut.String())
+	t.Logf("%s\ningest: %s", out.String(), rig.ingestOut.String())
 	// 33 segments of 2 s of 40 frames; the player joins near the start. What holds on any
 	// machine: a live session at the 6 s target that played most of the stream whole.
 	// Every segment it reached is accounted for: shown, dropped, or jumped over to catch up
@@ -113,11 +67,77 @@ func TestLiveSession(t *testing.T) {
 			t.Fatalf("latency mean %.2f s, max %.2f s for a %.0f s target", sum.LiveLatencyS, sum.MaxLiveLatencyS, sum.LiveDelayS)
 		}
 	}
-	cancel()
-	wg.Wait()
+	rig.cancel()
+	rig.wg.Wait()
 	for i := 0; i < 2; i++ {
-		if err := <-errs; err != nil && err != context.Canceled {
+		if err := <-rig.errs; err != nil && err != context.Canceled {
 			t.Errorf("serve/ingest: %v", err)
+		}
+	}
+}
+
+// liveRig is strata serve --live on a free loopback port, and strata ingest beside it, each
+// run in a goroutine of the test's process.
+type liveRig struct {
+	ca, mpd, ingestURL string
+	client             *http.Client
+	cancel             context.CancelFunc
+	wg                 sync.WaitGroup
+	errs               chan error
+	serveErr           bytes.Buffer
+	ingestOut          bytes.Buffer
+	ingestErr          bytes.Buffer
+}
+
+const liveToken = "live-session-test-token"
+
+// startLive starts the origin and waits until it answers (nothing published yet).
+func startLive(t *testing.T) *liveRig {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close()
+	r := &liveRig{ca: filepath.Join(t.TempDir(), "ca.pem"), mpd: "https://" + addr + "/manifest.mpd",
+		ingestURL: "https://" + addr + "/ingest/", errs: make(chan error, 2)}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	interruptible = func() (context.Context, context.CancelFunc) { return context.WithCancel(ctx) }
+	t.Cleanup(func() { cancel(); r.wg.Wait() })
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		var out bytes.Buffer
+		r.errs <- run([]string{"serve", "--live", "--addr", addr, "--ca", r.ca, "--ingest-token", liveToken}, &out, &r.serveErr)
+	}()
+	r.client = waitForOrigin(t, r.ca, r.mpd, http.StatusNotFound)
+	return r
+}
+
+// ingest starts strata ingest with args (the origin's URL, certificate and token added).
+func (r *liveRig) ingest(args ...string) {
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.errs <- run(append(append([]string{"ingest"}, args...), "--to", r.ingestURL, "--ca", r.ca, "--token", liveToken), &r.ingestOut, &r.ingestErr)
+	}()
+}
+
+// waitLive waits until the MPD is published (the first segment is).
+func (r *liveRig) waitLive(t *testing.T) {
+	for {
+		resp, err := r.client.Get(r.mpd)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case err := <-r.errs:
+			t.Fatalf("a command ended early: %v\n%s%s", err, r.serveErr.String(), r.ingestErr.String())
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }
@@ -170,31 +190,9 @@ func TestLiveEncodeSession(t *testing.T) {
 	if b, err := exec.Command("ffmpeg", "-v", "error", "-i", clip, "-an", "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", ref).CombinedOutput(); err != nil {
 		t.Fatalf("ffmpeg: %v: %s", err, b)
 	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := pc.LocalAddr().String()
-	pc.Close()
-	ca := filepath.Join(dir, "ca.pem")
-	const token = "live-encode-test-token"
+	rig := startLive(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	interruptible = func() (context.Context, context.CancelFunc) { return context.WithCancel(ctx) }
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel()
-	errs := make(chan error, 2)
-	var serveErr bytes.Buffer
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var out bytes.Buffer
-		errs <- run([]string{"serve", "--live", "--addr", addr, "--ca", ca, "--ingest-token", token}, &out, &serveErr)
-	}()
-	mpd := "https://" + addr + "/manifest.mpd"
-	client := waitForOrigin(t, ca, mpd, http.StatusNotFound)
-
 	cam := exec.CommandContext(ctx, "ffmpeg", "-v", "error", "-re", "-stream_loop", "1", "-i", clip, "-t", "90", "-an", "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", "-")
 	pipe, err := cam.StdoutPipe()
 	if err != nil {
@@ -206,29 +204,11 @@ func TestLiveEncodeSession(t *testing.T) {
 	defer cam.Wait()
 	stdin = pipe
 	defer func() { stdin = os.Stdin }()
-	var ingestOut, ingestErr bytes.Buffer
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		errs <- run([]string{"ingest", "--source", "-", "--json", "--to", "https://" + addr + "/ingest/", "--ca", ca, "--token", token}, &ingestOut, &ingestErr)
-	}()
-	for {
-		r, err := client.Get(mpd)
-		if err == nil {
-			r.Body.Close()
-			if r.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		select {
-		case err := <-errs:
-			t.Fatalf("a command ended early: %v\n%s%s", err, serveErr.String(), ingestErr.String())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	rig.ingest("--source", "-", "--json")
+	rig.waitLive(t)
 	var out, errb bytes.Buffer
-	if err := run([]string{"play", "--headless", "--ca", ca, "--reference", ref, "--json", mpd}, &out, &errb); err != nil {
-		t.Fatal(err, errb.String(), ingestErr.String())
+	if err := run([]string{"play", "--headless", "--ca", rig.ca, "--reference", ref, "--json", rig.mpd}, &out, &errb); err != nil {
+		t.Fatal(err, errb.String(), rig.ingestErr.String())
 	}
 	var sum struct {
 		player.Summary
@@ -238,15 +218,15 @@ func TestLiveEncodeSession(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
 		t.Fatalf("%v: %s", err, out.String())
 	}
-	if err := <-errs; err != nil { // ingest ends with its input (or serve failed)
-		t.Fatalf("serve/ingest: %v\n%s", err, ingestErr.String())
+	if err := <-rig.errs; err != nil { // ingest ends with its input (or serve failed)
+		t.Fatalf("serve/ingest: %v\n%s", err, rig.ingestErr.String())
 	}
-	cancel()
-	wg.Wait()
+	rig.cancel()
+	rig.wg.Wait()
 	// ingest's reports: the capture-to-publish time of the first segment sets the origin's
 	// availability start, so it adds to the player's latency behind the live edge.
 	var reports []live.Report
-	for _, l := range bytes.Split(bytes.TrimSpace(ingestOut.Bytes()), []byte("\n")) {
+	for _, l := range bytes.Split(bytes.TrimSpace(rig.ingestOut.Bytes()), []byte("\n")) {
 		var r live.Report
 		if err := json.Unmarshal(l, &r); err != nil {
 			t.Fatalf("ingest: %v: %s", err, l)
@@ -254,7 +234,7 @@ func TestLiveEncodeSession(t *testing.T) {
 		reports = append(reports, r)
 	}
 	if len(reports) == 0 || reports[0].Encoded == nil {
-		t.Fatalf("ingest reported nothing: %s", ingestErr.String())
+		t.Fatalf("ingest reported nothing: %s", rig.ingestErr.String())
 	}
 	layers, maxLate, dropped, fps := 0, time.Duration(0), 0, 0.0
 	for _, r := range reports {

@@ -83,7 +83,7 @@ func commands() []command {
 		{"decode", "decode an encoded stream with k layers to Y4M", runDecode},
 		{"package", "package encoded streams as CMAF + DASH (MPD, per-layer and joined representations)", runPackage},
 		{"serve", "HTTP/3 (+HTTP/1.1, HTTP/2) origin for a packaged directory, optionally trace-shaped", runServe},
-		{"ingest", "stream a pre-encoded layered stream live to a live origin (strata serve --live), through an optional shaped uplink", runIngest},
+		{"ingest", "go live to a live origin (strata serve --live): encode raw Y4M frames as they arrive (--source -), or publish a pre-encoded layered stream; through an optional shaped uplink", runIngest},
 		{"play", "headless playback of a DASH presentation over HTTP/3 (--headless)", runPlay},
 		{"abrd", "ABR daemon: strata's policies over HTTP/JSON for other players (dash.js)", runABRD},
 		{"bench", "decode speed per backend and sub-GOP size (Go benchmark lines or JSON)", runBench},
