@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -210,6 +211,44 @@ func TestEncodeFeedDegrades(t *testing.T) {
 		last := reports[len(reports)-1].Encoded
 		if fewest == decoder.Layers || last.Dropped != 0 || len(reports) != 12 {
 			t.Fatalf("%d segments, fewest layers %d, %d dropped: want 12 segments, fewer layers, none dropped", len(reports), fewest, last.Dropped)
+		}
+	})
+}
+
+// TestEncodeFeedTruncatedSource: a source cut off mid-frame after two segments ends the
+// stream — what was published stays, players learn it is over — and the error says why.
+func TestEncodeFeedTruncatedSource(t *testing.T) {
+	m, live := liveModel(t)
+	var file bytes.Buffer
+	w, err := y4m.NewWriter(&file, y4m.Header{Width: 48, Height: 32, FPSNum: 25, FPSDen: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range testenc.Synthetic(48, 32, 10) {
+		if err := w.Write(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cut := file.Bytes()[:file.Len()-100]
+	synctest.Test(t, func(t *testing.T) {
+		c, err := NewChannel(Config{Token: testToken})
+		if err != nil {
+			t.Fatal(err)
+		}
+		feed, err := NewEncodeFeed(t.Context(), bytes.NewReader(cut), EncodeConfig{Model: m, Preset: live, S: 4, Segment: 160 * time.Millisecond, Pace: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &Streamer{Client: &http.Client{Transport: handlerTransport{ingestMux(c)}}, Ingest: "https://origin/ingest/", Token: testToken, Feed: feed}
+		err = s.Run(t.Context())
+		if err == nil || !strings.Contains(err.Error(), "truncated") {
+			t.Fatalf("run: %v, want the truncation", err)
+		}
+		if st := c.Status(); !st.Ended || st.Edge != 2 {
+			t.Fatalf("channel %+v: want 2 segments published and the stream ended", st)
 		}
 	})
 }

@@ -141,6 +141,11 @@ func (s *Streamer) Run(ctx context.Context) error {
 			break
 		}
 		if err != nil {
+			if ctx.Err() == nil && i > 0 {
+				// The source failed (a truncated input, say): what was published stays, and
+				// players learn that the stream is over.
+				s.put(ctx, "end", nil)
+			}
 			return fmt.Errorf("live: segment %d: %w", i, err)
 		}
 		if err := s.Clock.Sleep(ctx, c.At.Add(s.Hold).Sub(s.Clock.Now())); err != nil {
