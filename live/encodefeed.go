@@ -1,6 +1,7 @@
 package live
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -172,18 +173,11 @@ func NewEncodeFeed(ctx context.Context, in io.Reader, cfg EncodeConfig) (*Encode
 	}
 	context.AfterFunc(ctx, func() {
 		f.mu.Lock()
-		f.err = cmpErr(f.err, ctx.Err())
+		f.err = cmp.Or(f.err, ctx.Err())
 		f.cond.Broadcast()
 		f.mu.Unlock()
 	})
 	return f, nil
-}
-
-func cmpErr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // Latency is the time from a segment's capture to its encoding's end that the encoders
@@ -272,7 +266,7 @@ func (f *EncodeFeed) read(ctx context.Context, r *y4m.Reader) {
 
 func (f *EncodeFeed) fail(err error) {
 	f.mu.Lock()
-	f.err = cmpErr(f.err, err)
+	f.err = cmp.Or(f.err, err)
 	f.cond.Broadcast()
 	f.mu.Unlock()
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -190,7 +191,7 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stdout, string(b))
 		}
 		if e := r.Encoded; e != nil && (e.Why != "" || e.Dropped > sum.dropped) {
-			fmt.Fprintf(stderr, "segment %d: %s; %d captured segments dropped so far\n", r.Segment, cmpStr(e.Why, "encoder behind"), e.Dropped)
+			fmt.Fprintf(stderr, "segment %d: %s; %d captured segments dropped so far\n", r.Segment, cmp.Or(e.Why, "encoder behind"), e.Dropped)
 		}
 		if e := r.Encoded; e != nil {
 			sum.dropped = e.Dropped
@@ -204,13 +205,6 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, sum.String())
 	}
 	return nil
-}
-
-func cmpStr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // ingestSummary is `strata ingest`'s closing line.
